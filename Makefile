@@ -1,0 +1,56 @@
+# Tongbao — `make run` (intranet + notifier on http://127.0.0.1:5000) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WORKERS ?= 4
+PORT ?= 5000
+
+.PHONY: run test serve bench lint typecheck install install-test system-deps system-deps-test clean
+
+run: install
+	$(BIN)/tongbao db upgrade
+	$(BIN)/tongbao demo --if-empty
+	$(BIN)/python scripts/run.py --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: install
+	$(BIN)/tongbao db upgrade
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'intranet:create_app()'
+
+bench: install-test
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check intranet notifier tests bench scripts
+	$(BIN)/ruff format --check intranet notifier || true
+
+typecheck: install-test
+	$(BIN)/mypy
+
+system-deps:
+	@scripts/system-deps.sh run
+
+system-deps-test:
+	@scripts/system-deps.sh test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: system-deps $(VENV)/.installed
+
+install-test: system-deps-test install $(VENV)/.installed-test
+
+clean:
+	rm -rf $(VENV) intranet/translations/.compiled .pytest_cache

@@ -1,0 +1,89 @@
+"""Tongbao intranet: `create_app(config)` builds the WSGI application."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import REPO_ROOT, Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder=str(REPO_ROOT / "static"),
+        instance_path=str(config.instance_path),
+    )
+    app.config.from_mapping(config.flask_settings())
+    app.extensions["tongbao_config"] = config
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+
+    from . import i18n, templating
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    templating.init_app(app)
+
+    from . import models  # noqa: F401  (one metadata for Alembic)
+    from .database import init_engine_events
+
+    init_engine_events(app)
+    _register_blueprints(app)
+    _register_errors(app)
+
+    from .commands import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api.views import bp as api_bp
+    from .audit.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .certificates.views import bp as certificates_bp
+    from .credit_reports.views import bp as credit_reports_bp
+    from .dashboards.views import bp as dashboards_bp
+    from .districts.views import bp as districts_bp
+    from .exports.views import bp as exports_bp
+    from .losses.views import bp as losses_bp
+    from .main.views import bp as main_bp
+    from .notices.views import bp as notices_bp
+    from .outbox.views import bp as outbox_bp
+    from .policies.views import bp as policies_bp
+    from .portal.views import bp as portal_bp
+    from .programmes.views import bp as programmes_bp
+    from .roster.public_views import bp as roster_public_bp
+    from .roster.views import bp as roster_bp
+
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        audit_bp,
+        roster_public_bp,
+        roster_bp,
+        programmes_bp,
+        districts_bp,
+        portal_bp,
+        policies_bp,
+        certificates_bp,
+        api_bp,
+        outbox_bp,
+        losses_bp,
+        credit_reports_bp,
+        notices_bp,
+        dashboards_bp,
+        exports_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _register_errors(app: Flask) -> None:
+    from .error_pages import register
+
+    register(app)

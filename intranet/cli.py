@@ -1,0 +1,23 @@
+"""The `tongbao` console script: the app's Flask CLI group (CONTRACT.md, Command line)."""
+
+from __future__ import annotations
+
+import sys
+
+from flask.cli import FlaskGroup
+
+
+def _create():  # type: ignore[no-untyped-def]
+    from . import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    group = FlaskGroup(
+        name="tongbao",
+        create_app=_create,
+        help="Tongbao (统保) command line: database, demo data, rosters, policies, notifier.",
+        load_dotenv=False,
+    )
+    group.main(args=sys.argv[1:], prog_name="tongbao")

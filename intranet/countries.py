@@ -1,0 +1,57 @@
+"""ISO 3166-1 countries with Chinese and English names, from pycountry (not a hand-typed list)."""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from functools import cache
+
+import pycountry
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name_en: str
+    name_zh: str
+
+
+@cache
+def _zh() -> gettext.NullTranslations:
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"])
+    except OSError:
+        return gettext.NullTranslations()
+
+
+@cache
+def all_countries() -> tuple[Country, ...]:
+    rows = []
+    for c in pycountry.countries:
+        english = getattr(c, "common_name", None) or c.name
+        rows.append(Country(code=c.alpha_2, name_en=english, name_zh=_zh().gettext(c.name)))
+    return tuple(sorted(rows, key=lambda r: r.code))
+
+
+@cache
+def _by_code() -> dict[str, Country]:
+    return {c.code: c for c in all_countries()}
+
+
+def normalize_code(raw: str) -> str:
+    return (raw or "").strip().upper()
+
+
+def get_country(code: str) -> Country | None:
+    return _by_code().get(normalize_code(code))
+
+
+def is_country(code: str) -> bool:
+    return get_country(code) is not None
+
+
+def country_label(code: str, language: str = "zh") -> str:
+    country = get_country(code)
+    if country is None:
+        return code
+    return country.name_en if language == "en" else f"{country.name_zh} ({country.code})"

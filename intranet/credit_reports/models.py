@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..coltypes import UTCDateTime
+
+
+class CreditReportRequest(db.Model):  # type: ignore[name-defined,misc]
+    """资信报告: an overseas buyer credit report requested by an enterprise."""
+
+    __tablename__ = "credit_report_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_key: Mapped[str] = mapped_column(String(200))
+    buyer_country: Mapped[str] = mapped_column(String(2), index=True)
+    free: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    report_filename: Mapped[str | None] = mapped_column(String(255))
+    report_path: Mapped[str | None] = mapped_column(String(500))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+    enterprise = relationship("Enterprise")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..coltypes import UTCDateTime
+
+district_managers = Table(
+    "district_managers",
+    db.metadata,
+    Column("district_id", ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True),
+    Column("manager_id", ForeignKey("account_managers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class District(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64), unique=True)
+    name_en: Mapped[str] = mapped_column(String(128))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+    managers = relationship(
+        "AccountManager", secondary=district_managers, back_populates="districts", order_by="AccountManager.id"
+    )
+
+
+class AccountManager(db.Model):  # type: ignore[name-defined,misc]
+    """客户经理 of the insurer, serving one or more districts."""
+
+    __tablename__ = "account_managers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    districts = relationship(
+        "District", secondary=district_managers, back_populates="managers", order_by="District.sort"
+    )
+
+
+class ManagerContact(db.Model):  # type: ignore[name-defined,misc]
+    """A manager's contact log entry with an enterprise (call, visit, message)."""
+
+    __tablename__ = "manager_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("account_managers.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16), default="phone")
+    note: Mapped[str] = mapped_column(Text, default="")

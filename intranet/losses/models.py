@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..coltypes import Money, UTCDateTime
+
+
+class LossReport(db.Model):  # type: ignore[name-defined,misc]
+    """报损 / 索赔: an overdue receivable or risk event reported under a policy."""
+
+    __tablename__ = "loss_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_key: Mapped[str] = mapped_column(String(200), index=True)  # normalised: same buyer
+    buyer_country: Mapped[str] = mapped_column(String(2))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    cause: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="reported", index=True)
+    invoice_total_usd: Mapped[Decimal] = mapped_column(Money())
+    covered: Mapped[bool] = mapped_column(Boolean, default=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    estimate_usd: Mapped[Decimal] = mapped_column(Money())
+    paid_usd: Mapped[Decimal | None] = mapped_column(Money())
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reported_via: Mapped[str] = mapped_column(String(16), default="web")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    policy = relationship("Policy")
+    enterprise = relationship("Enterprise")
+    invoices = relationship("LossInvoice", cascade="all, delete-orphan", order_by="LossInvoice.id")
+    events = relationship("LossEvent", cascade="all, delete-orphan", order_by="LossEvent.id")
+
+
+class LossInvoice(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "loss_invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("loss_reports.id", ondelete="CASCADE"), index=True)
+    invoice_no: Mapped[str] = mapped_column(String(64), default="")
+    amount_usd: Mapped[Decimal] = mapped_column(Money())
+    shipment_date: Mapped[date] = mapped_column(Date)
+
+
+class LossEvent(db.Model):  # type: ignore[name-defined,misc]
+    """A step in working a report: note, document request/answer, acceptance, decision."""
+
+    __tablename__ = "loss_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("loss_reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class LossAttachment(db.Model):  # type: ignore[name-defined,misc]
+    """A document attached to a report; bytes live under instance/, never the web root."""
+
+    __tablename__ = "loss_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("loss_reports.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("loss_events.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(500))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,43 @@
+"""The staff/enterprise navigation and the staff home's cards, in one list each.
+
+A feature adds its entry here; entries whose endpoint is not registered are skipped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+# (endpoint, label, roles)
+NAV: list[tuple[str, Any, frozenset[str]]] = [
+    ("portal.home", _l("我的保单"), frozenset({"enterprise"})),
+    ("main.staff_home", _l("工作台"), frozenset({"bureau", "insurer"})),
+    ("roster.index", _l("名单管理"), frozenset({"bureau"})),
+    ("audit.index", _l("审计日志"), frozenset({"bureau", "insurer"})),
+]
+
+# (endpoint, title, text, roles)
+CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
+    ("roster.index", _l("名单管理"), _l("导入名单、公示、处理异议、确认名单"), frozenset({"bureau"})),
+    ("audit.index", _l("审计日志"), _l("谁在何时做了什么"), frozenset({"bureau", "insurer"})),
+]
+
+
+def _visible(endpoint: str, roles: frozenset[str]) -> bool:
+    return (
+        current_user.is_authenticated
+        and current_user.role in roles
+        and endpoint in current_app.view_functions
+    )
+
+
+def nav_items() -> list[dict[str, Any]]:
+    return [{"url": url_for(e), "label": label} for e, label, roles in NAV if _visible(e, roles)]
+
+
+def staff_cards() -> list[dict[str, Any]]:
+    return [
+        {"url": url_for(e), "title": title, "text": text} for e, title, text, roles in CARDS if _visible(e, roles)
+    ]

@@ -1,0 +1,57 @@
+"""Every model module, imported explicitly so Alembic and the app see one metadata."""
+
+from .api.models import ApiToken
+from .audit.models import AuditLog
+from .auth.models import ActivationToken, LoginAttempt, Role, User
+from .certificates.models import Certificate
+from .credit_reports.models import CreditReportRequest
+from .districts.models import AccountManager, District, ManagerContact, district_managers
+from .enterprises.models import Enterprise
+from .losses.models import LossAttachment, LossEvent, LossInvoice, LossReport
+from .notices.models import RiskNotice
+from .outbox.models import OutboxMessage, OutboxStatus
+from .policies.models import Policy, PolicyStatus
+from .programmes.models import ExcludedCountry, Programme
+from .roster.models import (
+    EntryStatus,
+    ImportJob,
+    Objection,
+    ObjectionStatus,
+    Roster,
+    RosterEntry,
+    RosterStatus,
+)
+
+__all__ = [
+    "AccountManager",
+    "ActivationToken",
+    "ApiToken",
+    "AuditLog",
+    "Certificate",
+    "CreditReportRequest",
+    "District",
+    "Enterprise",
+    "EntryStatus",
+    "ExcludedCountry",
+    "ImportJob",
+    "LoginAttempt",
+    "LossAttachment",
+    "LossEvent",
+    "LossInvoice",
+    "LossReport",
+    "ManagerContact",
+    "Objection",
+    "ObjectionStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Policy",
+    "PolicyStatus",
+    "Programme",
+    "RiskNotice",
+    "Role",
+    "Roster",
+    "RosterEntry",
+    "RosterStatus",
+    "User",
+    "district_managers",
+]

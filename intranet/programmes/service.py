@@ -1,0 +1,195 @@
+"""Programme parameters and reference data. Rules read the programme, never a literal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..actors import Actor
+from ..audit import service as audit
+from ..clock import now as clock_now
+from ..clock import shanghai_date
+from ..countries import get_country, normalize_code
+from ..db_tx import transactional
+from ..districts.models import District
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..security import ensure_role
+from .models import ExcludedCountry, Programme
+
+PARAMETER_FIELDS = (
+    "export_year",
+    "threshold_usd",
+    "claim_deadline",
+    "cover_start",
+    "cover_end",
+    "issuance_lag_days",
+    "indemnity_ratio",
+    "per_buyer_limit_usd",
+    "free_credit_reports",
+    "hotline_consult",
+    "hotline_claims",
+    "notice_days",
+    "reminder_email_days",
+    "reminder_sms_days",
+    "reminder_time",
+)
+
+
+def get_programme(year: int) -> Programme:
+    programme = db.session.scalar(select(Programme).where(Programme.year == year))
+    if programme is None:
+        raise NotFound(f"没有 {year} 年度的统保项目 / No programme for {year}", code="programme_not_found")
+    return programme
+
+
+def list_programmes() -> list[Programme]:
+    return list(db.session.scalars(select(Programme).order_by(Programme.year.desc())))
+
+
+def current_programme(now: datetime | None = None) -> Programme | None:
+    """The newest programme whose year has begun (in Shanghai), else the oldest one."""
+    today = shanghai_date(now or clock_now())
+    programme = db.session.scalar(
+        select(Programme).where(Programme.year <= today.year).order_by(Programme.year.desc()).limit(1)
+    )
+    if programme is None:
+        programme = db.session.scalar(select(Programme).order_by(Programme.year).limit(1))
+    return programme
+
+
+def districts() -> list[District]:
+    return list(db.session.scalars(select(District).order_by(District.sort, District.id)))
+
+
+def district_by_name(name: str) -> District | None:
+    return db.session.scalar(select(District).where(District.name_zh == name))
+
+
+def public_overview(programme: Programme | None) -> dict[str, Any] | None:
+    if programme is None:
+        return None
+    return {"programme": programme, "districts": districts()}
+
+
+def claim_phase(programme: Programme, now: datetime) -> str:
+    """'before_deadline' (full cover), 'late' (cover from issue date) or 'closed'."""
+    today = shanghai_date(now)
+    if today <= programme.claim_deadline:
+        return "before_deadline"
+    if today <= programme.cover_end:
+        return "late"
+    return "closed"
+
+
+def parameters(programme: Programme) -> dict[str, Any]:
+    return {field: getattr(programme, field) for field in PARAMETER_FIELDS}
+
+
+def show(programme: Programme, now: datetime) -> dict[str, Any]:
+    """What `tongbao programme show` prints: parameters, excluded countries and state."""
+    from ..policies.models import Policy
+    from ..roster.models import Roster
+
+    rosters = list(
+        db.session.scalars(select(Roster).where(Roster.programme_id == programme.id).order_by(Roster.seq))
+    )
+    policies = dict(
+        db.session.execute(
+            select(Policy.status, func.count(Policy.id))
+            .where(Policy.programme_id == programme.id)
+            .group_by(Policy.status)
+        ).all()
+    )
+    data: dict[str, Any] = {
+        "year": programme.year,
+        "name_zh": programme.name_zh,
+        "name_en": programme.name_en,
+    }
+    for field, value in parameters(programme).items():
+        data[field] = value.isoformat() if hasattr(value, "isoformat") else value
+    data["threshold_usd"] = str(programme.threshold_usd)
+    data["per_buyer_limit_usd"] = str(programme.per_buyer_limit_usd)
+    data["indemnity_ratio"] = str(programme.indemnity_ratio.normalize())
+    data["excluded_countries"] = programme.excluded_codes
+    data["state"] = {
+        "claim_phase": claim_phase(programme, now),
+        "rosters": [
+            {
+                "seq": r.seq,
+                "kind": "supplementary" if r.is_supplementary else "main",
+                "status": r.status,
+                "notice_start": r.notice_start.isoformat() if r.notice_start else None,
+                "notice_end": r.notice_end.isoformat() if r.notice_end else None,
+            }
+            for r in rosters
+        ],
+        "policies": {str(k): int(v) for k, v in policies.items()},
+    }
+    return data
+
+
+def _valid_codes(codes: list[str]) -> list[str]:
+    cleaned = []
+    for raw in codes:
+        code = normalize_code(raw)
+        if get_country(code) is None:
+            raise Invalid(f"未知国家代码 {raw} / Unknown ISO 3166 alpha-2 code {raw}", field="country")
+        cleaned.append(code)
+    return cleaned
+
+
+@transactional
+def exclude_countries(actor: Actor, programme: Programme, codes: list[str]) -> list[str]:
+    ensure_role(actor, "insurer")
+    added = [c for c in _valid_codes(codes) if c not in programme.excluded_codes]
+    for code in dict.fromkeys(added):
+        programme.excluded.append(ExcludedCountry(country_code=code))
+    audit.record(actor, "programme.exclude", obj=programme, summary=",".join(added), changes={"added": added})
+    return programme.excluded_codes
+
+
+@transactional
+def include_countries(actor: Actor, programme: Programme, codes: list[str]) -> list[str]:
+    ensure_role(actor, "insurer")
+    removing = set(_valid_codes(codes))
+    removed = [row.country_code for row in programme.excluded if row.country_code in removing]
+    programme.excluded = [row for row in programme.excluded if row.country_code not in removing]
+    audit.record(actor, "programme.include", obj=programme, summary=",".join(removed), changes={"removed": removed})
+    return [row.country_code for row in programme.excluded]
+
+
+def _shift_year(day: Any, delta: int) -> Any:
+    try:
+        return day.replace(year=day.year + delta)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + delta, day=28)
+
+
+@transactional
+def copy_programme(actor: Actor, source: Programme, year: int, *, now: datetime) -> Programme:
+    """Next year's programme: the same parameters with every date shifted by whole years."""
+    ensure_role(actor, "insurer", "bureau")
+    if db.session.scalar(select(Programme.id).where(Programme.year == year)) is not None:
+        raise Invalid(f"{year} 年度项目已存在 / The {year} programme already exists", field="year")
+    delta = year - source.year
+    values = parameters(source)
+    for field in ("claim_deadline", "cover_start", "cover_end"):
+        values[field] = _shift_year(values[field], delta)
+    values["export_year"] = source.export_year + delta
+    values["reminder_email_days"] = list(source.reminder_email_days)
+    values["reminder_sms_days"] = list(source.reminder_sms_days)
+    programme = Programme(
+        year=year,
+        name_zh=source.name_zh.replace(str(source.year), str(year)),
+        name_en=source.name_en.replace(str(source.year), str(year)),
+        created_at=now,
+        **values,
+    )
+    programme.excluded = [ExcludedCountry(country_code=code) for code in source.excluded_codes]
+    db.session.add(programme)
+    db.session.flush()
+    audit.record(actor, "programme.create", obj=programme, summary=f"copied from {source.year}")
+    return programme

@@ -1,0 +1,66 @@
+"""Jinja filters and globals: money, Shanghai dates, the business clock's date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, request, url_for
+from markupsafe import Markup
+
+from .clock import now, shanghai
+
+
+def money(value: Decimal | int | float | None, currency: str = "USD") -> str:
+    if value is None:
+        return "—"
+    return f"{currency} {Decimal(value):,.2f}"
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = shanghai(value).date()
+    return value.isoformat()
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return shanghai(value).strftime("%Y-%m-%d %H:%M")
+
+
+def percent(value: Decimal | float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value) * 100:.0f}%"
+
+
+def page_url(**changes: Any) -> str:
+    """The current URL with some query arguments replaced (pagination, filters)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    assert request.endpoint is not None
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def nl2br(text: str | None) -> Markup:
+    escaped = Markup.escape(text or "")
+    return Markup("<br>").join(escaped.split("\n"))
+
+
+def init_app(app: Flask) -> None:
+    from .main.navigation import nav_items, staff_cards
+
+    app.jinja_env.filters.update(
+        money=money, date=fmt_date, datetime=fmt_datetime, percent=percent, nl2br=nl2br
+    )
+    app.jinja_env.globals.update(page_url=page_url, business_now=now, nav_items=nav_items, staff_cards=staff_cards)
+
+    @app.context_processor
+    def site_context() -> dict[str, Any]:
+        from .programmes.service import current_programme
+
+        return {"site_programme": current_programme()}

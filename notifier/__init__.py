@@ -1,0 +1,1 @@
+"""The notifier: the scheduler process that delivers the outbox and runs reminders."""

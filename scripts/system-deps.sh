@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tongbao needs, only when something is missing (fast on re-runs).
+#   scripts/system-deps.sh run   -> what `make run` needs (venv, CJK font, WeasyPrint's libraries)
+#   scripts/system-deps.sh test  -> plus Chromium and poppler-utils for the test suite
+set -euo pipefail
+mode="${1:-run}"
+missing=()
+
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+fc-list :lang=zh 2>/dev/null | grep -qi "cjk\|wqy\|noto" || missing+=(fonts-noto-cjk)
+ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing+=(libpango-1.0-0)
+ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so" || missing+=(libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so" || missing+=(libharfbuzz-subset0)
+command -v make >/dev/null || missing+=(make)
+if [ "$mode" = "test" ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing system packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "please install as root: apt-get install ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" fontconfig >/dev/null
+fc-cache -f >/dev/null 2>&1 || true

@@ -1,0 +1,184 @@
+"""Fixtures: `app`, `client`, `runner` on SQLite and PostgreSQL; databases built by the real migrations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from intranet import create_app
+from intranet.config import Config
+from intranet.extensions import db
+
+PG_ADMIN_URL = os.environ.get("TONGBAO_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_PREFIX = os.environ.get("TONGBAO_TEST_PG_DB", "tongbao_test")
+FAST_HASH = "pbkdf2:sha256:1000"
+
+
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+PG_AVAILABLE = _pg_available()
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_AVAILABLE, reason="no PostgreSQL"))]
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (own `g`, own session), as in production.
+
+    Before a request the test's session is committed (factory rows become visible, any read
+    snapshot ends); afterwards it is committed again so the test reads what the request wrote."""
+
+    def run_wsgi_app(self, environ, buffered=False):  # type: ignore[no-untyped-def,override]
+        db.session.commit()
+        with self.application.app_context():
+            result = super().run_wsgi_app(environ, buffered=True)
+        db.session.commit()
+        return result
+
+
+def make_config(url: str, instance: Path, **extra: object) -> Config:
+    settings = {"PASSWORD_HASH_METHOD": FAST_HASH, **extra}
+    return Config(
+        database_url=url,
+        secret_key="test-secret-key",
+        base_url="http://tongbao.test",
+        instance_path=instance,
+        testing=True,
+        extra=settings,
+    )
+
+
+def migrate(url: str, instance: Path) -> None:
+    import flask_migrate
+
+    app = create_app(make_config(url, instance))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_tag(request: pytest.FixtureRequest) -> str:
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    return str(worker)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("sqlite-template")
+    path = base / "template.db"
+    migrate(f"sqlite:///{path}", base / "instance")
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    name = f"{PG_PREFIX}_{worker_tag}".lower()
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url, tmp_path_factory.mktemp("pg-instance"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def reset_postgres(app: Flask) -> None:
+    """Empty every table and put the seed data back (the migrations' seed, via the same JSON)."""
+    from intranet.clock import now
+    from intranet.programmes.seed import seed_all
+
+    with app.app_context():
+        tables = [t.name for t in db.metadata.sorted_tables]
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        db.session.commit()
+        seed_all(db.session, created_at=now())
+        db.session.commit()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "tongbao.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def app(database_url: str, backend: str, tmp_path: Path) -> Iterator[Flask]:
+    application = create_app(make_config(database_url, tmp_path / "instance"))
+    application.test_client_class = FreshContextClient
+    if backend == "postgresql":
+        reset_postgres(application)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def freeze(app: Flask):  # type: ignore[no-untyped-def]
+    """freeze("2024-06-30T23:59:00+08:00") sets the business clock for web, services and CLI."""
+
+    def _freeze(moment: str | datetime) -> datetime:
+        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        assert value.tzinfo is not None, "freeze() needs an offset"
+        app.config["TONGBAO_NOW"] = value
+        return value
+
+    return _freeze
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by a real threaded HTTP server on loopback (for browsers and concurrency)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["TONGBAO_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join(timeout=10)

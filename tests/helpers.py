@@ -1,0 +1,62 @@
+"""Test helpers: go through real forms (CSRF included) and parse pages with BeautifulSoup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+
+def soup(response: TestResponse) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def form_fields(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for el in form.select("input[name], select[name], textarea[name]"):
+        name = el["name"]
+        kind = (el.get("type") or "").lower()
+        if kind in {"submit", "button", "file"}:
+            continue
+        if kind in {"checkbox", "radio"}:
+            if el.has_attr("checked"):
+                data[name] = el.get("value", "y")
+            continue
+        if el.name == "select":
+            chosen = el.select_one("option[selected]") or el.select_one("option")
+            data[name] = chosen.get("value", chosen.text) if chosen else ""
+        elif el.name == "textarea":
+            data[name] = el.text
+        else:
+            data[name] = el.get("value", "")
+    return data
+
+
+def submit(
+    client: FlaskClient,
+    page: str,
+    data: dict[str, Any] | None = None,
+    *,
+    form: str = "form[method=post]",
+    follow_redirects: bool = True,
+    **kwargs: Any,
+) -> TestResponse:
+    """GET `page`, take the form matched by `form`, overlay `data`, POST it to its action."""
+    response = client.get(page)
+    assert response.status_code == 200, f"GET {page} -> {response.status_code}"
+    node = soup(response).select_one(form)
+    assert node is not None, f"no {form} on {page}"
+    payload = form_fields(node)
+    payload.update(data or {})
+    action = node.get("action") or page
+    return client.post(action, data=payload, follow_redirects=follow_redirects, **kwargs)
+
+
+def login(client: FlaskClient, identifier: str, password: str) -> TestResponse:
+    return submit(client, "/login", {"identifier": identifier, "password": password})
+
+
+def text_of(response: TestResponse) -> str:
+    return soup(response).get_text(" ", strip=True)
