@@ -46,11 +46,14 @@ def _register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .certificates.api import bp as api_certificates_bp
     from .certificates.views import bp as certificates_bp
+    from .credit_reports.api import bp as api_credit_reports_bp
     from .credit_reports.views import bp as credit_reports_bp
     from .dashboards.views import bp as dashboards_bp
     from .districts.views import bp as districts_bp
     from .exports.views import bp as exports_bp
+    from .losses.api import bp as api_losses_bp
     from .losses.views import bp as losses_bp
     from .main.views import bp as main_bp
     from .notices.views import bp as notices_bp
@@ -58,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     from .policies.views import bp as policies_bp
     from .portal.views import bp as portal_bp
     from .programmes.views import bp as programmes_bp
+    from .roster.import_views import bp as roster_import_bp
     from .roster.public_views import bp as roster_public_bp
     from .roster.views import bp as roster_bp
 
@@ -67,12 +71,16 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         roster_public_bp,
         roster_bp,
+        roster_import_bp,
         programmes_bp,
         districts_bp,
         portal_bp,
         policies_bp,
         certificates_bp,
         api_bp,
+        api_certificates_bp,
+        api_losses_bp,
+        api_credit_reports_bp,
         outbox_bp,
         losses_bp,
         credit_reports_bp,

@@ -61,8 +61,7 @@ class Config:
     def from_env(cls, **overrides: Any) -> Config:
         instance = Path(os.environ.get("TONGBAO_INSTANCE_PATH", str(DEFAULT_INSTANCE)))
         values: dict[str, Any] = {
-            "database_url": os.environ.get("TONGBAO_DATABASE_URL")
-            or f"sqlite:///{instance / 'tongbao.db'}",
+            "database_url": os.environ.get("TONGBAO_DATABASE_URL") or f"sqlite:///{instance / 'tongbao.db'}",
             "secret_key": _secret_key(instance),
             "base_url": os.environ.get("TONGBAO_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
             "smtp_url": os.environ.get("TONGBAO_SMTP_URL") or None,

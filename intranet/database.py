@@ -11,7 +11,6 @@ from sqlalchemy.engine import Engine
 
 from .extensions import db
 
-
 # SQLite: a transaction that will write starts with BEGIN IMMEDIATE, so two writers queue on
 # the busy timeout instead of failing with "database is locked" when a reader upgrades.
 write_intent: ContextVar[bool] = ContextVar("tongbao_write_intent", default=False)

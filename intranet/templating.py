@@ -54,9 +54,7 @@ def nl2br(text: str | None) -> Markup:
 def init_app(app: Flask) -> None:
     from .main.navigation import nav_items, staff_cards
 
-    app.jinja_env.filters.update(
-        money=money, date=fmt_date, datetime=fmt_datetime, percent=percent, nl2br=nl2br
-    )
+    app.jinja_env.filters.update(money=money, date=fmt_date, datetime=fmt_datetime, percent=percent, nl2br=nl2br)
     app.jinja_env.globals.update(page_url=page_url, business_now=now, nav_items=nav_items, staff_cards=staff_cards)
 
     @app.context_processor

@@ -44,8 +44,14 @@ def district(name: str = "南山区") -> District:
     return found
 
 
-def make_enterprise(n: int, *, name: str | None = None, district_name: str = "南山区", email: str | None = None,
-                    mobile: str | None = "13800000000") -> Enterprise:
+def make_enterprise(
+    n: int,
+    *,
+    name: str | None = None,
+    district_name: str = "南山区",
+    email: str | None = None,
+    mobile: str | None = "13800000000",
+) -> Enterprise:
     stamp = now()
     enterprise = Enterprise(
         uscc=make_uscc(n),
@@ -62,10 +68,24 @@ def make_enterprise(n: int, *, name: str | None = None, district_name: str = "�
     return enterprise
 
 
-def make_roster(prog: Programme, *, status: str = "draft", seq: int = 1, notice_start: date | None = None,
-                notice_end: date | None = None, confirmed_at: datetime | None = None) -> Roster:
-    roster = Roster(programme_id=prog.id, seq=seq, status=status, notice_start=notice_start, notice_end=notice_end,
-                    created_at=now(), confirmed_at=confirmed_at)
+def make_roster(
+    prog: Programme,
+    *,
+    status: str = "draft",
+    seq: int = 1,
+    notice_start: date | None = None,
+    notice_end: date | None = None,
+    confirmed_at: datetime | None = None,
+) -> Roster:
+    roster = Roster(
+        programme_id=prog.id,
+        seq=seq,
+        status=status,
+        notice_start=notice_start,
+        notice_end=notice_end,
+        created_at=now(),
+        confirmed_at=confirmed_at,
+    )
     if status != "draft":
         roster.published_at = now()
     db.session.add(roster)
@@ -73,14 +93,24 @@ def make_roster(prog: Programme, *, status: str = "draft", seq: int = 1, notice_
     return roster
 
 
-def add_entry(roster: Roster, enterprise: Enterprise, amount: str = "1000000.00", *, eligible: bool = True,
-              status: str = "listed") -> RosterEntry:
+def add_entry(
+    roster: Roster, enterprise: Enterprise, amount: str = "1000000.00", *, eligible: bool = True, status: str = "listed"
+) -> RosterEntry:
     norm = normalize_for_search(enterprise.name)
     entry = RosterEntry(
-        roster_id=roster.id, programme_id=roster.programme_id, enterprise_id=enterprise.id, name=enterprise.name,
-        uscc=enterprise.uscc, district_id=enterprise.district_id, export_amount_usd=Decimal(amount),
-        eligible=eligible, status=status, search_norm=norm, search_grams=grams_for(norm),
-        created_at=now(), updated_at=now(),
+        roster_id=roster.id,
+        programme_id=roster.programme_id,
+        enterprise_id=enterprise.id,
+        name=enterprise.name,
+        uscc=enterprise.uscc,
+        district_id=enterprise.district_id,
+        export_amount_usd=Decimal(amount),
+        eligible=eligible,
+        status=status,
+        search_norm=norm,
+        search_grams=grams_for(norm),
+        created_at=now(),
+        updated_at=now(),
     )
     db.session.add(entry)
     db.session.flush()
@@ -90,9 +120,16 @@ def add_entry(roster: Roster, enterprise: Enterprise, amount: str = "1000000.00"
 def make_user(role: str, email: str, *, enterprise: Enterprise | None = None, password: str = PASSWORD) -> User:
     from werkzeug.security import generate_password_hash
 
-    user = User(email=email, role=role, enterprise_id=enterprise.id if enterprise else None,
-                password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"), active=True,
-                created_at=now(), activated_at=now(), display_name=email)
+    user = User(
+        email=email,
+        role=role,
+        enterprise_id=enterprise.id if enterprise else None,
+        password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"),
+        active=True,
+        created_at=now(),
+        activated_at=now(),
+        display_name=email,
+    )
     db.session.add(user)
     db.session.flush()
     return user
@@ -103,17 +140,31 @@ def confirmed_enterprise(n: int, year: int = 2024, **kwargs: object) -> Enterpri
     prog = programme(year)
     roster = db.session.scalar(select(Roster).where(Roster.programme_id == prog.id, Roster.seq == 1))
     if roster is None:
-        roster = make_roster(prog, status="confirmed", notice_start=date(year, 5, 20), notice_end=date(year, 5, 26),
-                             confirmed_at=now())
+        roster = make_roster(
+            prog, status="confirmed", notice_start=date(year, 5, 20), notice_end=date(year, 5, 26), confirmed_at=now()
+        )
     enterprise = make_enterprise(n, **kwargs)  # type: ignore[arg-type]
     add_entry(roster, enterprise)
     return enterprise
 
 
-def make_policy(enterprise: Enterprise, prog: Programme, *, status: str = "claimed", claimed_at: datetime,
-                on_time: bool = True, **fields: object) -> Policy:
-    policy = Policy(programme_id=prog.id, enterprise_id=enterprise.id, status=status, claimed_at=claimed_at,
-                    claimed_on_time=on_time, **fields)
+def make_policy(
+    enterprise: Enterprise,
+    prog: Programme,
+    *,
+    status: str = "claimed",
+    claimed_at: datetime,
+    on_time: bool = True,
+    **fields: object,
+) -> Policy:
+    policy = Policy(
+        programme_id=prog.id,
+        enterprise_id=enterprise.id,
+        status=status,
+        claimed_at=claimed_at,
+        claimed_on_time=on_time,
+        **fields,
+    )
     db.session.add(policy)
     db.session.flush()
     return policy

@@ -17,7 +17,12 @@ def test_known_code_is_valid():
 
 @pytest.mark.parametrize(
     "raw",
-    ["９１４４０３００１９２２０３８２１６", "914403001922038216 ", "91440300-1922 0382 16", "914403001922038216".lower()],
+    [
+        "９１４４０３００１９２２０３８２１６",
+        "914403001922038216 ",
+        "91440300-1922 0382 16",
+        "914403001922038216".lower(),
+    ],
 )
 def test_full_width_spaces_and_lower_case_are_normalised(raw):
     assert normalize_uscc(raw) == HUAWEI
@@ -29,7 +34,9 @@ def test_wrong_check_digit_names_expected_digit():
     assert reason is not None and "check digit" in reason and "expected 6" in reason
 
 
-@pytest.mark.parametrize(("code", "part"), [("91440300192203821", "18 characters"), ("91440300192203821I", "not allowed")])
+@pytest.mark.parametrize(
+    ("code", "part"), [("91440300192203821", "18 characters"), ("91440300192203821I", "not allowed")]
+)
 def test_length_and_alphabet(code, part):
     assert part in (uscc_problem(code) or "")
 

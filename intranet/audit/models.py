@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..coltypes import UTCDateTime
+from ..extensions import db
 
 
 class AuditLog(db.Model):  # type: ignore[name-defined,misc]

@@ -7,8 +7,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..coltypes import UTCDateTime
+from ..extensions import db
 
 
 class Role(StrEnum):

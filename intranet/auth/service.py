@@ -55,13 +55,16 @@ def find_user(identifier: str) -> User | None:
 
 
 def _recent_failures(user_id: int, now: datetime) -> int:
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.user_id == user_id,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at > now - timedelta(hours=1),
+    return (
+        db.session.scalar(
+            select(func.count(LoginAttempt.id)).where(
+                LoginAttempt.user_id == user_id,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.at > now - timedelta(hours=1),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 @transactional

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..coltypes import UTCDateTime
+from ..extensions import db
 
 
 class CreditReportRequest(db.Model):  # type: ignore[name-defined,misc]

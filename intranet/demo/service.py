@@ -26,10 +26,47 @@ from ..roster.models import Roster, RosterEntry
 from ..roster.search import grams_for, normalize_for_search
 from ..roster.uscc import ALPHABET, check_digit
 
-DEMO_PASSWORD = "tongbao-demo-2024"
+DEMO_PASSWORD = "tongbao-demo-2024"  # noqa: S105 - the published demo password
 DEMO_ACTOR = SystemActor(name="demo")
-WORDS = "华信 宏达 海纳 鹏程 天成 创新 博远 恒通 金桥 盛世 远航 中科 联创 汇丰 利民 新世纪 东方 南粤 前程 安达".split()
-TRADES = "电子 科技 实业 贸易 进出口 五金 照明 新能源 电池 纺织 家具 精密 光电 医疗器械 玩具".split()
+WORDS = [
+    "华信",
+    "宏达",
+    "海纳",
+    "鹏程",
+    "天成",
+    "创新",
+    "博远",
+    "恒通",
+    "金桥",
+    "盛世",
+    "远航",
+    "中科",
+    "联创",
+    "汇丰",
+    "利民",
+    "新世纪",
+    "东方",
+    "南粤",
+    "前程",
+    "安达",
+]
+TRADES = [
+    "电子",
+    "科技",
+    "实业",
+    "贸易",
+    "进出口",
+    "五金",
+    "照明",
+    "新能源",
+    "电池",
+    "纺织",
+    "家具",
+    "精密",
+    "光电",
+    "医疗器械",
+    "玩具",
+]
 
 
 @dataclass
@@ -70,8 +107,13 @@ def _enterprises(ctx: DemoContext, count: int) -> None:
                 used.add(name)
                 break
         e = Enterprise(
-            uscc=demo_uscc(n), name=name, district=districts[n % len(districts)], contact_name=f"联系人{n}",
-            mobile=f"1380013{n:04d}", email=f"contact{n}@exporter{n}.example.cn", created_at=ctx.now,
+            uscc=demo_uscc(n),
+            name=name,
+            district=districts[n % len(districts)],
+            contact_name=f"联系人{n}",
+            mobile=f"1380013{n:04d}",
+            email=f"contact{n}@exporter{n}.example.cn",
+            created_at=ctx.now,
             updated_at=ctx.now,
         )
         db.session.add(e)
@@ -79,21 +121,48 @@ def _enterprises(ctx: DemoContext, count: int) -> None:
     db.session.flush()
 
 
-def _roster(programme: Programme, seq: int, status: str, start: date, end: date, members: list[Enterprise],
-            ctx: DemoContext, amounts: random.Random) -> Roster:
-    roster = Roster(programme_id=programme.id, seq=seq, status=status, notice_start=start, notice_end=end,
-                    created_at=ctx.now, published_at=ctx.now,
-                    confirmed_at=ctx.now if status == "confirmed" else None)
+def _roster(
+    programme: Programme,
+    seq: int,
+    status: str,
+    start: date,
+    end: date,
+    members: list[Enterprise],
+    ctx: DemoContext,
+    amounts: random.Random,
+) -> Roster:
+    roster = Roster(
+        programme_id=programme.id,
+        seq=seq,
+        status=status,
+        notice_start=start,
+        notice_end=end,
+        created_at=ctx.now,
+        published_at=ctx.now,
+        confirmed_at=ctx.now if status == "confirmed" else None,
+    )
     db.session.add(roster)
     db.session.flush()
     for e in members:
         amount = Decimal(amounts.randrange(50_000_00, 8_000_000_00)) / 100
         norm = normalize_for_search(e.name)
-        db.session.add(RosterEntry(
-            roster_id=roster.id, programme_id=programme.id, enterprise_id=e.id, name=e.name, uscc=e.uscc,
-            district_id=e.district_id, export_amount_usd=amount, eligible=True, status="listed",
-            search_norm=norm, search_grams=grams_for(norm), created_at=ctx.now, updated_at=ctx.now,
-        ))
+        db.session.add(
+            RosterEntry(
+                roster_id=roster.id,
+                programme_id=programme.id,
+                enterprise_id=e.id,
+                name=e.name,
+                uscc=e.uscc,
+                district_id=e.district_id,
+                export_amount_usd=amount,
+                eligible=True,
+                status="listed",
+                search_norm=norm,
+                search_grams=grams_for(norm),
+                created_at=ctx.now,
+                updated_at=ctx.now,
+            )
+        )
     db.session.flush()
     return roster
 
@@ -101,9 +170,16 @@ def _roster(programme: Programme, seq: int, status: str, start: date, end: date,
 def _user(ctx: DemoContext, role: str, email: str, enterprise: Enterprise | None = None) -> User:
     from ..auth.service import hash_password
 
-    user = User(email=email, role=role, enterprise_id=enterprise.id if enterprise else None,
-                display_name=enterprise.name if enterprise else email.split("@")[0],
-                password_hash=hash_password(DEMO_PASSWORD), active=True, created_at=ctx.now, activated_at=ctx.now)
+    user = User(
+        email=email,
+        role=role,
+        enterprise_id=enterprise.id if enterprise else None,
+        display_name=enterprise.name if enterprise else email.split("@")[0],
+        password_hash=hash_password(DEMO_PASSWORD),
+        active=True,
+        created_at=ctx.now,
+        activated_at=ctx.now,
+    )
     db.session.add(user)
     db.session.flush()
     ctx.users[email] = user
@@ -129,8 +205,16 @@ def build(ctx: DemoContext) -> None:
         _roster(current, 1, "confirmed", start, start + timedelta(days=6), ctx.enterprises[:50], ctx, amounts)
     today = shanghai_date(ctx.now)
     latest = db.session.scalar(select(Roster.seq).where(Roster.programme_id == current.id).order_by(Roster.seq.desc()))
-    _roster(current, (latest or 0) + 1, "notice", today - timedelta(days=2), today + timedelta(days=4),
-            ctx.enterprises[50:60], ctx, amounts)
+    _roster(
+        current,
+        (latest or 0) + 1,
+        "notice",
+        today - timedelta(days=2),
+        today + timedelta(days=4),
+        ctx.enterprises[50:60],
+        ctx,
+        amounts,
+    )
     _user(ctx, "bureau", "bureau@demo.tongbao.cn")
     _user(ctx, "insurer", "insurer@demo.tongbao.cn")
     _user(ctx, "enterprise", "contact1@exporter1.example.cn", ctx.enterprises[0])
@@ -139,7 +223,7 @@ def build(ctx: DemoContext) -> None:
 
 
 def print_logins() -> None:
-    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     click.echo("  bureau (商务局)      bureau@demo.tongbao.cn")
     click.echo("  insurer (中国信保)   insurer@demo.tongbao.cn")
     click.echo(f"  enterprise (企业)    {demo_uscc(1)}  or  contact1@exporter1.example.cn")

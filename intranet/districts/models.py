@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..coltypes import UTCDateTime
+from ..extensions import db
 
 district_managers = Table(
     "district_managers",

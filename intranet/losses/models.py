@@ -6,8 +6,8 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..coltypes import Money, UTCDateTime
+from ..extensions import db
 
 
 class LossReport(db.Model):  # type: ignore[name-defined,misc]

@@ -26,11 +26,7 @@ CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
 
 
 def _visible(endpoint: str, roles: frozenset[str]) -> bool:
-    return (
-        current_user.is_authenticated
-        and current_user.role in roles
-        and endpoint in current_app.view_functions
-    )
+    return current_user.is_authenticated and current_user.role in roles and endpoint in current_app.view_functions
 
 
 def nav_items() -> list[dict[str, Any]]:
@@ -38,6 +34,4 @@ def nav_items() -> list[dict[str, Any]]:
 
 
 def staff_cards() -> list[dict[str, Any]]:
-    return [
-        {"url": url_for(e), "title": title, "text": text} for e, title, text, roles in CARDS if _visible(e, roles)
-    ]
+    return [{"url": url_for(e), "title": title, "text": text} for e, title, text, roles in CARDS if _visible(e, roles)]

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
 from ..coltypes import UTCDateTime
+from ..extensions import db
 
 
 class OutboxStatus(StrEnum):

@@ -6,8 +6,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..coltypes import UTCDateTime
+from ..extensions import db
 
 
 class PolicyStatus(StrEnum):

@@ -6,8 +6,8 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..coltypes import Money, Ratio, UTCDateTime
+from ..extensions import db
 
 
 class Programme(db.Model):  # type: ignore[name-defined,misc]
@@ -36,9 +36,7 @@ class Programme(db.Model):  # type: ignore[name-defined,misc]
     reminder_time: Mapped[str] = mapped_column(String(5), default="09:30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    excluded = relationship(
-        "ExcludedCountry", cascade="all, delete-orphan", order_by="ExcludedCountry.country_code"
-    )
+    excluded = relationship("ExcludedCountry", cascade="all, delete-orphan", order_by="ExcludedCountry.country_code")
 
     @property
     def excluded_codes(self) -> list[str]:
@@ -50,7 +48,5 @@ class ExcludedCountry(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "excluded_countries"
 
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True
-    )
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True)
     country_code: Mapped[str] = mapped_column(String(2), primary_key=True)

@@ -93,9 +93,7 @@ def show(programme: Programme, now: datetime) -> dict[str, Any]:
     from ..policies.models import Policy
     from ..roster.models import Roster
 
-    rosters = list(
-        db.session.scalars(select(Roster).where(Roster.programme_id == programme.id).order_by(Roster.seq))
-    )
+    rosters = list(db.session.scalars(select(Roster).where(Roster.programme_id == programme.id).order_by(Roster.seq)))
     policies = dict(
         db.session.execute(
             select(Policy.status, func.count(Policy.id))

@@ -34,8 +34,7 @@ def uscc_problem(code: str) -> str | None:
     expected = check_digit(code[:17])
     if code[17] != expected:
         return (
-            f"校验位错误：应为 {expected}，实为 {code[17]} / "
-            f"check digit wrong: expected {expected}, found {code[17]}"
+            f"校验位错误：应为 {expected}，实为 {code[17]} / check digit wrong: expected {expected}, found {code[17]}"
         )
     return None
 

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api_certificates", __name__, url_prefix="/api/v1")
