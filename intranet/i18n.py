@@ -20,6 +20,9 @@ LANGUAGES = ("zh", "en")
 
 def compile_catalogs(source: Path = SOURCE_DIR, target: Path = COMPILED_DIR) -> Path:
     """Merge every fragment of each language into one messages.mo, if any fragment is newer."""
+    if not source.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return target
     for lang_dir in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
         fragments = sorted(lang_dir.glob("*.po"))
         out = target / lang_dir.name / "LC_MESSAGES" / "messages.mo"
