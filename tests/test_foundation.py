@@ -50,6 +50,9 @@ def test_home_shows_programme_parameters_in_chinese_then_english(client, freeze)
     english = soup(client.get("/"))
     assert english.html["lang"] == "en"
     assert english.select_one("h1").get_text(strip=True).startswith("Shenzhen 2024")
+    nav = [a.get_text(strip=True) for a in english.select("nav.main-nav a")]
+    assert "Public rosters" in nav
+    assert english.select_one("dl.facts dt").get_text(strip=True) == "Claim deadline"
 
 
 def test_language_switch_never_redirects_off_site(client):
