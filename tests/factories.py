@@ -168,3 +168,69 @@ def make_policy(
     db.session.add(policy)
     db.session.flush()
     return policy
+
+
+# --- desk: risk notices, loss reports for dashboards/exports (bulk-friendly helpers) ---------
+
+
+def make_notice(
+    title: str,
+    *,
+    month: str = "2024-07",
+    status: str = "published",
+    category: str = "country_risk",
+    countries: list[str] | None = None,
+    body_md: str = "正文",
+    published_at: datetime | None = None,
+) -> object:
+    from intranet.notices.models import RiskNotice
+
+    stamp = now()
+    notice = RiskNotice(
+        month=month,
+        category=category,
+        title=title,
+        body_md=body_md,
+        countries=countries or [],
+        status=status,
+        created_at=stamp,
+        published_at=(published_at or stamp) if status != "draft" else None,
+    )
+    db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+def make_loss(
+    policy: Policy,
+    *,
+    buyer: str = "ACME Trading LLC",
+    country: str = "US",
+    cause: str = "buyer_default",
+    amount: str = "10000.00",
+    status: str = "reported",
+    paid: str | None = None,
+    estimate: str | None = None,
+    reported_at: datetime | None = None,
+) -> object:
+    from intranet.losses.models import LossReport
+
+    report = LossReport(
+        policy_id=policy.id,
+        enterprise_id=policy.enterprise_id,
+        buyer_name=buyer,
+        buyer_key=" ".join(buyer.lower().split()),
+        buyer_country=country,
+        cause=cause,
+        status=status,
+        invoice_total_usd=Decimal(amount),
+        covered=True,
+        reasons=[],
+        estimate_usd=Decimal(estimate if estimate is not None else amount),
+        paid_usd=Decimal(paid) if paid is not None else None,
+        reported_at=reported_at or now(),
+        reported_via="web",
+    )
+    db.session.add(report)
+    db.session.flush()
+    return report

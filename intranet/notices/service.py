@@ -1,0 +1,316 @@
+"""Monthly risk notices (国别风险信息): drafts, preview, publish, archive; Markdown rendered safely.
+
+Insurer staff write them; the notifier (another package) sends each published notice to the
+enterprises holding a policy in force. Enterprises read them in their portal, newest first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import Select, Text, cast, select
+
+from ..actors import Actor
+from ..audit import service as audit
+from ..countries import get_country, normalize_code
+from ..db_tx import transactional
+from ..errors import Invalid, NotFound, Refused
+from ..extensions import db
+from ..programmes.service import current_programme
+from ..security import ensure_role
+from .models import RiskNotice
+
+CATEGORIES = ("country_risk", "market_info", "risk_alert")
+DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
+STATUSES = (DRAFT, PUBLISHED, ARCHIVED)
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+TITLE_MAX = 300
+
+# What rendered Markdown may contain: text structure, links and tables. No raw HTML gets through
+# markdown-it (html disabled) and nh3 then removes anything else (scripts, handlers, styles).
+SAFE_TAGS = {
+    "a",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+SAFE_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "td": {"align"}, "th": {"align"}}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown → HTML that is safe to show: raw HTML is escaped, then the result is sanitised."""
+    html = _markdown().render(text or "")
+    cleaned = nh3.clean(
+        html,
+        tags=SAFE_TAGS,
+        attributes=SAFE_ATTRIBUTES,
+        url_schemes=SAFE_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    return Markup(cleaned)  # noqa: S704 - sanitised by nh3 just above
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def validate_month(value: str) -> str:
+    month = (value or "").strip()
+    if not MONTH_RE.match(month):
+        raise Invalid(f"月份格式应为 YYYY-MM，收到 {value!r} / Month must be YYYY-MM, got {value!r}", field="month")
+    return month
+
+
+def validate_countries(codes: list[str] | tuple[str, ...]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in codes:
+        if not (raw or "").strip():
+            continue
+        code = normalize_code(raw)
+        if get_country(code) is None:
+            raise Invalid(
+                f"未知国家代码 {raw}（应为 ISO 3166 两位字母代码）/ Unknown country code {raw} (ISO 3166 alpha-2)",
+                field="countries",
+            )
+        if code not in cleaned:
+            cleaned.append(code)
+    return cleaned
+
+
+def validate_category(value: str) -> str:
+    if value not in CATEGORIES:
+        raise Invalid(f"未知类别 {value} / Unknown category {value}", field="category")
+    return value
+
+
+def _title(value: str) -> str:
+    title = (value or "").strip()
+    if not title:
+        raise Invalid("标题不能为空 / The title is empty", field="title")
+    if len(title) > TITLE_MAX:
+        raise Invalid(f"标题超过 {TITLE_MAX} 字 / The title is longer than {TITLE_MAX}", field="title")
+    return title
+
+
+def split_markdown_file(text: str) -> tuple[str, str]:
+    """A notice file: the first non-blank line is the title (a leading '# ' removed), the rest the body."""
+    lines = (text or "").lstrip("\ufeff").splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        raise Invalid("文件为空 / The file is empty", field="file")
+    title = lines[0].strip()
+    title = re.sub(r"^#+\s*", "", title).strip()
+    body = "\n".join(lines[1:]).strip("\n")
+    if not title:
+        raise Invalid("第一行（标题）为空 / The first line (the title) is empty", field="file")
+    if not body.strip():
+        raise Invalid("正文为空 / The notice has no body after the title line", field="file")
+    return title, body
+
+
+@dataclass
+class NoticeInput:
+    title: str
+    body_md: str
+    category: str
+    month: str
+    countries: list[str]
+
+    def cleaned(self) -> NoticeInput:
+        body = (self.body_md or "").strip("\n")
+        if not body.strip():
+            raise Invalid("正文不能为空 / The body is empty", field="body_md")
+        return NoticeInput(
+            title=_title(self.title),
+            body_md=body,
+            category=validate_category(self.category),
+            month=validate_month(self.month),
+            countries=validate_countries(self.countries),
+        )
+
+
+def _values(notice: RiskNotice) -> dict[str, Any]:
+    return {
+        "title": notice.title,
+        "body_md": notice.body_md,
+        "category": notice.category,
+        "month": notice.month,
+        "countries": list(notice.countries or []),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+@transactional
+def create_draft(actor: Actor, data: NoticeInput, *, now: datetime) -> RiskNotice:
+    ensure_role(actor, "insurer")
+    clean = data.cleaned()
+    programme = current_programme(now)
+    notice = RiskNotice(
+        programme_id=programme.id if programme else None,
+        title=clean.title,
+        body_md=clean.body_md,
+        category=clean.category,
+        month=clean.month,
+        countries=clean.countries,
+        status=DRAFT,
+        created_at=now,
+        created_by=actor.id,
+    )
+    db.session.add(notice)
+    db.session.flush()
+    audit.record(actor, "notice.create", obj=notice, summary=clean.title, changes=_values(notice))
+    return notice
+
+
+@transactional
+def update_draft(actor: Actor, notice: RiskNotice, data: NoticeInput, *, now: datetime) -> RiskNotice:
+    ensure_role(actor, "insurer")
+    if notice.status != DRAFT:
+        raise Refused(
+            "只有草稿可以修改；已发布的通报请归档后重新撰写 / Only drafts can be edited; archive and write a new one",
+            code="notice_not_draft",
+        )
+    clean = data.cleaned()
+    before = _values(notice)
+    for key, value in _values_of(clean).items():
+        setattr(notice, key, value)
+    changes = audit.diff(before, _values(notice))
+    audit.record(actor, "notice.edit", obj=notice, summary=notice.title, changes=changes)
+    return notice
+
+
+def _values_of(data: NoticeInput) -> dict[str, Any]:
+    return {
+        "title": data.title,
+        "body_md": data.body_md,
+        "category": data.category,
+        "month": data.month,
+        "countries": data.countries,
+    }
+
+
+@transactional
+def publish(actor: Actor, notice: RiskNotice, *, now: datetime) -> RiskNotice:
+    ensure_role(actor, "insurer")
+    if notice.status != DRAFT:
+        raise Refused("该通报不是草稿，不能发布 / This notice is not a draft", code="notice_not_draft")
+    notice.status = PUBLISHED
+    notice.published_at = now
+    audit.record(actor, "notice.publish", obj=notice, summary=f"{notice.month} {notice.title}")
+    return notice
+
+
+@transactional
+def archive(actor: Actor, notice: RiskNotice, *, now: datetime) -> RiskNotice:
+    ensure_role(actor, "insurer")
+    if notice.status == ARCHIVED:
+        raise Refused("该通报已归档 / This notice is already archived", code="notice_archived")
+    before = notice.status
+    notice.status = ARCHIVED
+    notice.archived_at = now
+    audit.record(actor, "notice.archive", obj=notice, summary=notice.title, changes={"status": [before, ARCHIVED]})
+    return notice
+
+
+@transactional
+def publish_text(
+    actor: Actor, text: str, *, month: str, countries: list[str], category: str = "country_risk", now: datetime
+) -> RiskNotice:
+    """`tongbao notice publish FILE`: a Markdown file whose first line is the title, published at once."""
+    ensure_role(actor, "insurer")
+    month = validate_month(month)
+    codes = validate_countries(countries)
+    title, body = split_markdown_file(text)
+    notice = create_draft(
+        actor, NoticeInput(title=title, body_md=body, category=category, month=month, countries=codes), now=now
+    )
+    return publish(actor, notice, now=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def get_notice(notice_id: int) -> RiskNotice:
+    notice = db.session.get(RiskNotice, notice_id)
+    if notice is None:
+        raise NotFound("没有这条通报 / No such notice", code="notice_not_found")
+    return notice
+
+
+def get_published(notice_id: int) -> RiskNotice:
+    """What an enterprise may open: published notices only (drafts and archived ones are 404)."""
+    notice = db.session.get(RiskNotice, notice_id)
+    if notice is None or notice.status != PUBLISHED:
+        raise NotFound("没有这条通报 / No such notice", code="notice_not_found")
+    return notice
+
+
+def staff_query(status: str | None = None) -> Select[Any]:
+    stmt = select(RiskNotice).order_by(RiskNotice.month.desc(), RiskNotice.created_at.desc(), RiskNotice.id.desc())
+    if status in STATUSES:
+        stmt = stmt.where(RiskNotice.status == status)
+    return stmt
+
+
+def _country_clause(code: str) -> Any:
+    # countries is a JSON list of validated two-letter codes: '["US", "DE"]' on both databases
+    return cast(RiskNotice.countries, Text).like(f'%"{code}"%')
+
+
+def portal_query(country: str | None = None) -> Select[Any]:
+    """Published notices, newest first; with a country, those that name it."""
+    stmt = select(RiskNotice).where(RiskNotice.status == PUBLISHED)
+    code = normalize_code(country or "")
+    if code and get_country(code) is not None:
+        stmt = stmt.where(_country_clause(code))
+    return stmt.order_by(RiskNotice.month.desc(), RiskNotice.published_at.desc(), RiskNotice.id.desc())
+
+
+def published_countries() -> list[str]:
+    """Every country named by a published notice (for the portal's filter)."""
+    rows = db.session.scalars(select(RiskNotice.countries).where(RiskNotice.status == PUBLISHED))
+    found: set[str] = set()
+    for codes in rows:
+        found.update(codes or [])
+    return sorted(found)
