@@ -102,7 +102,9 @@ def test_insurer_previews_saves_publishes_and_archives_a_notice(client, freeze):
     submit(client, f"/staff/notices/{notice.id}", form="form.archive-form")
     db.session.refresh(notice)
     assert notice.status == "archived"
-    actions = list(db.session.scalars(select(AuditLog.action).where(AuditLog.object_type == "risk_notices")))
+    actions = list(
+        db.session.scalars(select(AuditLog.action).where(AuditLog.object_type == "risk_notices").order_by(AuditLog.id))
+    )
     assert actions == ["notice.create", "notice.publish", "notice.archive"]
 
 

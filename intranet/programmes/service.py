@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,6 +13,7 @@ from ..actors import Actor
 from ..audit import service as audit
 from ..clock import now as clock_now
 from ..clock import shanghai_date
+from ..coltypes import to_money
 from ..countries import get_country, normalize_code
 from ..db_tx import transactional
 from ..districts.models import District
@@ -191,3 +194,86 @@ def copy_programme(actor: Actor, source: Programme, year: int, *, now: datetime)
     db.session.flush()
     audit.record(actor, "programme.create", obj=programme, summary=f"copied from {source.year}")
     return programme
+
+
+# --- editing parameters ------------------------------------------------------------------------
+# Who edits: the Commerce Bureau owns the programme (it is its published policy), so bureau staff
+# create next year's programme and edit its parameters; insurer staff maintain the excluded
+# countries. Both kinds of change are audited with what changed.
+
+PARAMETER_EDITORS = ("bureau",)
+EXCLUSION_EDITORS = ("insurer",)
+EDITABLE_FIELDS = ("name_zh", "name_en", *PARAMETER_FIELDS)
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_PHONE = re.compile(r"^[0-9+\-() ]{3,32}$")
+
+
+def _bad(field: str, zh: str, en: str) -> Invalid:
+    return Invalid(f"{zh} / {en}", field=field)
+
+
+def _day_ladder(field: str, value: Any) -> list[int]:
+    try:
+        days = [int(v) for v in value]
+    except (TypeError, ValueError):
+        raise _bad(field, "提醒天数应为整数", "Reminder days must be whole numbers") from None
+    if any(d < 0 or d > 366 for d in days):
+        raise _bad(field, "提醒天数应在 0–366 之间", "Reminder days must be between 0 and 366")
+    return sorted(set(days), reverse=True)
+
+
+def validate_parameters(programme: Programme, values: dict[str, Any]) -> dict[str, Any]:
+    """The proposed parameters merged over the current ones, checked as a whole."""
+    merged = {field: getattr(programme, field) for field in EDITABLE_FIELDS}
+    merged.update({k: v for k, v in values.items() if k in EDITABLE_FIELDS})
+    for name in ("name_zh", "name_en", "hotline_consult", "hotline_claims", "reminder_time"):
+        merged[name] = str(merged[name] or "").strip()
+    if not merged["name_zh"] or not merged["name_en"]:
+        raise _bad("name_zh", "项目名称不能为空", "The programme needs a name")
+    for name in ("threshold_usd", "per_buyer_limit_usd"):
+        merged[name] = to_money(merged[name])
+        if merged[name] <= 0:
+            raise _bad(name, "金额必须大于 0", "The amount must be more than 0")
+    merged["indemnity_ratio"] = Decimal(str(merged["indemnity_ratio"]))
+    if not Decimal(0) < merged["indemnity_ratio"] <= Decimal(1):
+        raise _bad("indemnity_ratio", "赔偿比例应在 0 到 1 之间（如 0.80）", "The ratio must be in (0, 1], e.g. 0.80")
+    for name, low in (("issuance_lag_days", 0), ("free_credit_reports", 0), ("notice_days", 1)):
+        if int(merged[name]) < low:
+            raise _bad(name, f"不能小于 {low}", f"Must be at least {low}")
+        merged[name] = int(merged[name])
+    if merged["export_year"] > programme.year:
+        raise _bad("export_year", "统计出口年度不能晚于项目年度", "The export year cannot be after the programme year")
+    if merged["cover_start"] > merged["cover_end"]:
+        raise _bad("cover_end", "保险期限结束日早于开始日", "The cover ends before it starts")
+    if merged["claim_deadline"] > merged["cover_end"]:
+        raise _bad("claim_deadline", "领取截止日晚于保险期限结束日", "The claim deadline is after the cover ends")
+    for name in ("hotline_consult", "hotline_claims"):
+        if not _PHONE.match(merged[name]):
+            raise _bad(name, "电话号码格式不正确", "Not a telephone number")
+    if not _HHMM.match(merged["reminder_time"]):
+        raise _bad("reminder_time", "提醒时间格式应为 HH:MM", "The reminder time must be HH:MM")
+    for name in ("reminder_email_days", "reminder_sms_days"):
+        merged[name] = _day_ladder(name, merged[name])
+    return merged
+
+
+@transactional
+def update_parameters(actor: Actor, programme: Programme, values: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """Change a programme's parameters; returns {field: [old, new]} of what changed (audited)."""
+    ensure_role(actor, *PARAMETER_EDITORS)
+    merged = validate_parameters(programme, values)
+    before = {field: getattr(programme, field) for field in EDITABLE_FIELDS}
+    changes = audit.diff(before, merged)
+    if not changes:
+        return {}
+    for field, (_old, new) in changes.items():
+        setattr(programme, field, new)
+    audit.record(
+        actor, "programme.edit", obj=programme, summary=f"{programme.year}: {', '.join(changes)}", changes=changes
+    )
+    return changes
+
+
+def copy_to_next_year(actor: Actor, source: Programme, *, now: datetime) -> Programme:
+    ensure_role(actor, *PARAMETER_EDITORS)
+    return copy_programme(actor, source, source.year + 1, now=now)
