@@ -1,5 +1,36 @@
+"""JSON API: request a free buyer credit report under a policy (CONTRACT.md)."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from ..api.auth import token_required
+from ..clock import now
+from ..errors import Invalid
+from ..extensions import csrf
+from ..losses.service import visible_policy
+from . import service
 
 bp = Blueprint("api_credit_reports", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.post("/policies/<int:policy_id>/credit-reports")
+@token_required
+def create(policy_id: int) -> Any:
+    actor = g.api_actor
+    visible_policy(actor, policy_id)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("请求体须为 JSON 对象 / The body must be a JSON object", code="invalid_json")
+    name, country = data.get("buyer_name"), data.get("buyer_country")
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid("缺少 buyer_name / Missing field buyer_name", code="missing_field", field="buyer_name")
+    if not isinstance(country, str) or not country.strip():
+        raise Invalid("缺少 buyer_country / Missing field buyer_country", code="missing_field", field="buyer_country")
+    row, remaining = service.request_report(actor, policy_id, name, country, now=now())
+    response = jsonify({"request_id": row.id, "status": row.status, "remaining_free": remaining})
+    response.status_code = 201
+    return response

@@ -1,5 +1,152 @@
+"""Enterprise /portal/credit-reports (request, list, download; remaining free count always shown)
+and insurer /staff/credit-reports (queue, attach the PDF or decline)."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..clock import now
+from ..errors import ServiceError
+from ..i18n import current_language
+from ..losses import attachments as files
+from ..pagination import page_arg, paginate
+from ..programmes.service import current_programme
+from ..security import roles_required
+from . import service
+from .forms import CreditReportForm, DeclineForm, DeliverForm
 
 bp = Blueprint("credit_reports", __name__)
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()
+
+
+def credit_status_label(status: str) -> str:
+    zh, en = service.STATUS_LABELS.get(status, (status, status))
+    return en if current_language() == "en" else zh
+
+
+@bp.app_context_processor
+def helpers() -> dict[str, Any]:
+    return {"credit_status_label": credit_status_label}
+
+
+def _portal(form: CreditReportForm, status: int = 200, problem: str | None = None) -> Any:
+    enterprise_id = current_user.enterprise_id
+    quotas = service.policies_with_quota(enterprise_id)
+    fallback = None
+    if not quotas:
+        programme = current_programme(now())
+        fallback = service.quota(enterprise_id, programme) if programme else None
+    return render_template(
+        "credit_reports/portal.html",
+        form=form,
+        quotas=quotas,
+        fallback=fallback,
+        requests=service.for_enterprise(enterprise_id),
+        problem=problem,
+    ), status
+
+
+def _policy_choices() -> list[tuple[int, str]]:
+    return [
+        (p.id, f"{p.policy_no or p.id} · {p.programme.year}")
+        for p, _q in service.policies_with_quota(current_user.enterprise_id)
+    ]
+
+
+@bp.route("/portal/credit-reports", methods=["GET", "POST"])
+@roles_required("enterprise")
+def portal() -> Any:
+    form = CreditReportForm(policies=_policy_choices())
+    if form.validate_on_submit():
+        try:
+            row, remaining = service.request_report(
+                _actor(), form.policy_id.data, form.buyer_name.data or "", form.buyer_country.data or "", now=now()
+            )
+        except ServiceError as exc:
+            return _portal(form, exc.status, problem=exc.message)
+        flash(_("已申请资信报告 #%(id)s，剩余免费次数 %(n)s", id=row.id, n=remaining), "success")
+        return redirect(url_for("credit_reports.portal"))
+    return _portal(form, 422 if request.method == "POST" else 200)
+
+
+@bp.get("/portal/credit-reports/<int:request_id>/report.pdf")
+@roles_required("enterprise")
+def portal_download(request_id: int) -> Any:
+    return _download(request_id)
+
+
+def _download(request_id: int) -> Any:
+    row, path = service.report_file(_actor(), request_id)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=row.report_filename or f"credit-report-{row.id}.pdf",
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/staff/credit-reports")
+@roles_required("insurer")
+def staff_queue() -> Any:
+    status = request.args.get("status", "requested")
+    page = paginate(service.queue_query(status), page_arg(request.args.get("page", 1)))
+    return render_template(
+        "credit_reports/staff_queue.html",
+        page=page,
+        status=status,
+        statuses=service.STATUSES,
+        counts=service.status_counts(),
+        deliver_form=DeliverForm(),
+        decline_form=DeclineForm(),
+    )
+
+
+@bp.post("/staff/credit-reports/<int:request_id>/deliver")
+@roles_required("insurer")
+def staff_deliver(request_id: int) -> Any:
+    form = DeliverForm()
+    if form.validate_on_submit():
+        try:
+            upload = files.read_stream(form.report.data.filename or "", form.report.data.stream, files.PDF_ONLY)
+            service.deliver(_actor(), request_id, upload, now=now())
+        except ServiceError as exc:
+            flash(f"#{request_id}: {exc.message}", "error")
+        else:
+            flash(_("资信报告 #%(id)s 已出具，已通知企业", id=request_id), "success")
+    else:
+        flash(_("请选择 PDF 文件 / Choose a PDF file"), "error")
+    return redirect(url_for("credit_reports.staff_queue"))
+
+
+@bp.post("/staff/credit-reports/<int:request_id>/decline")
+@roles_required("insurer")
+def staff_decline(request_id: int) -> Any:
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            service.decline(_actor(), request_id, form.text.data or "", now=now())
+        except ServiceError as exc:
+            flash(f"#{request_id}: {exc.message}", "error")
+        else:
+            flash(_("已答复资信报告申请 #%(id)s", id=request_id), "success")
+    else:
+        flash(_("请填写理由 / A reason is required"), "error")
+    return redirect(url_for("credit_reports.staff_queue"))
+
+
+@bp.get("/staff/credit-reports/<int:request_id>/report.pdf")
+@roles_required("insurer")
+def staff_download(request_id: int) -> Any:
+    return _download(request_id)

@@ -1,5 +1,114 @@
+"""JSON API for the single window: report a loss, read a report (CONTRACT.md).
+
+Amounts are JSON numbers rounded to the cent (150000.0 means USD 150,000.00); requests may send
+numbers or numeric strings. Dates are YYYY-MM-DD."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from ..api.auth import token_required
+from ..clock import now
+from ..errors import Invalid
+from ..extensions import csrf
+from . import rules, service
+from .models import LossReport
 
 bp = Blueprint("api_losses", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+REQUIRED = ("buyer_name", "buyer_country", "invoice_amount_usd", "shipment_date", "due_date", "cause")
+
+
+def amount(value: Decimal | None) -> float | None:
+    return None if value is None else float(rules.money(value))
+
+
+def report_json(row: LossReport) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "report_id": row.id,
+        "status": row.status,
+        "covered": bool(row.covered),
+        "reasons": list(row.reasons or []),
+        "indemnity_estimate_usd": amount(row.estimate_usd),
+    }
+    if row.status in ("paid", "declined", "rejected"):
+        body["indemnity_paid_usd"] = amount(row.paid_usd or rules.ZERO)
+    return body
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("请求体须为 JSON 对象 / The body must be a JSON object", code="invalid_json")
+    return data
+
+
+def _date(data: dict[str, Any], key: str) -> date:
+    raw = data.get(key)
+    try:
+        if not isinstance(raw, str):
+            raise ValueError
+        return date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise Invalid(
+            f"{key} 须为 YYYY-MM-DD 日期 / {key} must be a date YYYY-MM-DD", code="invalid_date", field=key
+        ) from exc
+
+
+def _text(data: dict[str, Any], key: str, limit: int) -> str:
+    raw = data.get(key)
+    if not isinstance(raw, str) or len(raw) > limit:
+        raise Invalid(
+            f"{key} 须为不超过 {limit} 字的文本 / {key} must be text of at most {limit} characters",
+            code=f"invalid_{key}",
+            field=key,
+        )
+    return raw
+
+
+def parse(data: dict[str, Any]) -> service.LossInput:
+    missing = [key for key in REQUIRED if data.get(key) in (None, "")]
+    if missing:
+        raise Invalid(
+            f"缺少字段 {', '.join(missing)} / Missing field(s): {', '.join(missing)}",
+            code="missing_field",
+            field=missing[0],
+        )
+    invoice_no = data.get("invoice_no") or ""
+    if not isinstance(invoice_no, str):
+        raise Invalid("invoice_no 须为文本 / invoice_no must be text", code="invalid_invoice", field="invoice_no")
+    invoice = rules.Invoice(
+        invoice_no=invoice_no,
+        amount_usd=service.parse_amount(data.get("invoice_amount_usd")),
+        shipment_date=_date(data, "shipment_date"),
+    )
+    return service.LossInput(
+        buyer_name=_text(data, "buyer_name", 200),
+        buyer_country=_text(data, "buyer_country", 2),
+        due_date=_date(data, "due_date"),
+        cause=_text(data, "cause", 32),
+        invoices=[invoice],
+    )
+
+
+@bp.post("/policies/<int:policy_id>/loss-reports")
+@token_required
+def create(policy_id: int) -> Any:
+    actor = g.api_actor
+    service.visible_policy(actor, policy_id)  # 404 before 422 for a policy the caller cannot see
+    row = service.report(actor, policy_id, parse(_json_body()), now=now(), via="api")
+    response = jsonify(report_json(row))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/loss-reports/{row.id}"
+    return response
+
+
+@bp.get("/loss-reports/<int:report_id>")
+@token_required
+def show(report_id: int) -> Any:
+    return jsonify(report_json(service.get_visible(g.api_actor, report_id)))

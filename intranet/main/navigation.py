@@ -16,12 +16,18 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("main.staff_home", _l("工作台"), frozenset({"bureau", "insurer"})),
     ("roster.index", _l("名单管理"), frozenset({"bureau"})),
     ("audit.index", _l("审计日志"), frozenset({"bureau", "insurer"})),
+    ("losses.portal_list", _l("报损/索赔"), frozenset({"enterprise"})),
+    ("credit_reports.portal", _l("资信报告"), frozenset({"enterprise"})),
+    ("losses.staff_queue", _l("报损案件"), frozenset({"insurer"})),
+    ("credit_reports.staff_queue", _l("资信报告"), frozenset({"insurer"})),
 ]
 
 # (endpoint, title, text, roles)
 CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
     ("roster.index", _l("名单管理"), _l("导入名单、公示、处理异议、确认名单"), frozenset({"bureau"})),
     ("audit.index", _l("审计日志"), _l("谁在何时做了什么"), frozenset({"bureau", "insurer"})),
+    ("losses.staff_queue", _l("报损案件"), _l("受理、调查、赔付或拒赔企业报损"), frozenset({"insurer"})),
+    ("credit_reports.staff_queue", _l("资信报告"), _l("出具海外买家资信报告"), frozenset({"insurer"})),
 ]
 
 

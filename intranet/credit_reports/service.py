@@ -1,0 +1,257 @@
+"""Overseas buyer credit reports (资信报告): a free quota per enterprise per programme, the
+insurer's answer (the report PDF, or a decline), and the enterprise's download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, func, select
+
+from ..actors import Actor
+from ..audit import service as audit
+from ..countries import get_country, normalize_code
+from ..db_tx import transactional
+from ..enterprises.models import Enterprise
+from ..errors import Invalid, NotFound, Refused
+from ..extensions import db
+from ..losses import attachments as files
+from ..losses import notify as loss_notify
+from ..losses import rules
+from ..losses.service import ensure_in_force, scope_of, visible_policy
+from ..outbox import service as outbox
+from ..policies.models import Policy
+from ..programmes.models import Programme
+from ..security import ensure_role
+from .models import CreditReportRequest
+
+STATUSES = ("requested", "delivered", "declined")
+STATUS_LABELS = {
+    "requested": ("已申请，待出具", "Requested"),
+    "delivered": ("已出具", "Report ready"),
+    "declined": ("未能出具", "Declined"),
+}
+
+
+@dataclass(frozen=True)
+class Quota:
+    programme: Programme
+    allowed: int
+    used: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.allowed - self.used)
+
+
+def quota(enterprise_id: int, programme: Programme) -> Quota:
+    """Free reports used in this programme; a declined request gives its report back."""
+    used = db.session.scalar(
+        select(func.count(CreditReportRequest.id)).where(
+            CreditReportRequest.enterprise_id == enterprise_id,
+            CreditReportRequest.programme_id == programme.id,
+            CreditReportRequest.free.is_(True),
+            CreditReportRequest.status != "declined",
+        )
+    )
+    return Quota(programme=programme, allowed=programme.free_credit_reports, used=int(used or 0))
+
+
+def _clean(buyer_name: str, buyer_country: str) -> tuple[str, str]:
+    name = " ".join((buyer_name or "").split())
+    if not name or len(name) > 200 or not rules.normalize_buyer_name(name):
+        raise Invalid(
+            "请填写买方名称（200字以内） / Buyer name is required (≤ 200 characters)",
+            code="invalid_buyer_name",
+            field="buyer_name",
+        )
+    country = normalize_code(buyer_country)
+    if get_country(country) is None:
+        raise Invalid(
+            "买方所在国须为有效的 ISO 国家代码 / buyer_country must be an ISO 3166 alpha-2 code",
+            code="invalid_country",
+            field="buyer_country",
+        )
+    return name, country
+
+
+@transactional
+def request_report(
+    actor: Actor, policy_id: int, buyer_name: str, buyer_country: str, *, now: datetime
+) -> tuple[CreditReportRequest, int]:
+    """A free report request; refused (409 quota_exhausted) past the programme's free quota.
+    Returns the request and how many free reports remain."""
+    ensure_role(actor, "enterprise", "api")
+    policy = visible_policy(actor, policy_id)
+    ensure_in_force(policy)
+    name, country = _clean(buyer_name, buyer_country)
+    # serialise this enterprise's requests so two at once cannot both take the last free one
+    db.session.execute(select(Enterprise.id).where(Enterprise.id == policy.enterprise_id).with_for_update())
+    current = quota(policy.enterprise_id, policy.programme)
+    if current.remaining <= 0:
+        raise Refused(
+            f"{policy.programme.year} 年度 {current.allowed} 份免费资信报告已用完，剩余 0 份 / "
+            f"All {current.allowed} free credit reports of the {policy.programme.year} programme are used; 0 remaining",
+            code="quota_exhausted",
+        )
+    row = CreditReportRequest(
+        programme_id=policy.programme_id,
+        enterprise_id=policy.enterprise_id,
+        policy_id=policy.id,
+        buyer_name=name,
+        buyer_key=rules.buyer_key(name, country),
+        buyer_country=country,
+        free=True,
+        status="requested",
+        requested_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "credit_report.request", obj=row, summary=f"{name} ({country})")
+    return row, current.remaining - 1
+
+
+def _locked(request_id: int) -> CreditReportRequest:
+    stmt = select(CreditReportRequest).where(CreditReportRequest.id == request_id).with_for_update()
+    row = db.session.scalar(stmt.execution_options(populate_existing=True))
+    if row is None:
+        raise NotFound(f"资信报告申请 {request_id} 不存在 / Credit report request {request_id} not found")
+    if row.status != "requested":
+        raise Refused(
+            f"资信报告申请 {request_id} 已处理（{row.status}） / "
+            f"Request {request_id} is already answered ({row.status})",
+            code="already_answered",
+        )
+    return row
+
+
+def deliver(actor: Actor, request_id: int, upload: files.Upload, *, now: datetime) -> CreditReportRequest:
+    written: list[str] = []
+    try:
+        return _deliver(actor, request_id, upload, now=now, written=written)
+    except BaseException:
+        files.discard(written)
+        raise
+
+
+@transactional
+def _deliver(
+    actor: Actor, request_id: int, upload: files.Upload, *, now: datetime, written: list[str]
+) -> CreditReportRequest:
+    ensure_role(actor, "insurer")
+    row = _locked(request_id)
+    path = files.store(upload, f"credit_reports/{row.id}")
+    written.append(path)
+    row.report_path = path
+    row.report_filename = upload.filename
+    row.status = "delivered"
+    row.answered_at = now
+    row.answered_by = actor.id
+    audit.record(
+        actor,
+        "credit_report.deliver",
+        obj=row,
+        summary=upload.filename,
+        changes={"status": ["requested", "delivered"], "sha256": upload.sha256},
+    )
+    _notify(row, now)
+    return row
+
+
+@transactional
+def decline(actor: Actor, request_id: int, reason: str, *, now: datetime) -> CreditReportRequest:
+    ensure_role(actor, "insurer")
+    text = (reason or "").strip()
+    if not text or len(text) > 4000:
+        raise Invalid(
+            "请填写理由（4000字以内） / A reason is required (≤ 4000 characters)", code="reason_required", field="text"
+        )
+    row = _locked(request_id)
+    row.status = "declined"
+    row.decline_reason = text
+    row.answered_at = now
+    row.answered_by = actor.id
+    audit.record(
+        actor, "credit_report.decline", obj=row, summary=text[:200], changes={"status": ["requested", "declined"]}
+    )
+    _notify(row, now)
+    return row
+
+
+def _notify(row: CreditReportRequest, now: datetime) -> int:
+    enterprise = row.enterprise
+    programme = db.session.get(Programme, row.programme_id)
+    context: dict[str, Any] = {
+        "enterprise_name": enterprise.name,
+        "request_id": row.id,
+        "buyer_name": row.buyer_name,
+        "buyer_country": row.buyer_country,
+        "status": row.status,
+        "reason": row.decline_reason or "",
+        "url": f"{current_app.config['TONGBAO_BASE_URL']}/portal/credit-reports",
+        "hotline": programme.hotline_claims if programme else "",
+    }
+    language = loss_notify.language_for(enterprise)
+    queued = 0
+    for channel, recipient in loss_notify.channels_for(enterprise).items():
+        message = outbox.queue(
+            channel=channel,
+            recipient=recipient,
+            job="credit_report",
+            template="credit_report",
+            context=context,
+            dedupe_key=f"credit_report:{row.id}:{row.status}:{channel}",
+            now=now,
+            enterprise_id=enterprise.id,
+            language=language,
+        )
+        queued += message is not None
+    return queued
+
+
+def get_visible(actor: Actor, request_id: int) -> CreditReportRequest:
+    row = db.session.get(CreditReportRequest, request_id)
+    scope = scope_of(actor)
+    if row is None or (scope is not None and row.enterprise_id != scope):
+        raise NotFound(f"资信报告申请 {request_id} 不存在 / Credit report request {request_id} not found")
+    return row
+
+
+def report_file(actor: Actor, request_id: int) -> tuple[CreditReportRequest, Path]:
+    row = get_visible(actor, request_id)
+    if row.status != "delivered" or not row.report_path:
+        raise NotFound("报告尚未出具 / The report is not ready")
+    return row, files.path_of(row.report_path)
+
+
+def for_enterprise(enterprise_id: int) -> list[CreditReportRequest]:
+    return list(
+        db.session.scalars(
+            select(CreditReportRequest)
+            .where(CreditReportRequest.enterprise_id == enterprise_id)
+            .order_by(CreditReportRequest.id.desc())
+        )
+    )
+
+
+def policies_with_quota(enterprise_id: int) -> list[tuple[Policy, Quota]]:
+    from ..losses.service import reportable_policies
+
+    return [(p, quota(enterprise_id, p.programme)) for p in reportable_policies(enterprise_id)]
+
+
+def queue_query(status: str | None) -> Select[Any]:
+    stmt = select(CreditReportRequest)
+    if status in STATUSES:
+        return stmt.where(CreditReportRequest.status == status).order_by(CreditReportRequest.requested_at)
+    return stmt.order_by(CreditReportRequest.id.desc())
+
+
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(
+        select(CreditReportRequest.status, func.count(CreditReportRequest.id)).group_by(CreditReportRequest.status)
+    )
+    return {str(s): int(n) for s, n in rows}

@@ -1,0 +1,157 @@
+"""Uploaded documents: size- and type-checked (magic bytes, not just the extension), stored under
+the instance path with random names, never under static/. Also used for credit-report PDFs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import filetype
+from flask import current_app
+
+from ..errors import Invalid
+
+MAX_BYTES_DEFAULT = 10 * 1024 * 1024
+MAX_FILES_DEFAULT = 10
+
+# extension -> (canonical extension detected from the bytes, MIME type served back)
+DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
+    "pdf": ("pdf", "application/pdf"),
+    "jpg": ("jpg", "image/jpeg"),
+    "jpeg": ("jpg", "image/jpeg"),
+    "png": ("png", "image/png"),
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+PDF_ONLY = {"pdf": DOCUMENT_TYPES["pdf"]}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked file, not yet stored."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("TONGBAO_MAX_ATTACHMENT_BYTES", MAX_BYTES_DEFAULT))
+
+
+def max_files() -> int:
+    return int(current_app.config.get("TONGBAO_MAX_ATTACHMENTS", MAX_FILES_DEFAULT))
+
+
+def clean_filename(name: str) -> str:
+    """A display name: no directories, no control characters, at most 200 characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C").strip()
+    base = base.lstrip(".") or "file"
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[:190] + dot + ext[:9]) if dot else base[:200]
+    return base
+
+
+def check(filename: str, data: bytes, allowed: dict[str, tuple[str, str]] = DOCUMENT_TYPES) -> Upload:
+    """Refuse empty, oversized or disguised files (the bytes must match the extension)."""
+    name = clean_filename(filename)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    kinds = "、".join(sorted({k.upper() for k in allowed}))
+    if ext not in allowed:
+        raise Invalid(
+            f"文件 {name} 类型不支持，仅接受 {kinds} / {name}: file type not accepted (only {kinds})",
+            code="file_type",
+            field="attachments",
+        )
+    if not data:
+        raise Invalid(f"文件 {name} 为空 / {name} is empty", code="file_empty", field="attachments")
+    limit = max_bytes()
+    if len(data) > limit:
+        mb = limit / (1024 * 1024)
+        raise Invalid(
+            f"文件 {name} 超过 {mb:g} MB / {name} is larger than {mb:g} MB", code="file_too_large", field="attachments"
+        )
+    expected, mime = allowed[ext]
+    kind = filetype.guess(data[:8192])
+    if kind is None or kind.extension != expected:
+        raise Invalid(
+            f"文件 {name} 的内容不是 {ext.upper()} 文件 / {name}: the content is not a real {ext.upper()} file",
+            code="file_content",
+            field="attachments",
+        )
+    return Upload(filename=name, content_type=mime, data=data)
+
+
+def read_stream(filename: str, stream: IO[bytes], allowed: dict[str, tuple[str, str]] = DOCUMENT_TYPES) -> Upload:
+    """Read at most the limit + 1 byte (so a huge upload is refused without reading it all)."""
+    data = stream.read(max_bytes() + 1)
+    return check(filename, data, allowed)
+
+
+def check_files(files: Iterable[object], allowed: dict[str, tuple[str, str]] = DOCUMENT_TYPES) -> list[Upload]:
+    """Werkzeug FileStorage objects from a form; blank file inputs are skipped."""
+    uploads = []
+    for item in files:
+        name = getattr(item, "filename", None)
+        if not name:
+            continue
+        uploads.append(read_stream(str(name), item.stream, allowed))  # type: ignore[attr-defined]
+    if len(uploads) > max_files():
+        raise Invalid(
+            f"一次最多上传 {max_files()} 个文件 / At most {max_files()} files at once",
+            code="too_many_files",
+            field="attachments",
+        )
+    return uploads
+
+
+def root() -> Path:
+    return Path(current_app.instance_path) / "attachments"
+
+
+def store(upload: Upload, folder: str) -> str:
+    """Write the bytes under instance/attachments/<folder>/ with a random name; returns the
+    relative storage path to keep in the database."""
+    directory = root() / folder
+    directory.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16)
+    target = directory / name
+    tmp = directory / f".{name}.tmp"
+    with tmp.open("wb") as fh:
+        fh.write(upload.data)
+    os.replace(tmp, target)
+    return f"{folder}/{name}"
+
+
+def path_of(storage_path: str) -> Path:
+    """Absolute path of a stored file; refuses anything that would leave the attachments folder."""
+    base = root().resolve()
+    target = (base / storage_path).resolve()
+    if base not in target.parents:
+        raise Invalid("无效的文件路径 / Invalid file path", code="bad_path")
+    return target
+
+
+def discard(storage_paths: Iterable[str]) -> None:
+    """Remove files written by a transaction that then failed."""
+    for rel in storage_paths:
+        try:
+            path_of(rel).unlink(missing_ok=True)
+        except (OSError, Invalid):
+            current_app.logger.warning("could not remove %s", rel)

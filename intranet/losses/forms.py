@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import DateField, DecimalField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..countries import all_countries
+from ..i18n import current_language
+from . import rules
+
+INVOICE_ROWS = 3
+MAX_ROWS = 20
+
+
+def country_choices() -> list[tuple[str, str]]:
+    english = current_language() == "en"
+    rows = [("", str(_l("请选择国家/地区")))]
+    for c in all_countries():
+        label = f"{c.name_en} ({c.code})" if english else f"{c.name_zh} · {c.name_en} ({c.code})"
+        rows.append((c.code, label))
+    return rows
+
+
+def cause_choices() -> dict[str, list[tuple[str, str]]]:
+    english = current_language() == "en"
+
+    def opts(group: tuple[tuple[str, str, str], ...]) -> list[tuple[str, str]]:
+        return [(code, en if english else zh) for code, zh, en in group]
+
+    return {
+        str(_l("商业风险")): opts(rules.COMMERCIAL_CAUSES),
+        str(_l("政治风险")): opts(rules.POLITICAL_CAUSES),
+    }
+
+
+class MoneyField(DecimalField):
+    """USD amount as people type it: "230,000", "２３００００.００" and "230000.00" all work."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            raw = unicodedata.normalize("NFKC", str(valuelist[0])).replace(",", "").replace(" ", "").strip()
+            raw = raw.removeprefix("USD").removeprefix("$")
+            valuelist = [raw]
+        super().process_formdata(valuelist)
+        if self.data is not None and (not self.data.is_finite() or self.data != self.data.quantize(Decimal("0.01"))):
+            self.data = None
+            raise ValueError(_l("金额最多两位小数"))
+
+
+class InvoiceRow(Form):
+    invoice_no = StringField(_l("发票号"), validators=[Optional(), Length(max=64)])
+    amount = MoneyField(
+        _l("金额（美元）"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("9999999999.99"))],
+    )
+    shipment_date = DateField(_l("出运日"), validators=[Optional()])
+
+    def is_blank(self) -> bool:
+        return not (self.invoice_no.data or "").strip() and self.amount.data is None and self.shipment_date.data is None
+
+
+class LossReportForm(FlaskForm):
+    policy_id = SelectField(_l("保单"), coerce=int, validators=[InputRequired()])
+    buyer_name = StringField(_l("买方名称"), validators=[DataRequired(), Length(max=200)])
+    buyer_country = SelectField(_l("买方所在国家/地区"), validators=[DataRequired()])
+    cause = SelectField(_l("损失原因"), validators=[DataRequired()])
+    due_date = DateField(_l("应收账款到期日"), validators=[DataRequired()])
+    invoices = FieldList(FormField(InvoiceRow), _l("发票"), min_entries=INVOICE_ROWS, max_entries=MAX_ROWS)
+
+    def __init__(self, *args: Any, policies: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy_id.choices = policies or []
+        self.buyer_country.choices = country_choices()
+        self.cause.choices = cause_choices()  # type: ignore[assignment]
+
+    def validate_invoices(self, field: FieldList) -> None:
+        filled = [row for row in field.entries if not row.form.is_blank()]
+        if not filled:
+            raise ValidationError(_l("至少填写一张发票（金额和出运日）"))
+        for row in filled:
+            if row.form.amount.data is None or row.form.shipment_date.data is None:
+                raise ValidationError(_l("每张发票都需要金额和出运日"))
+
+    def filled_invoices(self) -> list[rules.Invoice]:
+        return [
+            rules.Invoice(
+                invoice_no=(row.form.invoice_no.data or "").strip(),
+                amount_usd=row.form.amount.data,
+                shipment_date=row.form.shipment_date.data,
+            )
+            for row in self.invoices.entries
+            if not row.form.is_blank()
+        ]
+
+
+class ConfirmReportForm(LossReportForm):
+    """Step 2: the same data (hidden) plus the documents."""
+
+    attachments = MultipleFileField(_l("证明材料（PDF、JPG、PNG、XLSX、DOCX，每个不超过 10 MB）"))
+
+
+class ReasonForm(FlaskForm):
+    text = TextAreaField(_l("理由"), validators=[DataRequired(), Length(max=4000)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("调查记录"), validators=[DataRequired(), Length(max=4000)])
+
+
+class RequestDocumentsForm(FlaskForm):
+    text = TextAreaField(_l("需要企业补充的材料"), validators=[DataRequired(), Length(max=4000)])
+
+
+class AcceptForm(FlaskForm):
+    text = TextAreaField(_l("受理说明（可选）"), validators=[Optional(), Length(max=4000)])
+
+
+class DecideForm(FlaskForm):
+    decision = SelectField(
+        _l("决定"),
+        choices=[("pay", _l("赔付（按规则计算的赔款）")), ("decline", _l("拒赔"))],
+        validators=[DataRequired()],
+    )
+    text = TextAreaField(_l("理由（拒赔时必填）"), validators=[Optional(), Length(max=4000)])
+
+    def validate_text(self, field: TextAreaField) -> None:
+        if self.decision.data == "decline" and not (field.data or "").strip():
+            raise ValidationError(_l("拒赔须填写理由"))
+
+
+class AnswerForm(FlaskForm):
+    text = TextAreaField(_l("答复说明"), validators=[Optional(), Length(max=4000)])
+    attachments = MultipleFileField(_l("上传材料（PDF、JPG、PNG、XLSX、DOCX，每个不超过 10 MB）"))

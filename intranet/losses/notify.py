@@ -1,0 +1,96 @@
+"""Tell the enterprise about each decision on its loss report (and each request for documents),
+through the outbox, in the same transaction, on the channels it chose."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from ..enterprises import service as enterprises
+from ..enterprises.models import Enterprise
+from ..outbox import service as outbox
+from . import rules
+from .models import LossEvent, LossReport
+
+DECISIONS = {
+    "accepted": ("已受理", "accepted"),
+    "rejected": ("不予受理", "rejected"),
+    "paid": ("同意赔付", "paid"),
+    "declined": ("拒赔", "declined"),
+}
+
+
+def channels_for(enterprise: Enterprise) -> dict[str, str]:
+    """The enterprise's chosen channels; service messages always go out on at least one."""
+    chosen = {}
+    if enterprise.notify_email and enterprise.email:
+        chosen["email"] = enterprise.email
+    if enterprise.notify_sms and enterprise.mobile:
+        chosen["sms"] = enterprise.mobile
+    if not chosen:
+        if enterprise.email:
+            chosen["email"] = enterprise.email
+        elif enterprise.mobile:
+            chosen["sms"] = enterprise.mobile
+    return chosen
+
+
+def language_for(enterprise: Enterprise) -> str:
+    account = enterprises.account_for(enterprise)
+    return "en" if account is not None and account.locale == "en" else "zh"
+
+
+def _send(report: LossReport, event: LossEvent, template: str, context: dict[str, Any], now: datetime) -> int:
+    enterprise = report.enterprise
+    language = language_for(enterprise)
+    account = enterprises.account_for(enterprise)
+    queued = 0
+    for channel, recipient in channels_for(enterprise).items():
+        message = outbox.queue(
+            channel=channel,
+            recipient=recipient,
+            job="loss",
+            template=template,
+            context=context,
+            dedupe_key=f"loss:{report.id}:{event.id}:{channel}",
+            now=now,
+            enterprise_id=enterprise.id,
+            user_id=account.id if account else None,
+            language=language,
+        )
+        queued += message is not None
+    return queued
+
+
+def _base_context(report: LossReport) -> dict[str, Any]:
+    programme = report.policy.programme
+    return {
+        "enterprise_name": report.enterprise.name,
+        "report_id": report.id,
+        "policy_no": report.policy.policy_no or "",
+        "buyer_name": report.buyer_name,
+        "buyer_country": report.buyer_country,
+        "invoice_total": rules.fmt(report.invoice_total_usd),
+        "report_url": f"{current_app.config['TONGBAO_BASE_URL']}/portal/losses/{report.id}",
+        "hotline": programme.hotline_claims,
+    }
+
+
+def decision(report: LossReport, event: LossEvent, now: datetime) -> int:
+    zh, en = DECISIONS[report.status]
+    context = {
+        **_base_context(report),
+        "decision": report.status,
+        "decision_zh": zh,
+        "decision_en": en,
+        "amount": rules.fmt(report.paid_usd) if report.paid_usd is not None else "",
+        "reason": event.text or "",
+    }
+    return _send(report, event, "loss_decision", context, now)
+
+
+def documents_requested(report: LossReport, event: LossEvent, now: datetime) -> int:
+    context = {**_base_context(report), "request": event.text}
+    return _send(report, event, "loss_documents", context, now)

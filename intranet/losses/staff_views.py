@@ -1,0 +1,139 @@
+"""Insurer pages under /staff/losses: the queue, a report's page, and its workflow actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..clock import now
+from ..errors import ServiceError
+from ..extensions import db
+from ..pagination import paginate
+from ..security import roles_required
+from . import service, workflow
+from .forms import AcceptForm, DecideForm, NoteForm, ReasonForm, RequestDocumentsForm
+from .views import bp, download
+
+STAFF = ("insurer",)
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()
+
+
+@bp.get("/staff/losses")
+@roles_required(*STAFF)
+def staff_queue() -> Any:
+    status = request.args.get("status", "open")
+    page = paginate(service.queue_query(status), request.args.get("page", 1, type=int))
+    return render_template(
+        "losses/staff_queue.html",
+        page=page,
+        status=status,
+        counts=service.status_counts(),
+        statuses=service.STATUSES,
+    )
+
+
+@bp.get("/staff/losses/<int:report_id>")
+@roles_required(*STAFF)
+def staff_detail(report_id: int) -> Any:
+    row = service.get_visible(_actor(), report_id)
+    from ..auth.models import User
+
+    names = {u.id: u.label() for u in db.session.query(User).filter(User.id.in_({e.actor_user_id for e in row.events}))}
+    return render_template(
+        "losses/staff_detail.html",
+        report=row,
+        result=service.current_assessment(row),
+        pending=service.open_requests(row),
+        names=names,
+        accept_form=AcceptForm(prefix="accept"),
+        reject_form=ReasonForm(prefix="reject"),
+        note_form=NoteForm(prefix="note"),
+        request_form=RequestDocumentsForm(prefix="docs"),
+        decide_form=DecideForm(prefix="decide"),
+    )
+
+
+def _act(report_id: int, form: FlaskForm, call: Callable[[FlaskForm], Any], done: str) -> Any:
+    if form.validate_on_submit():
+        try:
+            call(form)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(done, "success")
+    else:
+        messages = [e for errors in form.errors.values() for e in errors]
+        flash("；".join(str(m) for m in messages) or _("请检查输入 / Please check the form"), "error")
+    return redirect(url_for("losses.staff_detail", report_id=report_id))
+
+
+@bp.post("/staff/losses/<int:report_id>/accept")
+@roles_required(*STAFF)
+def staff_accept(report_id: int) -> Any:
+    return _act(
+        report_id,
+        AcceptForm(prefix="accept"),
+        lambda f: workflow.accept(_actor(), report_id, now=now(), note=f.text.data or ""),
+        _("已受理 / Accepted"),
+    )
+
+
+@bp.post("/staff/losses/<int:report_id>/reject")
+@roles_required(*STAFF)
+def staff_reject(report_id: int) -> Any:
+    return _act(
+        report_id,
+        ReasonForm(prefix="reject"),
+        lambda f: workflow.reject(_actor(), report_id, f.text.data or "", now=now()),
+        _("已不予受理，已通知企业 / Rejected; the enterprise is told"),
+    )
+
+
+@bp.post("/staff/losses/<int:report_id>/note")
+@roles_required(*STAFF)
+def staff_note(report_id: int) -> Any:
+    return _act(
+        report_id,
+        NoteForm(prefix="note"),
+        lambda f: workflow.add_note(_actor(), report_id, f.text.data or "", now=now()),
+        _("已记录 / Note added"),
+    )
+
+
+@bp.post("/staff/losses/<int:report_id>/request-documents")
+@roles_required(*STAFF)
+def staff_request(report_id: int) -> Any:
+    return _act(
+        report_id,
+        RequestDocumentsForm(prefix="docs"),
+        lambda f: workflow.request_documents(_actor(), report_id, f.text.data or "", now=now()),
+        _("已要求企业补充材料 / Documents requested"),
+    )
+
+
+@bp.post("/staff/losses/<int:report_id>/decide")
+@roles_required(*STAFF)
+def staff_decide(report_id: int) -> Any:
+    return _act(
+        report_id,
+        DecideForm(prefix="decide"),
+        lambda f: workflow.decide(
+            _actor(), report_id, pay=f.decision.data == "pay", reason=f.text.data or None, now=now()
+        ),
+        _("已作出决定，已通知企业 / Decided; the enterprise is told"),
+    )
+
+
+@bp.get("/staff/losses/<int:report_id>/attachments/<int:attachment_id>")
+@roles_required(*STAFF)
+def staff_attachment(report_id: int, attachment_id: int) -> Any:
+    row, path = service.attachment_of(_actor(), report_id, attachment_id)
+    return download(row, path)
