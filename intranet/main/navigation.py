@@ -20,6 +20,8 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("credit_reports.portal", _l("资信报告"), frozenset({"enterprise"})),
     ("losses.staff_queue", _l("报损案件"), frozenset({"insurer"})),
     ("credit_reports.staff_queue", _l("资信报告"), frozenset({"insurer"})),
+    ("policies.queue", _l("签发队列"), frozenset({"insurer"})),
+    ("policies.index", _l("保单"), frozenset({"bureau", "insurer"})),
 ]
 
 # (endpoint, title, text, roles)
@@ -28,6 +30,8 @@ CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
     ("audit.index", _l("审计日志"), _l("谁在何时做了什么"), frozenset({"bureau", "insurer"})),
     ("losses.staff_queue", _l("报损案件"), _l("受理、调查、赔付或拒赔企业报损"), frozenset({"insurer"})),
     ("credit_reports.staff_queue", _l("资信报告"), _l("出具海外买家资信报告"), frozenset({"insurer"})),
+    ("policies.queue", _l("签发队列"), _l("签发企业领取的保单，超过签发时限的标出"), frozenset({"insurer"})),
+    ("policies.index", _l("保单"), _l("查询保单、撤销保单"), frozenset({"bureau", "insurer"})),
 ]
 
 
