@@ -79,7 +79,13 @@ class DemoContext:
 
 
 # Later features add their own demo steps (policies, losses, notices...) to this list.
-DEMO_STEPS: list[Callable[[DemoContext], None]] = []
+def _policies_step(ctx: DemoContext) -> None:
+    from ..policies.demo import demo_step  # imported late: it uses this module's DemoContext
+
+    demo_step(ctx)
+
+
+DEMO_STEPS: list[Callable[[DemoContext], None]] = [_policies_step]
 
 
 def is_empty() -> bool:

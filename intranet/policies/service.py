@@ -1,0 +1,392 @@
+"""Claim, issue and revoke policies; the insurer's issuance queue.
+
+One policy per enterprise and programme is the database's unique constraint: a concurrent second
+claim fails inside a savepoint and gets the first one back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..actors import Actor
+from ..audit import service as audit
+from ..clock import shanghai_date, start_of_day
+from ..database import is_postgres
+from ..db_tx import transactional
+from ..enterprises.models import Enterprise
+from ..errors import Invalid, NotFound, Refused, ServiceError
+from ..extensions import db
+from ..programmes.models import Programme
+from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
+from ..security import ensure_role
+from . import rules
+from .models import Policy, PolicyStatus
+
+NUMBER_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An enterprise on a programme's rosters, as the claim rule and the API see it."""
+
+    on_roster: bool  # listed on a CONFIRMED roster of the programme
+    roster_status: str | None  # draft | notice | confirmed | removed | None (never listed)
+    eligible: bool
+    entry: RosterEntry | None = None
+
+    @property
+    def can_claim(self) -> bool:
+        return self.on_roster and self.eligible
+
+
+@dataclass
+class ClaimResult:
+    policy: Policy
+    created: bool
+
+
+@dataclass
+class IssueBatch:
+    issued: list[Policy] = field(default_factory=list)
+    skipped: list[tuple[Policy, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    policy: Policy
+    days_waiting: int
+    overdue: bool
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+_STANDING_RANK = {RosterStatus.CONFIRMED: 3, RosterStatus.NOTICE: 2, RosterStatus.DRAFT: 1}
+
+
+def standing(enterprise_id: int, programme: Programme) -> Standing:
+    """The best of the enterprise's entries on the programme's rosters (main and supplementary)."""
+    rows = db.session.execute(
+        select(RosterEntry, Roster.status)
+        .join(Roster, Roster.id == RosterEntry.roster_id)
+        .where(RosterEntry.programme_id == programme.id, RosterEntry.enterprise_id == enterprise_id)
+    ).all()
+    best: tuple[tuple[int, int, int], RosterEntry, str] | None = None
+    for entry, roster_status in rows:
+        listed = entry.status == EntryStatus.LISTED
+        rank = (int(listed), _STANDING_RANK.get(roster_status, 0), int(bool(entry.eligible)))
+        if best is None or rank > best[0]:
+            best = (rank, entry, roster_status)
+    if best is None:
+        return Standing(on_roster=False, roster_status=None, eligible=False)
+    _, entry, roster_status = best
+    if entry.status != EntryStatus.LISTED:
+        return Standing(on_roster=False, roster_status="removed", eligible=bool(entry.eligible), entry=entry)
+    return Standing(
+        on_roster=roster_status == RosterStatus.CONFIRMED,
+        roster_status=str(roster_status),
+        eligible=bool(entry.eligible),
+        entry=entry,
+    )
+
+
+def find_policy(programme_id: int, enterprise_id: int) -> Policy | None:
+    return db.session.scalar(
+        select(Policy).where(Policy.programme_id == programme_id, Policy.enterprise_id == enterprise_id)
+    )
+
+
+def policies_of(enterprise_id: int) -> list[Policy]:
+    return list(
+        db.session.scalars(
+            select(Policy)
+            .options(joinedload(Policy.programme))
+            .where(Policy.enterprise_id == enterprise_id)
+            .order_by(Policy.claimed_at.desc())
+        )
+    )
+
+
+def get_policy(policy_id: int) -> Policy:
+    policy = db.session.get(Policy, policy_id) if 0 < policy_id < 2**31 else None
+    if policy is None:
+        raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
+    return policy
+
+
+def policy_for(actor: Actor, policy_id: int) -> Policy:
+    """A policy the actor may read: staff and API clients any, an enterprise only its own (404 else)."""
+    policy = get_policy(policy_id)
+    if actor.role == "enterprise" and policy.enterprise_id != getattr(actor, "enterprise_id", None):
+        raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
+    return policy
+
+
+def staff_query(*, status: str | None = None, year: int | None = None, q: str | None = None) -> Select[Any]:
+    stmt = (
+        select(Policy)
+        .join(Enterprise, Enterprise.id == Policy.enterprise_id)
+        .join(Programme, Programme.id == Policy.programme_id)
+        .options(joinedload(Policy.enterprise), joinedload(Policy.programme))
+        .order_by(Policy.claimed_at.desc(), Policy.id.desc())
+    )
+    if status:
+        stmt = stmt.where(Policy.status == status)
+    if year:
+        stmt = stmt.where(Programme.year == year)
+    if q and q.strip():
+        term = q.strip()
+        stmt = stmt.where(
+            or_(
+                Enterprise.name.contains(term),
+                Enterprise.uscc == term.upper(),
+                Policy.policy_no == term.upper(),
+            )
+        )
+    return stmt
+
+
+def queue_query(programme: Programme | None = None) -> Select[Any]:
+    """Claimed policies awaiting issuance, oldest first."""
+    stmt = (
+        select(Policy)
+        .options(joinedload(Policy.enterprise), joinedload(Policy.programme))
+        .where(Policy.status == PolicyStatus.CLAIMED)
+        .order_by(Policy.claimed_at, Policy.id)
+    )
+    if programme is not None:
+        stmt = stmt.where(Policy.programme_id == programme.id)
+    return stmt
+
+
+def queue_rows(policies: list[Policy], now: datetime) -> list[QueueRow]:
+    return [
+        QueueRow(
+            policy=p,
+            days_waiting=rules.days_waiting(p.claimed_at, now),
+            overdue=rules.is_overdue(p.programme, p.claimed_at, now),
+        )
+        for p in policies
+    ]
+
+
+def queue_counts(now: datetime) -> dict[str, int]:
+    """How many claims wait, and how many of them longer than their programme's issuance lag."""
+    today = shanghai_date(now)
+    waiting = overdue = 0
+    per_programme = db.session.execute(
+        select(Programme, func.count(Policy.id))
+        .join(Policy, Policy.programme_id == Programme.id)
+        .where(Policy.status == PolicyStatus.CLAIMED)
+        .group_by(Programme.id)
+    ).all()
+    for programme, count in per_programme:
+        waiting += int(count)
+        # waiting more than `lag` days ⇔ claimed before the start of (today − lag) in Shanghai
+        bound = start_of_day(today - timedelta(days=programme.issuance_lag_days))
+        overdue += (
+            db.session.scalar(
+                select(func.count(Policy.id)).where(
+                    Policy.programme_id == programme.id,
+                    Policy.status == PolicyStatus.CLAIMED,
+                    Policy.claimed_at < bound,
+                )
+            )
+            or 0
+        )
+    return {"waiting": waiting, "overdue": overdue}
+
+
+# --- claiming ------------------------------------------------------------------------------------
+
+
+def _refuse_unless_claimable(enterprise: Enterprise, programme: Programme, now: datetime) -> rules.ClaimTerms:
+    where = f"{enterprise.name}（{enterprise.uscc}）/ {programme.year}"
+    found = standing(enterprise.id, programme)
+    if not found.on_roster:
+        raise Refused(
+            f"{where}：不在已确认的统保名单上，不能领取保单 / not on a confirmed roster of the {programme.year} "
+            "programme, so no policy can be claimed",
+            code="not_on_roster",
+        )
+    if not found.eligible:
+        raise Refused(
+            f"{where}：出口额超过 {programme.threshold_usd:,.2f} 美元，不符合统保条件 / export amount above the "
+            f"USD {programme.threshold_usd:,.2f} threshold: not eligible",
+            code="ineligible",
+        )
+    terms = rules.claim_terms(programme, now)
+    if not terms.open:
+        raise Refused(
+            f"{where}：保险期限已于 {programme.cover_end.isoformat()} 结束，不再受理领取 / the cover period ended on "
+            f"{programme.cover_end.isoformat()}; claims are closed",
+            code="claim_closed",
+        )
+    return terms
+
+
+@transactional
+def claim(
+    actor: Actor, enterprise: Enterprise, programme: Programme, *, now: datetime, via: str = "web"
+) -> ClaimResult:
+    """Claim the enterprise's policy; the existing one comes back however often it is asked."""
+    ensure_role(actor, "enterprise", "api")
+    if actor.role == "enterprise" and getattr(actor, "enterprise_id", None) != enterprise.id:
+        raise NotFound("企业不存在 / No such enterprise", code="enterprise_not_found")
+    existing = find_policy(programme.id, enterprise.id)
+    if existing is not None:
+        return ClaimResult(existing, created=False)
+    terms = _refuse_unless_claimable(enterprise, programme, now)
+    policy = Policy(
+        programme_id=programme.id,
+        enterprise_id=enterprise.id,
+        status=PolicyStatus.CLAIMED,
+        claimed_at=now,
+        claimed_via=via,
+        claimed_on_time=terms.on_time,
+        cover_start=terms.cover_start,
+        cover_end=terms.cover_end,
+        version=1,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(policy)
+            db.session.flush()
+    except IntegrityError:
+        # a concurrent claim (another click, browser or the API) committed first: return that one
+        existing = find_policy(programme.id, enterprise.id)
+        if existing is None:
+            raise
+        return ClaimResult(existing, created=False)
+    audit.record(
+        actor,
+        "policy.claim",
+        obj=policy,
+        summary=f"{enterprise.uscc} {programme.year} ({'on time' if terms.on_time else 'late'}, {via})",
+        changes={"claimed_on_time": terms.on_time, "via": via},
+    )
+    return ClaimResult(policy, created=True)
+
+
+# --- issuing and revoking ------------------------------------------------------------------------
+
+
+def _locked(policy_id: int) -> Policy:
+    stmt = select(Policy).where(Policy.id == policy_id)
+    if is_postgres():
+        stmt = stmt.with_for_update()
+    policy = db.session.scalar(stmt.execution_options(populate_existing=True)) if 0 < policy_id < 2**31 else None
+    if policy is None:
+        raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
+    return policy
+
+
+def _next_number(programme: Programme) -> str:
+    prefix = rules.policy_prefix(programme)
+    highest = db.session.scalar(
+        select(func.max(Policy.policy_no)).where(
+            Policy.programme_id == programme.id, Policy.policy_no.startswith(prefix)
+        )
+    )
+    return rules.policy_number(programme, rules.sequence_of(highest, programme) + 1)
+
+
+@transactional
+def issue(actor: Actor, policy_id: int, *, now: datetime) -> Policy:
+    """Issue a claimed policy as of `now`: number, verification code, issue date and cover."""
+    ensure_role(actor, "insurer")
+    policy = _locked(policy_id)
+    programme = policy.programme
+    label = f"{policy.enterprise.name}（{policy.enterprise.uscc}）"
+    if policy.status != PolicyStatus.CLAIMED:
+        raise Refused(
+            f"{label} 的保单已是「{policy.status}」状态，不能再次签发 / the policy is already {policy.status}",
+            code=f"already_{policy.status}",
+        )
+    if not rules.can_issue_on(programme, now):
+        raise Refused(
+            f"{label}：保险期限已于 {programme.cover_end.isoformat()} 结束，不能签发 / the cover period ended on "
+            f"{programme.cover_end.isoformat()}; the policy cannot be issued",
+            code="cover_ended",
+        )
+    start, end = rules.cover_on_issue(programme, claimed_on_time=policy.claimed_on_time, issued_at=now)
+    issued_by = actor.id if actor.role != "system" else None
+    for _attempt in range(NUMBER_ATTEMPTS):
+        number = _next_number(programme)
+        try:
+            with db.session.begin_nested():
+                policy.status = PolicyStatus.ISSUED
+                policy.policy_no = number
+                policy.verify_code = rules.new_verify_code()
+                policy.issued_at = now
+                policy.issue_date = shanghai_date(now)
+                policy.issued_by = issued_by
+                policy.cover_start = start
+                policy.cover_end = end
+                db.session.flush()
+            break
+        except IntegrityError:
+            continue  # another clerk took that number a moment ago: take the next one
+    else:
+        raise ServiceError("无法分配保单号，请重试 / Could not assign a policy number; retry", code="number_busy")
+    audit.record(
+        actor,
+        "policy.issue",
+        obj=policy,
+        summary=f"{number} {policy.enterprise.uscc}",
+        changes={"status": ["claimed", "issued"], "cover_start": start, "cover_end": end, "policy_no": number},
+    )
+    return policy
+
+
+@transactional
+def issue_claimed(actor: Actor, *, now: datetime, programme: Programme | None = None) -> IssueBatch:
+    """Issue every claimed policy (oldest first); those the rules refuse are skipped with the reason."""
+    ensure_role(actor, "insurer")
+    batch = IssueBatch()
+    ids = list(db.session.scalars(queue_query(programme).with_only_columns(Policy.id)))
+    for policy_id in ids:
+        try:
+            batch.issued.append(issue(actor, policy_id, now=now))
+        except Refused as exc:
+            batch.skipped.append((db.session.get(Policy, policy_id), exc.message))  # type: ignore[arg-type]
+    audit.record(
+        actor,
+        "policy.issue_all",
+        object_type="policies",
+        summary=f"issued {len(batch.issued)}, skipped {len(batch.skipped)}",
+        changes={"issued": [p.id for p in batch.issued], "skipped": [p.id for p, _ in batch.skipped]},
+    )
+    return batch
+
+
+@transactional
+def revoke(actor: Actor, policy_id: int, reason: str, *, now: datetime) -> Policy:
+    """Revoke with a written reason (e.g. an upheld late objection); the certificate then verifies as revoked."""
+    ensure_role(actor, "insurer")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("请填写撤销原因 / Give the reason for revoking", field="reason", code="reason_required")
+    policy = _locked(policy_id)
+    if policy.status == PolicyStatus.REVOKED:
+        raise Refused(
+            f"保单 {policy.policy_no or policy.id} 已撤销 / The policy is already revoked", code="already_revoked"
+        )
+    before = policy.status
+    policy.status = PolicyStatus.REVOKED
+    policy.version = (policy.version or 1) + 1
+    policy.revoked_at = now
+    policy.revoked_by = actor.id if actor.role != "system" else None
+    policy.revoked_reason = reason
+    audit.record(
+        actor,
+        "policy.revoke",
+        obj=policy,
+        summary=f"{policy.policy_no or policy.id} {policy.enterprise.uscc}: {reason}",
+        changes={"status": [before, "revoked"], "version": policy.version, "reason": reason},
+    )
+    return policy
