@@ -1,0 +1,57 @@
+"""What the enterprise's home shows: its programme, roster standing, the cover claiming now
+gives, its policy, its account managers and the hotlines — its own enterprise only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..actors import Actor
+from ..enterprises.models import Enterprise
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..policies import rules
+from ..policies import service as policies
+from ..policies.models import Policy
+from ..programmes import service as programmes
+from ..programmes.models import Programme
+
+
+@dataclass
+class Home:
+    enterprise: Enterprise
+    programme: Programme | None
+    standing: policies.Standing | None
+    terms: rules.ClaimTerms | None
+    policy: Policy | None
+    earlier: list[Policy]
+    managers: list[Any]
+
+
+def enterprise_of(actor: Actor) -> Enterprise:
+    """The one enterprise an enterprise user may see."""
+    enterprise_id = getattr(actor, "enterprise_id", None)
+    if actor.role != "enterprise" or not enterprise_id:
+        raise Forbidden("仅限企业账号 / Enterprise accounts only")
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("企业不存在 / No such enterprise")
+    return enterprise
+
+
+def home(actor: Actor, *, now: datetime) -> Home:
+    enterprise = enterprise_of(actor)
+    programme = programmes.current_programme(now)
+    standing = terms = policy = None
+    if programme is not None:
+        standing = policies.standing(enterprise.id, programme)
+        terms = rules.claim_terms(programme, now)
+        policy = policies.find_policy(programme.id, enterprise.id)
+    earlier = [p for p in policies.policies_of(enterprise.id) if policy is None or p.id != policy.id]
+    managers = [m for m in (enterprise.district.managers if enterprise.district else []) if m.active]
+    return Home(enterprise, programme, standing, terms, policy, earlier, managers)
+
+
+def claim_programme(actor: Actor, year: int) -> tuple[Enterprise, Programme]:
+    return enterprise_of(actor), programmes.get_programme(year)
