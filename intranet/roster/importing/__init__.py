@@ -1,0 +1,4 @@
+"""Roster import: read .xlsx/.csv safely, map headers, validate every row, write in bulk.
+
+`service.check_file` is the dry run (nothing written); `service.apply_check` writes the good rows
+in one transaction; `jobs` runs both in the background for the web upload."""

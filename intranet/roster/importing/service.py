@@ -1,0 +1,229 @@
+"""Roster import: `check_file` (the dry run, nothing written) and `apply_check` (one transaction)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import select, update
+
+from ...actors import Actor
+from ...audit import service as audit
+from ...db_tx import transactional
+from ...districts.models import District
+from ...errors import Invalid
+from ...extensions import db
+from ...programmes.models import Programme
+from ...security import ensure_role
+from ..models import ImportJob
+from ..service import draft_roster
+from . import writer
+from .headers import find_header
+from .reader import FileRefused, Limits, open_table
+from .validate import CheckResult, RowError, Validator, district_aliases
+
+Progress = Callable[[float], None]
+
+
+class ImportRefused(Invalid):
+    """Nothing was imported: row errors under all-or-nothing, or no importable row at all."""
+
+    code = "import_refused"
+
+    def __init__(self, message: str, errors: list[RowError]) -> None:
+        super().__init__(message, code=self.code)
+        self.errors = errors
+
+
+@dataclass
+class ImportOutcome:
+    roster_id: int
+    imported: int  # eligible entries written to the roster
+    ineligible: int  # valid rows above the threshold, stored with eligible=False
+    created: int
+    updated: int
+    errors: list[RowError] = field(default_factory=list)  # rows skipped (only with accept_good_rows)
+
+    def public(self) -> dict[str, Any]:
+        return {"imported": self.imported, "ineligible": self.ineligible, "errors": [e.public() for e in self.errors]}
+
+
+def limits() -> Limits:
+    """Upload limits; the byte limit is the app's MAX_CONTENT_LENGTH."""
+    if has_app_context():
+        return Limits(max_bytes=int(current_app.config.get("MAX_CONTENT_LENGTH") or Limits.max_bytes))
+    return Limits()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def threshold_cents(programme: Programme) -> int:
+    return int(programme.threshold_usd * 100)
+
+
+def _with_progress(rows: Iterator[tuple[int, list[Any]]], size: int, progress: Progress) -> Iterator[Any]:
+    step = max(size // 50, 500)
+    for number, cells in rows:
+        if number % step == 0:
+            progress(min(number / max(size, 1), 1.0))
+        yield number, cells
+
+
+def check_file(path: Path, filename: str, programme: Programme, *, progress: Progress | None = None) -> CheckResult:
+    """Read and validate every row; nothing is written. Raises FileRefused for the whole file."""
+    table = open_table(path, filename, limits())
+    header = find_header(table.rows)
+    districts = db.session.execute(
+        select(District.id, District.name_zh, District.name_en).order_by(District.sort)
+    ).all()
+    validator = Validator(
+        header,
+        threshold_cents=threshold_cents(programme),
+        districts=district_aliases((d.id, d.name_zh, d.name_en) for d in districts),
+        district_names="、".join(d.name_zh for d in districts),
+    )
+    result = CheckResult(header=header)
+    rows = _with_progress(table.rows, table.size_hint, progress) if progress else table.rows
+    validator.run(rows, result)
+    if result.total == 0:
+        raise FileRefused(
+            f"表头（第 {header.row} 行）下面没有数据行 / There are no data rows below the header (row {header.row})",
+            row=header.row,
+        )
+    return result
+
+
+def refusal_message(errors: list[RowError]) -> str:
+    rows = len({e.row for e in errors})
+    return (
+        f"{rows} 行有错误，整个文件未导入（全部或全不）。请改正后重新导入，或选择只导入无误的行"
+        f" / {rows} rows have errors, so nothing was imported (all or nothing). Fix them and import again,"
+        " or choose to import only the good rows"
+    )
+
+
+@transactional
+def apply_check(
+    actor: Actor,
+    programme: Programme,
+    result: CheckResult,
+    *,
+    now: datetime,
+    filename: str,
+    sha256: str,
+    accept_good_rows: bool = False,
+    accepted_rows: dict[int, int] | None = None,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+) -> ImportOutcome:
+    """Write the checked rows into the programme's draft roster, all in one transaction.
+
+    `accepted_rows` maps row number -> user id for rows whose only problem was the check digit and
+    that staff accepted after checking the business licence (web import only)."""
+    ensure_role(actor, "bureau")
+    accepted = {row: user for row, user in (accepted_rows or {}).items() if row in result.pending}
+    remaining = result.errors_without(accepted)
+    entries = result.entries + [result.pending[row] for row in accepted]
+    if remaining and not accept_good_rows:
+        raise ImportRefused(refusal_message(remaining), remaining)
+    if not entries:
+        raise ImportRefused("没有可以导入的行 / There is no row that can be imported", remaining)
+    entries.sort(key=lambda e: e.row)
+    roster = draft_roster(programme, now=now)
+    stats = writer.write(
+        entries, programme_id=programme.id, roster_id=roster.id, now=now, accepted_by=accepted, progress=progress
+    )
+    outcome = ImportOutcome(
+        roster_id=roster.id,
+        imported=stats.eligible,
+        ineligible=stats.ineligible,
+        created=stats.created,
+        updated=stats.updated,
+        errors=remaining,
+    )
+    audit.record(
+        actor,
+        "roster.import",
+        object_type="rosters",
+        object_id=roster.id,
+        summary=(
+            f"{filename}: {outcome.imported} imported, {outcome.ineligible} ineligible,"
+            f" {len({e.row for e in remaining})} rows skipped"
+        ),
+        changes={
+            "programme": programme.year,
+            "roster_seq": roster.seq,
+            "file": filename,
+            "sha256": sha256,
+            "enterprises_created": stats.created,
+            "enterprises_updated": stats.updated,
+            "accept_good_rows": accept_good_rows,
+            "skipped_rows": sorted({e.row for e in remaining if e.row is not None})[:1000],
+        },
+    )
+    for row in sorted(accepted):
+        entry = result.pending[row]
+        reason = next((e.reason for e in result.errors if e.row == row and e.code == "check_digit"), "")
+        audit.record(
+            actor,
+            "roster.import.accept_check_digit",
+            object_type="enterprises",
+            object_id=entry.uscc,
+            summary=f"{filename} row {row}: {entry.uscc} {entry.name}",
+            changes={"row": row, "uscc": entry.uscc, "name": entry.name, "reason": reason, "roster_id": roster.id},
+        )
+    if job_id is not None:
+        db.session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(
+                status="done",
+                progress=100,
+                imported=outcome.imported,
+                ineligible=outcome.ineligible,
+                errors=[e.stored() for e in remaining],
+                roster_id=roster.id,
+                finished_at=now,
+                message=None,
+            )
+        )
+    return outcome
+
+
+def import_file(
+    actor: Actor,
+    path: Path,
+    programme: Programme,
+    *,
+    now: datetime,
+    accept_good_rows: bool = False,
+    progress: Progress | None = None,
+) -> ImportOutcome:
+    """The CLI's import: check, then apply. Raises FileRefused or ImportRefused (nothing written)."""
+    ensure_role(actor, "bureau")
+
+    def scaled(low: float, high: float) -> Progress | None:
+        return (lambda f: progress(low + (high - low) * f)) if progress else None
+
+    result = check_file(path, path.name, programme, progress=scaled(0.0, 0.6))
+    return apply_check(
+        actor,
+        programme,
+        result,
+        now=now,
+        filename=path.name,
+        sha256=sha256_of(path),
+        accept_good_rows=accept_good_rows,
+        progress=scaled(0.6, 1.0),
+    )

@@ -1,0 +1,327 @@
+"""Every DOMAIN.md rule for one roster row, written for speed (100,000 rows in well under a second).
+
+A row is either good (an `Entry`), bad (one `RowError` per problem), or — when its only problem is
+the USCC check digit — "pending": bureau staff may accept it in the web import after checking the
+business licence."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import mul
+from typing import Any
+
+from ..uscc import ALPHABET, WEIGHTS, check_digit, normalize_uscc, uscc_problem
+from .headers import FIELDS, Header
+
+CENT = Decimal("0.01")
+_USCC_OK = re.compile(r"[0-9A-HJ-NPQRTUW-Y]{18}")
+_PLAIN = re.compile(r"\d+(?:\.\d{1,2})?")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?")
+_TOO_PRECISE = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+)\.\d{3,}")
+_CURRENCY = re.compile(r"[￥¥$€£元]|rmb|cny|usd|美元|人民币", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_PHONE_STRIP = str.maketrans("", "", " -()（）")
+_PHONE = re.compile(r"\+?\d{5,20}")
+_VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
+_ALPHABET = ALPHABET
+MAX_NAME = 200
+
+
+@dataclass(slots=True)
+class Entry:
+    row: int
+    uscc: str
+    name: str
+    district_id: int
+    cents: int
+    eligible: bool
+    contact_name: str | None
+    mobile: str | None
+    email: str | None
+
+
+@dataclass(slots=True)
+class RowError:
+    row: int | None
+    column: str | None
+    reason: str
+    code: str = "invalid"
+
+    def public(self) -> dict[str, Any]:
+        """The shape CONTRACT.md promises: {"row", "column", "reason"}."""
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+    def stored(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "reason": self.reason, "code": self.code}
+
+
+@dataclass
+class CheckResult:
+    header: Header | None = None
+    entries: list[Entry] = field(default_factory=list)  # good rows, eligible or not
+    pending: dict[int, Entry] = field(default_factory=dict)  # row -> entry; only the check digit is wrong
+    errors: list[RowError] = field(default_factory=list)
+    total: int = 0  # non-blank data rows
+
+    @property
+    def eligible(self) -> int:
+        return sum(1 for e in self.entries if e.eligible)
+
+    @property
+    def ineligible(self) -> int:
+        return sum(1 for e in self.entries if not e.eligible)
+
+    @property
+    def bad_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    def errors_without(self, accepted: Iterable[int]) -> list[RowError]:
+        """The errors left once the check-digit rows `accepted` are taken as good."""
+        rows = set(accepted) & set(self.pending)
+        return [e for e in self.errors if not (e.row in rows and e.code == "check_digit")]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def district_aliases(districts: Iterable[tuple[int, str, str]]) -> dict[str, int]:
+    """name_zh, name_en, and each without its 区 / District suffix, normalised."""
+    aliases: dict[str, int] = {}
+    for district_id, name_zh, name_en in districts:
+        for name in (name_zh, name_en):
+            key = district_key(name)
+            aliases.setdefault(key, district_id)
+            for suffix in ("district", "newdistrict", "新区", "区"):
+                if key.endswith(suffix) and len(key) > len(suffix) + 1:
+                    aliases.setdefault(key[: -len(suffix)], district_id)
+    return aliases
+
+
+def district_key(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def parse_amount(value: Any) -> tuple[int | None, str | None, str]:
+    """(cents, reason, code). Plain USD numbers: 8,000,000 / 8000000.00 / a numeric cell."""
+    if isinstance(value, bool):
+        return None, "出口额应为数字 / The export amount must be a number", "amount"
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return None, "出口额应为数字 / The export amount must be a number", "amount"
+        amount = Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:
+        text = _text(value)
+        if not text:
+            return None, "出口额必须填写 / The export amount is required", "required"
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
+        text = text.replace(" ", "")
+        if _PLAIN.fullmatch(text) or _GROUPED.fullmatch(text):
+            amount = Decimal(text.replace(",", ""))
+        elif text.startswith(("-", "−")) and (_PLAIN.fullmatch(text[1:]) or _GROUPED.fullmatch(text[1:])):
+            return None, f"出口额不能为负数：{text} / The export amount cannot be negative: {text}", "amount"
+        elif _CURRENCY.search(text):
+            return (
+                None,
+                f"出口额只填美元数字，不要带货币符号或单位：{text} / Enter the USD amount as a plain number,"
+                f" without a currency sign or unit: {text}",
+                "amount",
+            )
+        elif _TOO_PRECISE.fullmatch(text):
+            return None, f"出口额最多保留两位小数：{text} / At most two decimals (cents): {text}", "amount"
+        else:
+            return None, f"出口额不是数字：{text} / The export amount is not a number: {text}", "amount"
+    if amount < 0:
+        return None, f"出口额不能为负数：{amount} / The export amount cannot be negative: {amount}", "amount"
+    try:
+        return int(amount * 100), None, ""
+    except (InvalidOperation, ValueError):
+        return None, "出口额不是数字 / The export amount is not a number", "amount"
+
+
+def fast_uscc(raw: Any) -> tuple[str, str | None]:
+    """(normalised code, problem or None); the common, already clean case costs ~1 µs."""
+    code = raw if raw.__class__ is str else _text(raw)
+    if not _USCC_OK.fullmatch(code):
+        code = normalize_uscc(code)
+        if not _USCC_OK.fullmatch(code):
+            return code, uscc_problem(code) if code else None
+    total = sum(map(mul, map(_VALUES.__getitem__, code[:17]), WEIGHTS))
+    if _ALPHABET[(31 - total % 31) % 31] != code[17]:
+        expected = check_digit(code[:17])
+        return (
+            code,
+            f"校验位错误：应为 {expected}，实为 {code[17]}（若营业执照上的代码确实如此，可在网页导入中逐行确认）"
+            f" / check digit wrong: expected {expected}, found {code[17]}",
+        )
+    return code, None
+
+
+class Validator:
+    """Checks rows against one programme's threshold and the districts table."""
+
+    def __init__(self, header: Header, *, threshold_cents: int, districts: dict[str, int], district_names: str):
+        self.header = header
+        self.threshold = threshold_cents
+        self.districts = districts
+        self.district_names = district_names
+        cols = header.columns
+        self.i_uscc = cols["uscc"]
+        self.i_name = cols["name"]
+        self.i_district = cols["district"]
+        self.i_amount = cols["amount"]
+        self.i_contact = cols.get("contact_name")
+        self.i_mobile = cols.get("mobile")
+        self.i_email = cols.get("email")
+        self.used = [i for i in cols.values()]
+        self.t = {f: header.title(f) for f in FIELDS}
+
+    def run(self, rows: Iterator[tuple[int, list[Any]]], result: CheckResult) -> None:
+        seen: dict[str, int] = {}
+        repeats: dict[str, list[int]] = {}
+        width = max(self.used) + 1
+        used = self.used
+        row = self.row
+        entries = result.entries
+        for number, cells in rows:
+            if len(cells) < width:
+                cells = list(cells) + [""] * (width - len(cells))
+            for i in used:
+                value = cells[i]
+                if value is not None and (value.__class__ is not str or value.strip()):
+                    break
+            else:
+                continue  # blank line
+            result.total += 1
+            entry, errors = row(number, cells)
+            if entry is not None:
+                first = seen.setdefault(entry.uscc, number)
+                if first != number:
+                    repeats.setdefault(entry.uscc, [first]).append(number)
+                if errors:
+                    result.pending[number] = entry
+                else:
+                    entries.append(entry)
+            if errors:
+                result.errors.extend(errors)
+        self._duplicates(repeats, result)
+        result.errors.sort(key=lambda e: e.row or 0)
+
+    def _duplicates(self, groups: dict[str, list[int]], result: CheckResult) -> None:
+        if not groups:
+            return
+        bad: set[int] = set()
+        for uscc, rows in groups.items():
+            for number in rows:
+                others = "、".join(str(r) for r in rows if r != number)
+                result.errors.append(
+                    RowError(
+                        number,
+                        self.t["uscc"],
+                        f"统一社会信用代码 {uscc} 在文件中重复：与第 {others} 行相同"
+                        f" / USCC {uscc} appears twice in the file: same as row {others}",
+                        "duplicate",
+                    )
+                )
+                bad.add(number)
+        result.entries = [e for e in result.entries if e.row not in bad]
+        for number in bad:
+            result.pending.pop(number, None)
+
+    def row(self, number: int, cells: list[Any]) -> tuple[Entry | None, list[RowError] | None]:
+        """(entry or None, errors or None). The entry comes with errors only when every error is
+        the check digit (a "pending" row staff may accept)."""
+        errors: list[RowError] | None = None
+        t = self.t
+        uscc, problem = fast_uscc(cells[self.i_uscc])
+        if not uscc:
+            errors = [RowError(number, t["uscc"], "统一社会信用代码必须填写 / The USCC is required", "required")]
+        elif problem is not None:
+            code = "check_digit" if problem.startswith("校验位") else "uscc"
+            errors = [RowError(number, t["uscc"], problem, code)]
+        name = cells[self.i_name]
+        name = name.strip() if name.__class__ is str else _text(name)
+        if not name:
+            errors = _add(errors, number, t["name"], "企业名称必须填写 / The enterprise name is required", "required")
+        elif len(name) > MAX_NAME:
+            errors = _add(errors, number, t["name"], f"企业名称过长（最多 {MAX_NAME} 字） / Name too long", "name")
+        elif "  " in name or "\n" in name or "\t" in name:
+            name = " ".join(name.split())
+        raw = cells[self.i_district]
+        raw = raw.strip() if raw.__class__ is str else _text(raw)
+        district_id = self.districts.get(raw)
+        if district_id is None:
+            district_id = self.districts.get(district_key(raw))
+            if district_id is None:
+                if raw:
+                    reason = (
+                        f"所属区“{raw}”不是深圳市的区，应为：{self.district_names}"
+                        f" / Unknown district {raw!r}; use one of the Shenzhen districts listed"
+                    )
+                    errors = _add(errors, number, t["district"], reason, "district")
+                else:
+                    errors = _add(
+                        errors, number, t["district"], "所属区必须填写 / The district is required", "required"
+                    )
+        value = cells[self.i_amount]
+        cents: int | None = None
+        if value.__class__ is float and value >= 0 and value < 1e13:
+            scaled = value * 100
+            cents = round(scaled)
+            if abs(scaled - cents) > 1e-6:
+                cents = None  # more than two decimals: let parse_amount round it half-up
+        if cents is None:
+            cents, reason, code = parse_amount(value)
+            if reason is not None:
+                errors = _add(errors, number, t["amount"], reason, code)
+        contact = mobile = email = None
+        if self.i_contact is not None:
+            contact = _text(cells[self.i_contact])[:64] or None
+        if self.i_mobile is not None:
+            mobile = _text(cells[self.i_mobile]).translate(_PHONE_STRIP) or None
+            if mobile is not None and not _PHONE.fullmatch(mobile):
+                reason = f"手机号码格式不正确：{mobile} / Not a phone number: {mobile}"
+                errors = _add(errors, number, t["mobile"], reason, "mobile")
+        if self.i_email is not None:
+            email = _text(cells[self.i_email]) or None
+            if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
+                reason = f"邮箱格式不正确：{email} / Not an email address: {email}"
+                errors = _add(errors, number, t["email"], reason, "email")
+        if errors is not None and any(e.code != "check_digit" for e in errors):
+            return None, errors
+        assert district_id is not None
+        assert cents is not None
+        return Entry(number, uscc, name, district_id, cents, cents <= self.threshold, contact, mobile, email), errors
+
+
+def _add(errors: list[RowError] | None, row: int, column: str, reason: str, code: str) -> list[RowError]:
+    error = RowError(row, column, reason, code)
+    if errors is None:
+        return [error]
+    errors.append(error)
+    return errors
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")  # the complement of str.isalnum(), as search.normalize_for_search keeps
+
+
+def search_fields(name: str) -> tuple[str, str]:
+    """Exactly roster/search.py's (normalize_for_search, grams_for) pair, computed in C loops
+    (a test holds them equal): the normalised name and its bigrams."""
+    norm = _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", name).casefold())[:200]
+    return norm, " ".join(map(str.__add__, norm[:-1], norm[1:]))
