@@ -1,0 +1,317 @@
+"""Dashboard figures, each computed by the database with GROUP BY (rows are never loaded into Python).
+
+Only the aggregated result sets (a row per district, week, cause, country or bucket) come back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, and_, case, cast, func, literal, select
+
+from ..clock import SHANGHAI
+from ..credit_reports.models import CreditReportRequest
+from ..districts.models import District
+from ..extensions import db
+from ..losses.models import LossReport
+from ..policies.models import Policy, PolicyStatus
+from ..programmes.models import Programme
+from ..roster.models import EntryStatus, Objection, Roster, RosterEntry, RosterStatus
+
+ZERO = Decimal("0.00")
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _money(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+# --- bureau ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DistrictShare:
+    district: str
+    district_en: str
+    listed: int
+    claimed: int
+
+    @property
+    def share(self) -> Decimal:
+        return (Decimal(self.claimed) / Decimal(self.listed)) if self.listed else Decimal(0)
+
+
+@dataclass
+class BureauStats:
+    roster_size: int = 0  # listed entries (eligible, not removed) on every roster of the programme
+    eligible: int = 0
+    ineligible: int = 0
+    removed: int = 0
+    by_roster: list[dict[str, Any]] = field(default_factory=list)
+    confirmed_listed: int = 0
+    claimed: int = 0
+    by_district: list[DistrictShare] = field(default_factory=list)
+    weekly_claims: list[tuple[date, int]] = field(default_factory=list)
+    objections: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def claimed_share(self) -> Decimal:
+        return Decimal(self.claimed) / Decimal(self.confirmed_listed) if self.confirmed_listed else Decimal(0)
+
+
+def _roster_counts(programme: Programme, stats: BureauStats) -> None:
+    eligible = RosterEntry.eligible.is_(True)
+    listed = RosterEntry.status == EntryStatus.LISTED
+    rows = db.session.execute(
+        select(
+            Roster.seq,
+            Roster.status,
+            func.sum(case((and_(eligible, listed), 1), else_=0)),
+            func.sum(case((and_(~eligible, listed), 1), else_=0)),
+            func.sum(case((listed, 0), else_=1)),
+        )
+        .join(RosterEntry, RosterEntry.roster_id == Roster.id)
+        .where(Roster.programme_id == programme.id)
+        .group_by(Roster.seq, Roster.status)
+        .order_by(Roster.seq)
+    ).all()
+    for seq, status, ok, not_ok, removed in rows:
+        stats.by_roster.append({"seq": seq, "status": status, "eligible": _int(ok), "ineligible": _int(not_ok)})
+        stats.eligible += _int(ok)
+        stats.ineligible += _int(not_ok)
+        stats.removed += _int(removed)
+    stats.roster_size = stats.eligible
+
+
+def _district_shares(programme: Programme, stats: BureauStats) -> None:
+    """Per district: eligible entries on confirmed rosters, and how many of them claimed."""
+    rows = db.session.execute(
+        select(
+            District.name_zh,
+            District.name_en,
+            func.count(RosterEntry.id),
+            func.count(Policy.id),
+        )
+        .select_from(RosterEntry)
+        .join(Roster, and_(Roster.id == RosterEntry.roster_id, Roster.status == RosterStatus.CONFIRMED))
+        .outerjoin(District, District.id == RosterEntry.district_id)
+        .outerjoin(
+            Policy,
+            and_(Policy.programme_id == RosterEntry.programme_id, Policy.enterprise_id == RosterEntry.enterprise_id),
+        )
+        .where(
+            RosterEntry.programme_id == programme.id,
+            RosterEntry.status == EntryStatus.LISTED,
+            RosterEntry.eligible.is_(True),
+        )
+        .group_by(District.id, District.name_zh, District.name_en, District.sort)
+        .order_by(District.sort)
+    ).all()
+    for name_zh, name_en, listed, claimed in rows:
+        share = DistrictShare(name_zh or "—", name_en or "—", _int(listed), _int(claimed))
+        stats.by_district.append(share)
+        stats.confirmed_listed += share.listed
+        stats.claimed += share.claimed
+
+
+def _week_start(column: Any) -> Any:
+    """The Monday (Shanghai calendar) of the week an instant falls in, computed by the database."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.date_trunc("week", func.timezone(str(SHANGHAI), column)), Date)
+    offset = datetime(2000, 1, 1, tzinfo=SHANGHAI).utcoffset() or timedelta(0)
+    hours = int(offset.total_seconds() // 3600)
+    return func.date(column, f"{hours:+d} hours", "-6 days", "weekday 1")
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def weekly_claims(programme: Programme) -> list[tuple[date, int]]:
+    """Policies claimed per week (Monday-based, Shanghai), with empty weeks filled in."""
+    week = _week_start(Policy.claimed_at).label("week")
+    rows = db.session.execute(
+        select(week, func.count(Policy.id)).where(Policy.programme_id == programme.id).group_by(week).order_by(week)
+    ).all()
+    counts = {_as_date(w): _int(n) for w, n in rows}
+    if not counts:
+        return []
+    series, day, last = [], min(counts), max(counts)
+    while day <= last:
+        series.append((day, counts.get(day, 0)))
+        day += timedelta(days=7)
+    return series
+
+
+def bureau_stats(programme: Programme) -> BureauStats:
+    stats = BureauStats()
+    _roster_counts(programme, stats)
+    _district_shares(programme, stats)
+    stats.weekly_claims = weekly_claims(programme)
+    stats.objections = {
+        str(status): _int(n)
+        for status, n in db.session.execute(
+            select(Objection.status, func.count(Objection.id))
+            .join(RosterEntry, RosterEntry.id == Objection.roster_entry_id)
+            .where(RosterEntry.programme_id == programme.id)
+            .group_by(Objection.status)
+        ).all()
+    }
+    return stats
+
+
+# --- insurer -----------------------------------------------------------------------------------
+
+
+@dataclass
+class InsurerStats:
+    queue: list[tuple[str, int]] = field(default_factory=list)  # (bucket key, claims waiting)
+    oldest_claim_at: datetime | None = None
+    policies: dict[str, int] = field(default_factory=dict)
+    causes: list[tuple[str, int, Decimal, Decimal]] = field(default_factory=list)  # cause, n, invoiced, paid
+    countries: list[tuple[str, int, Decimal]] = field(default_factory=list)
+    loss_status: dict[str, int] = field(default_factory=dict)
+    utilisation: list[tuple[str, int, Decimal]] = field(default_factory=list)  # bucket, buyers, paid
+    paid_total: Decimal = ZERO
+    buyers_paid: int = 0
+    credit_used: int = 0
+    credit_quota: int = 0
+    credit_by_use: list[tuple[int, int]] = field(default_factory=list)  # reports used → enterprises
+    credit_status: dict[str, int] = field(default_factory=dict)
+
+
+QUEUE_BUCKETS = ("day", "within_lag", "overdue", "long_overdue")
+UTILISATION_BUCKETS = ("lt25", "lt50", "lt75", "lt100", "full")
+
+
+def issuance_queue(programme: Programme, now: datetime) -> tuple[list[tuple[str, int]], datetime | None]:
+    """Claims waiting for issuance by age: ≤ 1 day, within the issuance lag, over it, over twice it."""
+    lag = programme.issuance_lag_days
+    one_day, lag_ago, twice_ago = now - timedelta(days=1), now - timedelta(days=lag), now - timedelta(days=2 * lag)
+    bucket = case(
+        (Policy.claimed_at >= one_day, 0),
+        (Policy.claimed_at >= lag_ago, 1),
+        (Policy.claimed_at >= twice_ago, 2),
+        else_=3,
+    ).label("bucket")
+    waiting = and_(Policy.programme_id == programme.id, Policy.status == PolicyStatus.CLAIMED)
+    counts = dict(db.session.execute(select(bucket, func.count(Policy.id)).where(waiting).group_by(bucket)).all())
+    oldest = db.session.scalar(select(func.min(Policy.claimed_at)).where(waiting))
+    return [(key, _int(counts.get(i))) for i, key in enumerate(QUEUE_BUCKETS)], oldest
+
+
+def _losses(programme: Programme, stats: InsurerStats) -> None:
+    of_programme = and_(Policy.id == LossReport.policy_id, Policy.programme_id == programme.id)
+    base = select().select_from(LossReport).join(Policy, of_programme)
+    for cause, n, invoiced, paid in db.session.execute(
+        base.add_columns(
+            LossReport.cause,
+            func.count(LossReport.id),
+            func.sum(LossReport.invoice_total_usd),
+            func.sum(LossReport.paid_usd),
+        )
+        .group_by(LossReport.cause)
+        .order_by(func.count(LossReport.id).desc(), LossReport.cause)
+    ).all():
+        stats.causes.append((cause, _int(n), _money(invoiced), _money(paid)))
+    stats.countries = [
+        (country, _int(n), _money(invoiced))
+        for country, n, invoiced in db.session.execute(
+            base.add_columns(
+                LossReport.buyer_country, func.count(LossReport.id), func.sum(LossReport.invoice_total_usd)
+            )
+            .group_by(LossReport.buyer_country)
+            .order_by(func.count(LossReport.id).desc(), LossReport.buyer_country)
+        ).all()
+    ]
+    stats.loss_status = {
+        str(s): _int(n)
+        for s, n in db.session.execute(
+            base.add_columns(LossReport.status, func.count(LossReport.id)).group_by(LossReport.status)
+        ).all()
+    }
+
+
+def _utilisation(programme: Programme, stats: InsurerStats) -> None:
+    """Indemnity paid per buyer (same policy, same normalised buyer) against the per-buyer limit."""
+    per_buyer = (
+        select(func.sum(LossReport.paid_usd).label("paid"))
+        .join(Policy, and_(Policy.id == LossReport.policy_id, Policy.programme_id == programme.id))
+        .where(LossReport.paid_usd.is_not(None), LossReport.paid_usd > literal(ZERO, LossReport.paid_usd.type))
+        .group_by(LossReport.policy_id, LossReport.buyer_key)
+        .subquery()
+    )
+    limit = programme.per_buyer_limit_usd
+    paid = per_buyer.c.paid
+
+    def at_least(fraction: str) -> Any:
+        return paid >= literal(limit * Decimal(fraction), LossReport.paid_usd.type)
+
+    bucket = case(
+        (at_least("1"), 4), (at_least("0.75"), 3), (at_least("0.5"), 2), (at_least("0.25"), 1), else_=0
+    ).label("bucket")
+    rows = dict(
+        (b, (n, total))
+        for b, n, total in db.session.execute(
+            select(bucket, func.count(), func.sum(paid)).select_from(per_buyer).group_by(bucket)
+        ).all()
+    )
+    for i, key in enumerate(UTILISATION_BUCKETS):
+        n, total = rows.get(i, (0, ZERO))
+        stats.utilisation.append((key, _int(n), _money(total)))
+        stats.buyers_paid += _int(n)
+        stats.paid_total += _money(total)
+
+
+def _credit_reports(programme: Programme, stats: InsurerStats) -> None:
+    counted = and_(
+        CreditReportRequest.programme_id == programme.id,
+        CreditReportRequest.free.is_(True),
+        CreditReportRequest.status != "declined",
+    )
+    per_enterprise = (
+        select(func.count(CreditReportRequest.id).label("used"))
+        .where(counted)
+        .group_by(CreditReportRequest.enterprise_id)
+        .subquery()
+    )
+    stats.credit_by_use = [
+        (_int(used), _int(n))
+        for used, n in db.session.execute(
+            select(per_enterprise.c.used, func.count()).group_by(per_enterprise.c.used).order_by(per_enterprise.c.used)
+        ).all()
+    ]
+    stats.credit_used = sum(used * n for used, n in stats.credit_by_use)
+    holders = sum(n for status, n in stats.policies.items() if status != PolicyStatus.REVOKED)
+    stats.credit_quota = holders * programme.free_credit_reports
+    stats.credit_status = {
+        str(s): _int(n)
+        for s, n in db.session.execute(
+            select(CreditReportRequest.status, func.count(CreditReportRequest.id))
+            .where(CreditReportRequest.programme_id == programme.id)
+            .group_by(CreditReportRequest.status)
+        ).all()
+    }
+
+
+def insurer_stats(programme: Programme, now: datetime) -> InsurerStats:
+    stats = InsurerStats()
+    stats.queue, stats.oldest_claim_at = issuance_queue(programme, now)
+    stats.policies = {
+        str(s): _int(n)
+        for s, n in db.session.execute(
+            select(Policy.status, func.count(Policy.id))
+            .where(Policy.programme_id == programme.id)
+            .group_by(Policy.status)
+        ).all()
+    }
+    _losses(programme, stats)
+    _utilisation(programme, stats)
+    _credit_reports(programme, stats)
+    return stats
