@@ -234,3 +234,22 @@ def make_loss(
     db.session.add(report)
     db.session.flush()
     return report
+
+
+def loss_policy_holder(n: int, year: int = 2024, **fields: object) -> tuple[Enterprise, User, Policy]:
+    """An enterprise on the confirmed roster with a login and an issued policy for the whole cover
+    period (losses and credit-report tests)."""
+    prog = programme(year)
+    enterprise = confirmed_enterprise(n, year)
+    user = make_user("enterprise", f"owner{n}@exporter.test", enterprise=enterprise)
+    values: dict[str, object] = {
+        "policy_no": f"TB{year}L{n:05d}",
+        "issued_at": now(),
+        "issue_date": prog.cover_start,
+        "cover_start": prog.cover_start,
+        "cover_end": prog.cover_end,
+        "verify_code": f"LV{year}{n:06d}",
+        **fields,
+    }
+    policy = make_policy(enterprise, prog, status="issued", claimed_at=now(), **values)
+    return enterprise, user, policy

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..losses.forms import country_choices
@@ -18,7 +19,7 @@ class CreditReportForm(FlaskForm):
 
     def __init__(self, *args: Any, policies: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.policy_id.choices = policies or []
+        self.policy_id.choices = [SelectChoice(value, label) for value, label in policies or []]
         self.buyer_country.choices = country_choices()
 
 

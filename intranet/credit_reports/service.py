@@ -197,17 +197,18 @@ def _notify(row: CreditReportRequest, now: datetime) -> int:
     language = loss_notify.language_for(enterprise)
     queued = 0
     for channel, recipient in loss_notify.channels_for(enterprise).items():
-        message = outbox.queue(
-            channel=channel,
-            recipient=recipient,
-            job="credit_report",
-            template="credit_report",
-            context=context,
-            dedupe_key=f"credit_report:{row.id}:{row.status}:{channel}",
-            now=now,
-            enterprise_id=enterprise.id,
-            language=language,
-        )
+        with loss_notify.rendering():
+            message = outbox.queue(
+                channel=channel,
+                recipient=recipient,
+                job="credit_report",
+                template="credit_report",
+                context=context,
+                dedupe_key=f"credit_report:{row.id}:{row.status}:{channel}",
+                now=now,
+                enterprise_id=enterprise.id,
+                language=language,
+            )
         queued += message is not None
     return queued
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, DecimalField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..countries import all_countries
@@ -18,25 +19,23 @@ INVOICE_ROWS = 3
 MAX_ROWS = 20
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices() -> list[SelectChoice]:
+    """Every ISO 3166 country (pycountry), Chinese and English names."""
     english = current_language() == "en"
-    rows = [("", str(_l("请选择国家/地区")))]
+    rows = [SelectChoice("", str(_l("请选择国家/地区")))]
     for c in all_countries():
         label = f"{c.name_en} ({c.code})" if english else f"{c.name_zh} · {c.name_en} ({c.code})"
-        rows.append((c.code, label))
+        rows.append(SelectChoice(c.code, label))
     return rows
 
 
-def cause_choices() -> dict[str, list[tuple[str, str]]]:
+def cause_choices() -> list[SelectChoice]:
+    """CONTRACT.md cause codes, grouped as commercial and political risks."""
     english = current_language() == "en"
-
-    def opts(group: tuple[tuple[str, str, str], ...]) -> list[tuple[str, str]]:
-        return [(code, en if english else zh) for code, zh, en in group]
-
-    return {
-        str(_l("商业风险")): opts(rules.COMMERCIAL_CAUSES),
-        str(_l("政治风险")): opts(rules.POLITICAL_CAUSES),
-    }
+    rows = [SelectChoice("", str(_l("请选择损失原因")))]
+    for group, causes in ((_l("商业风险"), rules.COMMERCIAL_CAUSES), (_l("政治风险"), rules.POLITICAL_CAUSES)):
+        rows.extend(SelectChoice(code, en if english else zh, optgroup=str(group)) for code, zh, en in causes)
+    return rows
 
 
 class MoneyField(DecimalField):
@@ -76,9 +75,9 @@ class LossReportForm(FlaskForm):
 
     def __init__(self, *args: Any, policies: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.policy_id.choices = policies or []
+        self.policy_id.choices = [SelectChoice(value, label) for value, label in policies or []]
         self.buyer_country.choices = country_choices()
-        self.cause.choices = cause_choices()  # type: ignore[assignment]
+        self.cause.choices = cause_choices()
 
     def validate_invoices(self, field: FieldList) -> None:
         filled = [row for row in field.entries if not row.form.is_blank()]
@@ -125,10 +124,10 @@ class AcceptForm(FlaskForm):
 class DecideForm(FlaskForm):
     decision = SelectField(
         _l("决定"),
-        choices=[("pay", _l("赔付（按规则计算的赔款）")), ("decline", _l("拒赔"))],
+        choices=[SelectChoice("pay", _l("赔付（按规则计算的赔款）")), SelectChoice("decline", _l("拒赔"))],
         validators=[DataRequired()],
     )
-    text = TextAreaField(_l("理由（拒赔时必填）"), validators=[Optional(), Length(max=4000)])
+    text = TextAreaField(_l("理由（拒赔时必填）"), validators=[Length(max=4000)])
 
     def validate_text(self, field: TextAreaField) -> None:
         if self.decision.data == "decline" and not (field.data or "").strip():

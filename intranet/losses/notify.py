@@ -3,10 +3,12 @@ through the outbox, in the same transaction, on the channels it chose."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 
 from ..enterprises import service as enterprises
 from ..enterprises.models import Enterprise
@@ -42,24 +44,34 @@ def language_for(enterprise: Enterprise) -> str:
     return "en" if account is not None and account.locale == "en" else "zh"
 
 
+@contextmanager
+def rendering() -> Iterator[None]:
+    """Message templates render through Flask's context processors, some of which expect a request
+    (e.g. the logout form); the CLI and the notifier have none, so lend them one."""
+    ctx = nullcontext() if has_request_context() else current_app.test_request_context("/")
+    with ctx:
+        yield
+
+
 def _send(report: LossReport, event: LossEvent, template: str, context: dict[str, Any], now: datetime) -> int:
     enterprise = report.enterprise
     language = language_for(enterprise)
     account = enterprises.account_for(enterprise)
     queued = 0
     for channel, recipient in channels_for(enterprise).items():
-        message = outbox.queue(
-            channel=channel,
-            recipient=recipient,
-            job="loss",
-            template=template,
-            context=context,
-            dedupe_key=f"loss:{report.id}:{event.id}:{channel}",
-            now=now,
-            enterprise_id=enterprise.id,
-            user_id=account.id if account else None,
-            language=language,
-        )
+        with rendering():
+            message = outbox.queue(
+                channel=channel,
+                recipient=recipient,
+                job="loss",
+                template=template,
+                context=context,
+                dedupe_key=f"loss:{report.id}:{event.id}:{channel}",
+                now=now,
+                enterprise_id=enterprise.id,
+                user_id=account.id if account else None,
+                language=language,
+            )
         queued += message is not None
     return queued
 
