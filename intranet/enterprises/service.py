@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import func, select
 
 from ..auth import service as auth
@@ -82,17 +83,32 @@ def invite(enterprise: Enterprise, programme: Programme, *, now: datetime) -> in
         "hotline": programme.hotline_consult,
     }
     queued = 0
-    for channel, recipient in todo.items():
-        message = outbox.queue(
-            channel=channel,
-            recipient=str(recipient),
-            job="invitation",
-            template="invitation",
-            context=context,
-            dedupe_key=keys[channel],
-            now=now,
-            enterprise_id=enterprise.id,
-            user_id=user.id,
-        )
-        queued += message is not None
+    # templates render with the app's context processors, which expect a request: give the CLI
+    # (`tongbao roster confirm`) and the notifier one
+    with nullcontext() if has_request_context() else current_app.test_request_context("/"):
+        for channel, recipient in todo.items():
+            queued += _queue_invitation(channel, str(recipient), keys[channel], context, enterprise, user, now)
     return queued
+
+
+def _queue_invitation(
+    channel: str,
+    recipient: str,
+    key: str,
+    context: dict[str, object],
+    enterprise: Enterprise,
+    user: User,
+    now: datetime,
+) -> int:
+    message = outbox.queue(
+        channel=channel,
+        recipient=recipient,
+        job="invitation",
+        template="invitation",
+        context=context,
+        dedupe_key=key,
+        now=now,
+        enterprise_id=enterprise.id,
+        user_id=user.id,
+    )
+    return int(message is not None)
