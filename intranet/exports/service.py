@@ -1,0 +1,311 @@
+"""Exports of rosters, policies and losses to .csv and .xlsx — streamed, audited and safe from
+formula injection: text that a spreadsheet would run as a formula is prefixed with a quote, while
+numbers stay numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+import xlsxwriter
+from sqlalchemy import Select, func, select
+
+from ..actors import Actor
+from ..audit import service as audit
+from ..clock import shanghai
+from ..db_tx import transactional
+from ..districts.models import District
+from ..enterprises.models import Enterprise
+from ..errors import NotFound
+from ..extensions import db
+from ..losses.models import LossReport
+from ..losses.rules import CAUSES
+from ..policies.models import Policy
+from ..programmes.models import Programme
+from ..roster.models import Roster, RosterEntry
+from ..security import ensure_role
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+KINDS = ("roster", "policies", "losses")
+FORMATS = ("csv", "xlsx")
+EXPORTERS = ("bureau", "insurer")
+CHUNK = 64 * 1024
+YIELD_PER = 2000
+
+
+def neutralise(value: Any) -> Any:
+    """A cell value that no spreadsheet will evaluate: text starting with = + - @ tab or CR gets a
+    leading single quote. Numbers, dates and booleans are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+ENTRY_STATUS = {"listed": "在册", "removed": "已移除"}
+ROSTER_STATUS = {"draft": "草稿", "notice": "公示中", "confirmed": "已确认"}
+POLICY_STATUS = {"claimed": "已领取待签发", "issued": "已签发", "revoked": "已撤销"}
+LOSS_STATUS = {
+    "reported": "已报案",
+    "accepted": "已受理",
+    "investigating": "调查中",
+    "rejected": "不予受理",
+    "paid": "已赔付",
+    "declined": "拒赔",
+}
+CAUSE_LABELS = {code: names[0] for code, names in CAUSES.items()}
+
+
+@dataclass
+class Column:
+    header: str
+    kind: str = "text"  # text | money | int | date | datetime | bool
+    labels: dict[str, str] | None = None  # stored code → what the spreadsheet shows
+
+    def shown(self, value: Any) -> Any:
+        if self.labels and isinstance(value, str):
+            return self.labels.get(value, value)
+        return value
+
+
+@dataclass
+class Dataset:
+    kind: str
+    programme: Programme
+    columns: list[Column]
+    stmt: Select[Any]
+
+    @property
+    def filename(self) -> str:
+        return f"tongbao-{self.kind}-{self.programme.year}"
+
+    def count(self) -> int:
+        return int(db.session.scalar(select(func.count()).select_from(self.stmt.order_by(None).subquery())) or 0)
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """Rows straight from a server-side cursor, a batch at a time (never the whole table)."""
+        result = db.session.execute(self.stmt.execution_options(yield_per=YIELD_PER))
+        for row in result:
+            yield tuple(row)
+
+
+def _roster(programme: Programme) -> Dataset:
+    columns = [
+        Column("统一社会信用代码"),
+        Column("企业名称"),
+        Column("所属区"),
+        Column("出口额（美元）", "money"),
+        Column("符合条件", "bool"),
+        Column("名单状态", labels=ENTRY_STATUS),
+        Column("名单批次", "int"),
+        Column("名单阶段", labels=ROSTER_STATUS),
+        Column("联系人"),
+        Column("手机"),
+        Column("邮箱"),
+    ]
+    stmt = (
+        select(
+            RosterEntry.uscc,
+            RosterEntry.name,
+            District.name_zh,
+            RosterEntry.export_amount_usd,
+            RosterEntry.eligible,
+            RosterEntry.status,
+            Roster.seq,
+            Roster.status,
+            Enterprise.contact_name,
+            Enterprise.mobile,
+            Enterprise.email,
+        )
+        .join(Roster, Roster.id == RosterEntry.roster_id)
+        .join(Enterprise, Enterprise.id == RosterEntry.enterprise_id)
+        .outerjoin(District, District.id == RosterEntry.district_id)
+        .where(RosterEntry.programme_id == programme.id)
+        .order_by(Roster.seq, RosterEntry.id)
+    )
+    return Dataset("roster", programme, columns, stmt)
+
+
+def _policies(programme: Programme) -> Dataset:
+    columns = [
+        Column("保单号"),
+        Column("统一社会信用代码"),
+        Column("企业名称"),
+        Column("所属区"),
+        Column("状态", labels=POLICY_STATUS),
+        Column("领取时间", "datetime"),
+        Column("截止前领取", "bool"),
+        Column("签发日期", "date"),
+        Column("保险起期", "date"),
+        Column("保险止期", "date"),
+        Column("撤销原因"),
+    ]
+    stmt = (
+        select(
+            Policy.policy_no,
+            Enterprise.uscc,
+            Enterprise.name,
+            District.name_zh,
+            Policy.status,
+            Policy.claimed_at,
+            Policy.claimed_on_time,
+            Policy.issue_date,
+            Policy.cover_start,
+            Policy.cover_end,
+            Policy.revoked_reason,
+        )
+        .join(Enterprise, Enterprise.id == Policy.enterprise_id)
+        .outerjoin(District, District.id == Enterprise.district_id)
+        .where(Policy.programme_id == programme.id)
+        .order_by(Policy.id)
+    )
+    return Dataset("policies", programme, columns, stmt)
+
+
+def _losses(programme: Programme) -> Dataset:
+    columns = [
+        Column("案件号", "int"),
+        Column("保单号"),
+        Column("统一社会信用代码"),
+        Column("企业名称"),
+        Column("买方名称"),
+        Column("买方国家"),
+        Column("原因", labels=CAUSE_LABELS),
+        Column("状态", labels=LOSS_STATUS),
+        Column("发票金额（美元）", "money"),
+        Column("属于保险责任", "bool"),
+        Column("赔款估算（美元）", "money"),
+        Column("已赔付（美元）", "money"),
+        Column("报案时间", "datetime"),
+        Column("决定时间", "datetime"),
+    ]
+    stmt = (
+        select(
+            LossReport.id,
+            Policy.policy_no,
+            Enterprise.uscc,
+            Enterprise.name,
+            LossReport.buyer_name,
+            LossReport.buyer_country,
+            LossReport.cause,
+            LossReport.status,
+            LossReport.invoice_total_usd,
+            LossReport.covered,
+            LossReport.estimate_usd,
+            LossReport.paid_usd,
+            LossReport.reported_at,
+            LossReport.decided_at,
+        )
+        .join(Policy, Policy.id == LossReport.policy_id)
+        .join(Enterprise, Enterprise.id == LossReport.enterprise_id)
+        .where(Policy.programme_id == programme.id)
+        .order_by(LossReport.id)
+    )
+    return Dataset("losses", programme, columns, stmt)
+
+
+def dataset(kind: str, programme: Programme) -> Dataset:
+    builders = {"roster": _roster, "policies": _policies, "losses": _losses}
+    if kind not in builders:
+        raise NotFound(f"没有这种导出：{kind} / No such export: {kind}", code="export_not_found")
+    return builders[kind](programme)
+
+
+@transactional
+def record_export(actor: Actor, data: Dataset, fmt: str, *, now: datetime) -> int:
+    """Audit who exported what (before the file is produced); returns the number of rows."""
+    ensure_role(actor, *EXPORTERS)
+    if fmt not in FORMATS:
+        raise NotFound(f"不支持的格式：{fmt} / Unsupported format: {fmt}", code="export_not_found")
+    rows = data.count()
+    audit.record(
+        actor,
+        f"export.{data.kind}",
+        object_type="programmes",
+        object_id=data.programme.id,
+        summary=f"{data.kind} {data.programme.year} .{fmt} ({rows} rows)",
+        changes={"kind": data.kind, "programme": data.programme.year, "format": fmt, "rows": rows},
+    )
+    return rows
+
+
+# --- writers -----------------------------------------------------------------------------------
+
+
+def _text(value: Any, kind: str) -> Any:
+    """A cell as CSV text; numbers are written as plain numbers (no thousands separators)."""
+    if value is None:
+        return ""
+    if kind == "bool":
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return shanghai(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | int | float):
+        return str(value)
+    return neutralise(str(value))
+
+
+def csv_chunks(data: Dataset) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads Chinese correctly), streamed in ~64 KB chunks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([c.header for c in data.columns])
+    for row in data.rows():
+        writer.writerow([_text(c.shown(v), c.kind) for v, c in zip(row, data.columns, strict=True)])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def write_xlsx(data: Dataset, target: IO[bytes]) -> None:
+    """An .xlsx built row by row in constant memory; strings are only ever written as strings."""
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "tmpdir": tempfile.gettempdir(),
+        },
+    )
+    sheet = workbook.add_worksheet(data.kind)
+    bold = workbook.add_format({"bold": True})
+    formats = {
+        "money": workbook.add_format({"num_format": "#,##0.00"}),
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+    }
+    for col, column in enumerate(data.columns):
+        sheet.write_string(0, col, column.header, bold)
+        sheet.set_column(col, col, 22 if column.kind == "text" else 16)
+    sheet.freeze_panes(1, 0)
+    for r, row in enumerate(data.rows(), start=1):
+        for col, (value, column) in enumerate(zip(row, data.columns, strict=True)):
+            _xlsx_cell(sheet, r, col, column.shown(value), column.kind, formats)
+    workbook.close()
+
+
+def _xlsx_cell(sheet: Any, r: int, c: int, value: Any, kind: str, formats: dict[str, Any]) -> None:
+    if value is None:
+        sheet.write_blank(r, c, None)
+    elif kind == "bool":
+        sheet.write_string(r, c, "是" if value else "否")
+    elif isinstance(value, datetime):
+        sheet.write_datetime(r, c, shanghai(value).replace(tzinfo=None), formats["datetime"])
+    elif isinstance(value, date):
+        sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), formats["date"])  # noqa: DTZ001
+    elif isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        sheet.write_number(r, c, float(value), formats["money"] if kind == "money" else None)
+    else:
+        sheet.write_string(r, c, neutralise(str(value)))
