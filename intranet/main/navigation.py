@@ -22,6 +22,10 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("credit_reports.staff_queue", _l("资信报告"), frozenset({"insurer"})),
     ("policies.queue", _l("签发队列"), frozenset({"insurer"})),
     ("policies.index", _l("保单"), frozenset({"bureau", "insurer"})),
+    ("notices.portal_index", _l("风险信息"), frozenset({"enterprise"})),
+    ("dashboards.bureau", _l("看板"), frozenset({"bureau"})),
+    ("dashboards.insurer", _l("看板"), frozenset({"insurer"})),
+    ("notices.staff_index", _l("风险通报"), frozenset({"insurer"})),
 ]
 
 # (endpoint, title, text, roles)
@@ -32,6 +36,32 @@ CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
     ("credit_reports.staff_queue", _l("资信报告"), _l("出具海外买家资信报告"), frozenset({"insurer"})),
     ("policies.queue", _l("签发队列"), _l("签发企业领取的保单，超过签发时限的标出"), frozenset({"insurer"})),
     ("policies.index", _l("保单"), _l("查询保单、撤销保单"), frozenset({"bureau", "insurer"})),
+    (
+        "dashboards.bureau",
+        _l("商务局看板"),
+        _l("名单规模、各区领取率、每周领取、异议"),
+        frozenset({"bureau", "insurer"}),
+    ),
+    (
+        "dashboards.insurer",
+        _l("信保看板"),
+        _l("签发等待、报损原因与国别、限额使用、资信报告"),
+        frozenset({"bureau", "insurer"}),
+    ),
+    (
+        "notices.staff_index",
+        _l("风险信息通报"),
+        _l("撰写、预览、发布每月国别风险信息"),
+        frozenset({"bureau", "insurer"}),
+    ),
+    ("programmes.index", _l("统保项目"), _l("项目参数、下一年度项目、不予承保国别"), frozenset({"bureau", "insurer"})),
+    (
+        "districts.index",
+        _l("区域与客户经理"),
+        _l("客户经理名单、待领取企业、联系记录"),
+        frozenset({"bureau", "insurer"}),
+    ),
+    ("exports.index", _l("数据导出"), _l("名单、保单、报损导出为 Excel 或 CSV"), frozenset({"bureau", "insurer"})),
 ]
 
 
