@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
-EXAMPLE_USCC = "91440300MA5FTBDEMQ"  # valid check digit; the tests create an enterprise with it
+EXAMPLE_USCC = "91440300MA5FTBDEM9"  # valid check digit; the tests create an enterprise with it
 CAUSES = [
     "buyer_insolvency",
     "buyer_bankruptcy",
