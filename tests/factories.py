@@ -253,3 +253,30 @@ def loss_policy_holder(n: int, year: int = 2024, **fields: object) -> tuple[Ente
     }
     policy = make_policy(enterprise, prog, status="issued", claimed_at=now(), **values)
     return enterprise, user, policy
+
+
+def certificate_holder(
+    n: int, year: int = 2024, *, name: str | None = None, **fields: object
+) -> tuple[Enterprise, User, Policy]:
+    """An enterprise with a login and a policy issued as the policies service would issue it (number,
+    unguessable verify code, issue date, cover) — the certificates tests start from here."""
+    from datetime import UTC
+
+    from intranet.policies import rules
+
+    prog = programme(year)
+    enterprise = confirmed_enterprise(n, year, name=name)
+    user = make_user("enterprise", f"cert{n}@exporter.test", enterprise=enterprise)
+    values: dict[str, object] = {
+        "policy_no": rules.policy_number(prog, n),
+        "verify_code": rules.new_verify_code(),
+        "issued_at": datetime(year, 7, 5, 2, 0, tzinfo=UTC),
+        "issue_date": date(year, 7, 5),
+        "cover_start": prog.cover_start,
+        "cover_end": prog.cover_end,
+        **fields,
+    }
+    policy = make_policy(
+        enterprise, prog, status="issued", claimed_at=datetime(year, 6, 20, 2, 0, tzinfo=UTC), **values
+    )
+    return enterprise, user, policy
