@@ -15,6 +15,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("portal.home", _l("我的保单"), frozenset({"enterprise"})),
     ("main.staff_home", _l("工作台"), frozenset({"bureau", "insurer"})),
     ("roster.index", _l("名单管理"), frozenset({"bureau"})),
+    ("roster.objection_list", _l("名单异议"), frozenset({"insurer"})),
     ("audit.index", _l("审计日志"), frozenset({"bureau", "insurer"})),
     ("losses.portal_list", _l("报损/索赔"), frozenset({"enterprise"})),
     ("credit_reports.portal", _l("资信报告"), frozenset({"enterprise"})),
@@ -31,6 +32,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
 # (endpoint, title, text, roles)
 CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
     ("roster.index", _l("名单管理"), _l("导入名单、公示、处理异议、确认名单"), frozenset({"bureau"})),
+    ("roster.objection_list", _l("名单异议"), _l("答复公众对公示名单提出的异议"), frozenset({"insurer"})),
     ("audit.index", _l("审计日志"), _l("谁在何时做了什么"), frozenset({"bureau", "insurer"})),
     ("losses.staff_queue", _l("报损案件"), _l("受理、调查、赔付或拒赔企业报损"), frozenset({"insurer"})),
     ("credit_reports.staff_queue", _l("资信报告"), _l("出具海外买家资信报告"), frozenset({"insurer"})),

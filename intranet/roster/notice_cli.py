@@ -1,15 +1,55 @@
+"""`tongbao roster publish` and `tongbao roster confirm` (CONTRACT.md): exit 0 done, 1 refused
+(the reason on stderr, naming the programme and roster), 2 usage errors."""
+
 from __future__ import annotations
 
+from datetime import date
+
 import click
+from flask.cli import with_appcontext
+
+from ..actors import cli_actor
+from ..cli_support import parse_date, service_errors
+from ..clock import now
+from ..programmes import service as programmes
+from . import notice_service
+
+
+def _kind(seq: int) -> str:
+    return f"supplementary roster {seq - 1}" if seq > 1 else "main roster"
 
 
 @click.command("publish")
-def publish_command() -> None:
-    """Open the public-notice period (not built yet)."""
-    raise click.ClickException("not built yet")
+@click.option("--programme", "year", type=int, required=True, help="the programme year, e.g. 2024")
+@click.option("--start", type=str, required=True, callback=parse_date, help="first day of the notice, YYYY-MM-DD")
+@click.option(
+    "--end",
+    type=str,
+    default=None,
+    callback=parse_date,
+    help="last day (inclusive); default: the programme's notice days",
+)
+@with_appcontext
+@service_errors
+def publish_command(year: int, start: date, end: date | None) -> None:
+    """Open the public-notice period of the programme's draft roster (Shanghai dates, inclusive)."""
+    programme = programmes.get_programme(year)
+    roster = notice_service.publish(cli_actor(), programme, start=start, end=end, now=now())
+    click.echo(
+        f"published {year} {_kind(roster.seq)}: notice {roster.notice_start} to {roster.notice_end} "
+        "(inclusive, Asia/Shanghai)"
+    )
 
 
 @click.command("confirm")
-def confirm_command() -> None:
-    """Confirm the roster after the notice period (not built yet)."""
-    raise click.ClickException("not built yet")
+@click.option("--programme", "year", type=int, required=True, help="the programme year, e.g. 2024")
+@with_appcontext
+@service_errors
+def confirm_command(year: int) -> None:
+    """Confirm the roster under notice once its period has ended and no objection is open."""
+    programme = programmes.get_programme(year)
+    done = notice_service.confirm(cli_actor(), programme, now=now())
+    click.echo(
+        f"confirmed {year} {_kind(done.roster.seq)}: {done.listed} enterprises listed, "
+        f"{done.invited} invited ({done.messages} messages queued)"
+    )

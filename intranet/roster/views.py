@@ -1,15 +1,160 @@
+"""Staff pages of the roster (/staff/roster): rosters with their notice state, publish, confirm,
+entries (with export amounts — staff only), objections and their resolution."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
 
-from ..security import roles_required
+from ..clock import now, shanghai_date
+from ..errors import ServiceError
+from ..pagination import page_arg, paginate
+from ..programmes import service as programmes
+from ..security import roles_required, staff_required
+from . import notice_service, objections
+from .forms import ConfirmForm, PublishForm, ResolveForm
+from .models import Objection, RosterEntry
+from .search import normalize_for_search
+from .service import rosters_of
+from .uscc import normalize_uscc
 
 bp = Blueprint("roster", __name__, url_prefix="/staff/roster")
 
 
+def _programme() -> Any:
+    year = request.values.get("year", type=int)
+    if year:
+        return programmes.get_programme(year)
+    return programmes.current_programme(now())
+
+
+def _index(programme: Any, publish_form: PublishForm | None = None, status: int = 200) -> Any:
+    moment = now()
+    rosters = rosters_of(programme) if programme else []
+    draft = notice_service.current_draft(programme) if programme else None
+    if publish_form is None:
+        publish_form = PublishForm(formdata=None)
+        start = shanghai_date(moment)
+        publish_form.start.data = start
+        if programme is not None:
+            publish_form.end.data = notice_service.default_end(programme, start)
+    import_url = (
+        url_for("roster_import.new", year=programme.year)
+        if programme is not None and "roster_import.new" in current_app.view_functions
+        else None
+    )
+    return (
+        render_template(
+            "roster/staff/index.html",
+            programme=programme,
+            programmes=programmes.list_programmes(),
+            rosters=rosters,
+            draft=draft,
+            states={r.id: notice_service.notice_state(r, moment) for r in rosters},
+            counts=notice_service.roster_counts([r.id for r in rosters]),
+            blockers={r.id: notice_service.confirm_blockers(r, moment) for r in rosters if r.status == "notice"},
+            publish_form=publish_form,
+            confirm_form=ConfirmForm(formdata=None),
+            import_url=import_url,
+        ),
+        status,
+    )
+
+
 @bp.get("/")
-@roles_required("bureau", "insurer")
+@staff_required
 def index() -> Any:
-    return render_template("roster/staff/index.html")
+    return _index(_programme())
+
+
+@bp.post("/<int:roster_id>/publish")
+@roles_required("bureau")
+def publish(roster_id: int) -> Any:
+    roster = notice_service.get_roster(roster_id)
+    programme = roster.programme
+    form = PublishForm()
+    if form.validate_on_submit():
+        assert form.start.data is not None
+        try:
+            done = notice_service.publish(
+                current_user, programme, start=form.start.data, end=form.end.data, now=now(), roster_id=roster.id
+            )
+        except ServiceError as exc:
+            target = getattr(form, exc.field or "", None)
+            (target.errors if target is not None else form.form_errors).append(exc.message)  # type: ignore[union-attr]
+        else:
+            flash(_("名单已发布公示：%(start)s 至 %(end)s", start=done.notice_start, end=done.notice_end), "success")
+            return redirect(url_for("roster.index", year=programme.year))
+    return _index(programme, form, 422)
+
+
+@bp.post("/<int:roster_id>/confirm")
+@roles_required("bureau")
+def confirm(roster_id: int) -> Any:
+    roster = notice_service.get_roster(roster_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            done = notice_service.confirm(current_user, roster.programme, now=now(), roster_id=roster.id)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("名单已确认：%(n)s 家企业，已向 %(m)s 家发出激活邀请", n=done.listed, m=done.invited), "success")
+    return redirect(url_for("roster.index", year=roster.programme.year))
+
+
+@bp.get("/<int:roster_id>/entries")
+@staff_required
+def entries(roster_id: int) -> Any:
+    roster = notice_service.get_roster(roster_id)
+    q = (request.args.get("q") or "").strip()[:60]
+    stmt = select(RosterEntry).where(RosterEntry.roster_id == roster.id)
+    if q:
+        norm, code = normalize_for_search(q), normalize_uscc(q)
+        stmt = stmt.where(
+            or_(
+                RosterEntry.search_norm.contains(norm, autoescape=True),
+                RosterEntry.uscc.startswith(code, autoescape=True),
+            )
+        )
+    page = paginate(stmt.order_by(RosterEntry.id), page_arg(request.args.get("page")), per_page=50)
+    return render_template(
+        "roster/staff/entries.html",
+        roster=roster,
+        page=page,
+        q=q,
+        state=notice_service.notice_state(roster, now()),
+        counts=notice_service.roster_counts([roster.id])[roster.id],
+    )
+
+
+@bp.get("/objections")
+@staff_required
+def objection_list() -> Any:
+    status = request.args.get("status", "open")
+    status = status if status in {"open", "upheld", "dismissed", ""} else "open"
+    page = paginate(objections.staff_query(status or None), page_arg(request.args.get("page")), per_page=30)
+    return render_template("roster/staff/objections.html", page=page, status=status)
+
+
+@bp.route("/objections/<int:objection_id>", methods=["GET", "POST"])
+@staff_required
+def objection(objection_id: int) -> Any:
+    found: Objection = objections.get_objection(objection_id)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            objections.resolve(
+                current_user, found, decision=form.decision.data or "", reply=form.reply.data or "", now=now()
+            )
+        except ServiceError as exc:
+            target = getattr(form, exc.field or "", None)
+            (target.errors if target is not None else form.form_errors).append(exc.message)  # type: ignore[union-attr]
+        else:
+            flash(_("异议 %(ref)s 已处理，答复已排队发送", ref=found.reference), "success")
+            return redirect(url_for("roster.objection_list"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("roster/staff/objection.html", objection=found, form=form), status

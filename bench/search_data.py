@@ -1,0 +1,129 @@
+"""Realistic roster data for the search benchmark: 100,000 Shenzhen exporters, bulk-inserted."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from intranet.roster.search import grams_for, normalize_for_search
+from intranet.roster.uscc import ALPHABET, check_digit
+
+PLACES = ["深圳市", "深圳", "深圳市", "深圳市", "深圳前海", "深圳市", "广东"]
+BRAND_CHARS = (
+    "华为中兴宏达海纳鹏程天成创新博远恒通金桥盛世远航联创汇丰利民东方南粤前程安达鑫源泰兴永盛嘉和德信"
+    "富康瑞丰凯旋明辉佳美优品星光蓝海精工速达万家百川环宇新锐力拓伟业腾飞欣荣雅士红星旭日长城宝龙"
+)
+TRADES = [
+    "电子",
+    "科技",
+    "实业",
+    "贸易",
+    "进出口",
+    "五金",
+    "照明",
+    "新能源",
+    "电池",
+    "纺织",
+    "家具",
+    "精密",
+    "光电",
+    "医疗器械",
+    "玩具",
+    "电子科技",
+    "智能",
+    "通讯",
+    "包装",
+    "塑胶",
+    "服饰",
+    "供应链",
+    "信息技术",
+    "电器",
+    "显示",
+]
+FORMS = ["有限公司", "有限公司", "有限公司", "股份有限公司", "有限责任公司", "发展有限公司", "（集团）有限公司"]
+LATIN = ["Bright", "Ocean", "Star", "Nova", "Apex", "Delta", "Lumen", "Vertex", "Pioneer", "Summit"]
+LATIN_TRADES = ["Electronics", "Technology", "Trading", "Lighting", "Industrial", "Textiles"]
+
+
+def uscc_for(n: int) -> str:
+    body = ""
+    value = 7919 * n + 1000003
+    for _ in range(9):
+        body = ALPHABET[value % 31] + body
+        value //= 31
+    first17 = "91440300" + body
+    return first17 + check_digit(first17)
+
+
+def company_name(rng: random.Random, n: int) -> str:
+    if n % 40 == 0:
+        return f"Shenzhen {rng.choice(LATIN)} {rng.choice(LATIN_TRADES)} Co., Ltd. {n}"
+    brand = "".join(rng.choice(BRAND_CHARS) for _ in range(rng.choice((2, 2, 2, 3, 4))))
+    return f"{rng.choice(PLACES)}{brand}{rng.choice(TRADES)}{rng.choice(FORMS)}"
+
+
+def build(
+    db_path: Path, *, count: int, year: int, notice_start: date, notice_end: date, seed: int = 100_000
+) -> list[str]:
+    """Fill a migrated database with `count` listed entries of `year`'s main roster, under notice.
+
+    Returns the names (for query generation)."""
+    rng = random.Random(seed)
+    stamp = datetime(year, 5, 1, tzinfo=UTC).replace(tzinfo=None).isoformat(sep=" ")
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    programme_id = con.execute("SELECT id FROM programmes WHERE year = ?", (year,)).fetchone()[0]
+    districts = [row[0] for row in con.execute("SELECT id FROM districts ORDER BY id")]
+    cur = con.execute(
+        "INSERT INTO rosters (programme_id, seq, status, notice_start, notice_end, created_at, published_at)"
+        " VALUES (?, 1, 'notice', ?, ?, ?, ?)",
+        (programme_id, notice_start.isoformat(), notice_end.isoformat(), stamp, stamp),
+    )
+    roster_id = cur.lastrowid
+    names: list[str] = []
+    enterprises = []
+    for n in range(1, count + 1):
+        name = company_name(rng, n)
+        names.append(name)
+        enterprises.append(
+            (
+                n,
+                uscc_for(n),
+                name,
+                districts[n % len(districts)],
+                f"联系人{n}",
+                f"138{n:08d}",
+                f"e{n}@x.cn",
+                stamp,
+                stamp,
+            )
+        )
+    con.executemany(
+        "INSERT INTO enterprises (id, uscc, name, district_id, contact_name, mobile, email,"
+        " notify_email, notify_sms, monthly_notices, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 1, 1, ?, ?)",
+        enterprises,
+    )
+    rows = []
+    for n, uscc, name, district, *_rest in enterprises:
+        norm = normalize_for_search(name)
+        amount = rng.randrange(10_000_00, 8_000_000_00)
+        rows.append(
+            (roster_id, programme_id, n, name, uscc, district, amount, norm, grams_for(norm), n + 1, stamp, stamp)
+        )
+    con.executemany(
+        "INSERT INTO roster_entries (roster_id, programme_id, enterprise_id, name, uscc, district_id,"
+        " export_amount_usd, eligible, status, search_norm, search_grams, source_row, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'listed', ?, ?, ?, ?, ?)",
+        rows,
+    )
+    con.commit()
+    con.execute("INSERT INTO roster_entries_fts(roster_entries_fts) VALUES ('optimize')")
+    con.execute("ANALYZE")
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    return names

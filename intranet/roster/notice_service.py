@@ -1,0 +1,336 @@
+"""Public notice of a roster (名单公示): publish, the board's state, confirm (确认名单).
+
+A roster is a draft while it is imported, under notice once published (its period runs from
+notice_start to notice_end, both whole Shanghai days) and confirmed after the period, when no
+objection is open. A confirmed roster is read-only; corrections go into a supplementary roster
+(seq ≥ 2) with its own notice period. Objections live in `objections.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from ..actors import Actor
+from ..audit import service as audit
+from ..clock import shanghai_date
+from ..db_tx import transactional
+from ..enterprises import service as enterprises
+from ..enterprises.models import Enterprise
+from ..errors import Invalid, NotFound, Refused
+from ..extensions import db
+from ..programmes.models import Programme
+from ..security import ensure_role
+from .models import EntryStatus, Objection, ObjectionStatus, Roster, RosterEntry, RosterStatus
+from .service import rosters_of
+
+PUBLISHERS = ("bureau",)
+CONFIRMERS = ("bureau",)
+
+
+def roster_label(roster: Roster) -> str:
+    kind = (
+        f"补充名单{roster.seq - 1} / supplementary roster {roster.seq - 1}"
+        if roster.is_supplementary
+        else "主名单 / main roster"
+    )
+    return f"{roster.programme.year} {kind}"
+
+
+# --- state ---------------------------------------------------------------------------------------
+
+
+def notice_state(roster: Roster, now: datetime) -> str:
+    """draft | upcoming (published, period not begun) | open | ended (awaiting confirmation) | confirmed"""
+    if roster.status == RosterStatus.CONFIRMED:
+        return "confirmed"
+    if roster.status != RosterStatus.NOTICE or roster.notice_start is None or roster.notice_end is None:
+        return "draft"
+    today = shanghai_date(now)
+    if today < roster.notice_start:
+        return "upcoming"
+    if today <= roster.notice_end:
+        return "open"
+    return "ended"
+
+
+def is_public(roster: Roster, now: datetime) -> bool:
+    """The public sees a roster's entries from the first day of its notice period on."""
+    return notice_state(roster, now) in {"open", "ended", "confirmed"}
+
+
+def ensure_editable(roster: Roster) -> None:
+    """Every edit path calls this: only a draft roster is changed; a confirmed one never."""
+    if roster.status == RosterStatus.CONFIRMED:
+        raise Refused(
+            f"{roster_label(roster)}已确认，不能修改；请通过补充名单更正 / "
+            "is confirmed and read-only; corrections go through a supplementary roster",
+            code="roster_confirmed",
+        )
+    if roster.status != RosterStatus.DRAFT:
+        raise Refused(
+            f"{roster_label(roster)}正在公示，不能修改 / is under public notice and cannot be edited",
+            code="roster_published",
+        )
+
+
+@dataclass
+class RosterCounts:
+    listed: int = 0
+    removed: int = 0
+    ineligible: int = 0
+    open_objections: int = 0
+    objections: int = 0
+
+
+def roster_counts(roster_ids: list[int]) -> dict[int, RosterCounts]:
+    counts = {rid: RosterCounts() for rid in roster_ids}
+    if not roster_ids:
+        return counts
+    e = RosterEntry
+    rows = db.session.execute(
+        select(
+            e.roster_id,
+            func.sum(case(((e.status == EntryStatus.LISTED) & e.eligible, 1), else_=0)),
+            func.sum(case((e.status == EntryStatus.REMOVED, 1), else_=0)),
+            func.sum(case((e.eligible.is_(False), 1), else_=0)),
+        )
+        .where(e.roster_id.in_(roster_ids))
+        .group_by(e.roster_id)
+    ).all()
+    for rid, listed, removed, ineligible in rows:
+        counts[rid].listed, counts[rid].removed, counts[rid].ineligible = (
+            int(listed or 0),
+            int(removed or 0),
+            int(ineligible or 0),
+        )
+    objection_rows = db.session.execute(
+        select(e.roster_id, Objection.status, func.count(Objection.id))
+        .join(e, e.id == Objection.roster_entry_id)
+        .where(e.roster_id.in_(roster_ids))
+        .group_by(e.roster_id, Objection.status)
+    ).all()
+    for rid, status, n in objection_rows:
+        counts[rid].objections += int(n)
+        if status == ObjectionStatus.OPEN:
+            counts[rid].open_objections += int(n)
+    return counts
+
+
+@dataclass
+class Board:
+    """One programme's public board: the rosters the public may see and their periods."""
+
+    programme: Programme
+    rosters: list[Roster]  # every published roster, upcoming ones included
+    states: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def visible(self) -> list[Roster]:
+        return [r for r in self.rosters if self.states[r.id] in {"open", "ended", "confirmed"}]
+
+    @property
+    def visible_ids(self) -> list[int]:
+        return [r.id for r in self.visible]
+
+    @property
+    def objections_open(self) -> bool:
+        return any(state == "open" for state in self.states.values())
+
+    @property
+    def by_id(self) -> dict[int, Roster]:
+        return {r.id: r for r in self.rosters}
+
+
+def board(programme: Programme, now: datetime) -> Board:
+    published = [r for r in rosters_of(programme) if r.status in {RosterStatus.NOTICE, RosterStatus.CONFIRMED}]
+    return Board(programme=programme, rosters=published, states={r.id: notice_state(r, now) for r in published})
+
+
+def public_boards(now: datetime) -> list[Board]:
+    """Programmes with a roster under notice or confirmed, newest first (for /notices)."""
+    programme_ids = select(Roster.programme_id).where(Roster.status.in_([RosterStatus.NOTICE, RosterStatus.CONFIRMED]))
+    programmes = db.session.scalars(
+        select(Programme).where(Programme.id.in_(programme_ids)).order_by(Programme.year.desc())
+    )
+    return [board(p, now) for p in programmes]
+
+
+# --- publish -------------------------------------------------------------------------------------
+
+
+def default_end(programme: Programme, start: date) -> date:
+    """programme.notice_days calendar days, both ends inclusive (20 May + 7 days → 26 May)."""
+    return start + timedelta(days=programme.notice_days - 1)
+
+
+def current_draft(programme: Programme) -> Roster | None:
+    rosters = rosters_of(programme)
+    return rosters[-1] if rosters and rosters[-1].status == RosterStatus.DRAFT else None
+
+
+def _listed_count(roster: Roster) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(RosterEntry.id)).where(
+                RosterEntry.roster_id == roster.id, RosterEntry.status == EntryStatus.LISTED, RosterEntry.eligible
+            )
+        )
+        or 0
+    )
+
+
+@transactional
+def publish(
+    actor: Actor,
+    programme: Programme,
+    *,
+    start: date,
+    end: date | None = None,
+    now: datetime,
+    roster_id: int | None = None,
+) -> Roster:
+    """Open the public-notice period of the programme's current draft roster (audited)."""
+    ensure_role(actor, *PUBLISHERS)
+    roster = current_draft(programme)
+    if roster is None or (roster_id is not None and roster.id != roster_id):
+        raise Refused(
+            f"{programme.year} 年度没有待公示的草稿名单，请先导入名单 / "
+            f"The {programme.year} programme has no draft roster to publish; import one first",
+            code="no_draft_roster",
+        )
+    unconfirmed = [r for r in rosters_of(programme) if r.id != roster.id and r.status != RosterStatus.CONFIRMED]
+    if unconfirmed:
+        raise Refused(
+            f"{roster_label(unconfirmed[0])}尚未确认，确认后才能公示下一份名单 / "
+            "must be confirmed before the next roster is published",
+            code="earlier_roster_unconfirmed",
+        )
+    today = shanghai_date(now)
+    end = end or default_end(programme, start)
+    if start < today:
+        raise Invalid(
+            f"{roster_label(roster)}：公示开始日 {start} 早于今天 {today} / "
+            f"the notice cannot start on {start}, before today ({today})",
+            field="start",
+        )
+    if end < start:
+        raise Invalid(
+            f"{roster_label(roster)}：公示结束日 {end} 早于开始日 {start} / "
+            f"the notice ends ({end}) before it starts ({start})",
+            field="end",
+        )
+    listed = _listed_count(roster)
+    if listed == 0:
+        raise Refused(
+            f"{roster_label(roster)}没有符合条件的企业，不能公示 / has no eligible enterprise to publish",
+            code="empty_roster",
+        )
+    roster.status = RosterStatus.NOTICE
+    roster.notice_start, roster.notice_end = start, end
+    roster.published_at = now
+    roster.published_by = actor.id
+    audit.record(
+        actor,
+        "roster.publish",
+        obj=roster,
+        summary=f"{roster_label(roster)}: {start} — {end}, {listed}",
+        changes={"status": [RosterStatus.DRAFT, RosterStatus.NOTICE], "notice_start": start, "notice_end": end},
+    )
+    return roster
+
+
+# --- confirm -------------------------------------------------------------------------------------
+
+
+def roster_under_notice(programme: Programme) -> Roster | None:
+    for roster in rosters_of(programme):
+        if roster.status == RosterStatus.NOTICE:
+            return roster
+    return None
+
+
+def open_objection_count(roster: Roster) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Objection.id))
+            .join(RosterEntry, RosterEntry.id == Objection.roster_entry_id)
+            .where(RosterEntry.roster_id == roster.id, Objection.status == ObjectionStatus.OPEN)
+        )
+        or 0
+    )
+
+
+def confirm_blockers(roster: Roster, now: datetime) -> list[str]:
+    """Why the roster cannot be confirmed now (empty when it can)."""
+    if roster.status != RosterStatus.NOTICE:
+        return [f"{roster_label(roster)}不在公示中 / is not under public notice"]
+    reasons = []
+    assert roster.notice_end is not None
+    if shanghai_date(now) <= roster.notice_end:
+        reasons.append(
+            f"{roster_label(roster)}的公示期至 {roster.notice_end} 24:00 结束，结束后才能确认 / "
+            f"the notice period runs until the end of {roster.notice_end}; confirm after it"
+        )
+    n = open_objection_count(roster)
+    if n:
+        reasons.append(
+            f"{roster_label(roster)}尚有 {n} 件异议未处理 / "
+            f"has {n} open objection{'s' if n > 1 else ''} to resolve first"
+        )
+    return reasons
+
+
+@dataclass
+class Confirmation:
+    roster: Roster
+    listed: int
+    invited: int  # enterprises with at least one invitation queued now
+    messages: int
+
+
+@transactional
+def confirm(actor: Actor, programme: Programme, *, now: datetime, roster_id: int | None = None) -> Confirmation:
+    """确认名单: after the period, with no objection open; read-only from then on, and every
+    listed eligible enterprise of this roster is invited to activate its account (audited)."""
+    ensure_role(actor, *CONFIRMERS)
+    roster = roster_under_notice(programme)
+    if roster is None or (roster_id is not None and roster.id != roster_id):
+        raise Refused(
+            f"{programme.year} 年度没有公示中的名单可确认 / The {programme.year} programme has no roster under notice",
+            code="no_roster_under_notice",
+        )
+    reasons = confirm_blockers(roster, now)
+    if reasons:
+        raise Refused("；".join(reasons), code="cannot_confirm")
+    roster.status = RosterStatus.CONFIRMED
+    roster.confirmed_at = now
+    roster.confirmed_by = actor.id
+    members = db.session.scalars(
+        select(Enterprise)
+        .join(RosterEntry, RosterEntry.enterprise_id == Enterprise.id)
+        .where(RosterEntry.roster_id == roster.id, RosterEntry.status == EntryStatus.LISTED, RosterEntry.eligible)
+        .order_by(RosterEntry.id)
+    ).all()
+    invited = messages = 0
+    for enterprise in members:
+        queued = enterprises.invite(enterprise, programme, now=now)
+        invited += queued > 0
+        messages += queued
+    audit.record(
+        actor,
+        "roster.confirm",
+        obj=roster,
+        summary=f"{roster_label(roster)}: {len(members)} listed, {invited} invited",
+        changes={"status": [RosterStatus.NOTICE, RosterStatus.CONFIRMED], "invited": invited, "messages": messages},
+    )
+    return Confirmation(roster=roster, listed=len(members), invited=invited, messages=messages)
+
+
+def get_roster(roster_id: int) -> Roster:
+    roster = db.session.get(Roster, roster_id)
+    if roster is None:
+        raise NotFound(f"没有编号为 {roster_id} 的名单 / No roster {roster_id}", code="roster_not_found")
+    return roster

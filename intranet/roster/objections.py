@@ -1,0 +1,267 @@
+"""Objections (异议) to roster entries: filed by the public during the notice period, resolved
+by bureau or insurer staff with a written reply that the notifier sends to the objector."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from ..actors import PUBLIC, Actor
+from ..audit import service as audit
+from ..db_tx import transactional
+from ..errors import Invalid, NotFound, RateLimited, Refused
+from ..extensions import db
+from ..outbox import service as outbox
+from ..programmes.models import Programme
+from ..security import ensure_role
+from .models import EntryStatus, Objection, ObjectionStatus, Roster, RosterEntry, RosterStatus
+from .notice_service import notice_state, roster_label
+from .uscc import normalize_uscc
+
+RESOLVERS = ("bureau", "insurer")
+DECISIONS = (ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED)
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on the phone
+# flood protection per client (hashed IP): (window, most objections in it); app config may override
+DEFAULT_LIMITS: tuple[tuple[timedelta, int], ...] = ((timedelta(hours=1), 5), (timedelta(days=1), 20))
+_PHONE = re.compile(r"^\+?\d{7,15}$")
+
+
+@dataclass
+class ObjectionInput:
+    uscc: str
+    reason: str
+    contact_name: str
+    contact: str
+
+
+def new_reference(year: int) -> str:
+    """YY-2024-7KQ2M9XD: unguessable (32^8 ≈ 10^12), unambiguous when read aloud."""
+    return f"YY-{year}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def client_hash(ip: str | None) -> str:
+    """A keyed hash of the client address: enough to count floods, not enough to recover the IP."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, (ip or "unknown").encode(), hashlib.sha256).hexdigest()
+
+
+def normalize_contact(raw: str) -> str:
+    """An email address (normalised) or a phone number (digits, optional +); Invalid otherwise."""
+    value = (raw or "").strip()
+    if "@" in value:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError:
+            pass
+    else:
+        phone = re.sub(r"[\s\-()]", "", value)
+        if _PHONE.match(phone):
+            return phone
+    raise Invalid("请填写有效的邮箱或电话号码 / Enter a valid email address or telephone number", field="contact")
+
+
+def contact_channel(contact: str) -> str:
+    return "email" if "@" in contact else "sms"
+
+
+def _limits() -> tuple[tuple[timedelta, int], ...]:
+    return tuple(current_app.config.get("TONGBAO_OBJECTION_LIMITS") or DEFAULT_LIMITS)
+
+
+def _check_rate(ip_hash: str, now: datetime) -> None:
+    if db.engine.dialect.name == "postgresql":
+        # one filer at a time per client, across workers (SQLite: the write transaction is exclusive)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"objection:{ip_hash}"})
+    for window, most in _limits():
+        filed = db.session.scalar(
+            select(func.count(Objection.id)).where(Objection.ip_hash == ip_hash, Objection.filed_at > now - window)
+        )
+        if (filed or 0) >= most:
+            hours = int(window.total_seconds() // 3600)
+            raise RateLimited(
+                f"提交过于频繁：每 {hours} 小时最多 {most} 件异议，请稍后再试 / "
+                f"Too many objections from your connection: at most {most} per {hours} hours; try again later",
+                code="objection_rate_limited",
+            )
+
+
+def _entry_for(programme: Programme, uscc: str) -> RosterEntry:
+    code = normalize_uscc(uscc)
+    entry = db.session.scalar(
+        select(RosterEntry)
+        .join(Roster, Roster.id == RosterEntry.roster_id)
+        .where(
+            Roster.programme_id == programme.id,
+            Roster.status.in_([RosterStatus.NOTICE, RosterStatus.CONFIRMED]),
+            RosterEntry.uscc == code,
+            RosterEntry.status == EntryStatus.LISTED,
+            RosterEntry.eligible,
+        )
+        .order_by(Roster.seq.desc())
+        .limit(1)
+    )
+    if entry is None:
+        raise Invalid(
+            f"统一社会信用代码 {code or uscc} 不在 {programme.year} 年度公示名单上 / "
+            f"{code or uscc} is not on the {programme.year} roster under notice",
+            field="uscc",
+        )
+    return entry
+
+
+def _ensure_period(entry: RosterEntry, now: datetime) -> None:
+    roster = entry.roster
+    state = notice_state(roster, now)
+    if state == "open":
+        return
+    if state == "upcoming":
+        raise Refused(
+            f"{roster_label(roster)}的公示期自 {roster.notice_start} 开始，届时方可提出异议 / "
+            f"the notice period starts on {roster.notice_start}; objections open then",
+            code="notice_not_started",
+        )
+    raise Refused(
+        f"{roster_label(roster)}的公示期已于 {roster.notice_end} 结束，不再受理异议 / "
+        f"the notice period ended on {roster.notice_end}; objections are no longer accepted",
+        code="notice_ended",
+    )
+
+
+@transactional
+def file_objection(
+    programme: Programme, data: ObjectionInput, *, ip: str | None, now: datetime, actor: Actor = PUBLIC
+) -> Objection:
+    """Anyone, during the notice period: an objection against a listed entry, with a reference."""
+    entry = _entry_for(programme, data.uscc)
+    _ensure_period(entry, now)
+    reason = (data.reason or "").strip()
+    name = (data.contact_name or "").strip()
+    if len(reason) < 5:
+        raise Invalid("请写明异议理由（至少5个字） / Give the reason (at least 5 characters)", field="reason")
+    if not name:
+        raise Invalid("请填写联系人姓名 / Enter your name", field="contact_name")
+    contact = normalize_contact(data.contact)
+    ip_hash = client_hash(ip)
+    _check_rate(ip_hash, now)
+    for _attempt in range(5):
+        objection = Objection(
+            reference=new_reference(programme.year),
+            roster_entry_id=entry.id,
+            reason=reason[:4000],
+            contact_name=name[:64],
+            contact=contact,
+            filed_at=now,
+            ip_hash=ip_hash,
+            status=ObjectionStatus.OPEN,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(objection)
+                db.session.flush()
+        except IntegrityError:  # a reference collision: draw again
+            continue
+        audit.record(
+            actor, "objection.file", obj=objection, summary=f"{objection.reference} → {entry.uscc} {entry.name}"
+        )
+        return objection
+    raise RuntimeError("could not draw a unique objection reference")
+
+
+def by_reference(year: int, reference: str) -> Objection:
+    objection = db.session.scalar(select(Objection).where(Objection.reference == (reference or "").strip().upper()))
+    if objection is None or objection.entry.roster.programme.year != year:
+        raise NotFound(f"没有编号为 {reference} 的异议 / No objection {reference}", code="objection_not_found")
+    return objection
+
+
+def get_objection(objection_id: int) -> Objection:
+    objection = db.session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound(f"没有编号为 {objection_id} 的异议 / No objection {objection_id}", code="objection_not_found")
+    return objection
+
+
+def staff_query(status: str | None = "open", programme: Programme | None = None) -> Select[Any]:
+    stmt = select(Objection).join(RosterEntry, RosterEntry.id == Objection.roster_entry_id)
+    if status:
+        stmt = stmt.where(Objection.status == status)
+    if programme is not None:
+        stmt = stmt.where(RosterEntry.programme_id == programme.id)
+    return stmt.order_by(Objection.filed_at, Objection.id)
+
+
+def _queue_reply(objection: Objection, now: datetime) -> None:
+    entry = objection.entry
+    programme = entry.roster.programme
+    outbox.queue(
+        channel=contact_channel(objection.contact),
+        recipient=objection.contact,
+        job="objection_reply",
+        template="objection_reply",
+        context={
+            "reference": objection.reference,
+            "contact_name": objection.contact_name,
+            "enterprise_name": entry.name,
+            "uscc": entry.uscc,
+            "programme_year": programme.year,
+            "decision": objection.status,
+            "reply": objection.reply or "",
+        },
+        dedupe_key=f"objection_reply:{objection.id}",
+        now=now,
+    )
+
+
+@transactional
+def resolve(actor: Actor, objection: Objection, *, decision: str, reply: str, now: datetime) -> Objection:
+    """Uphold (the entry leaves the roster) or dismiss, with a written reply kept on record and
+    queued to the objector in the same transaction (audited)."""
+    ensure_role(actor, *RESOLVERS)
+    if objection.status != ObjectionStatus.OPEN:
+        raise Refused(
+            f"异议 {objection.reference} 已处理（{objection.status}） / "
+            f"Objection {objection.reference} is already resolved",
+            code="objection_resolved",
+        )
+    if decision not in DECISIONS:
+        raise Invalid("请选择成立或不成立 / Choose upheld or dismissed", field="decision")
+    reply = (reply or "").strip()
+    if len(reply) < 2:
+        raise Invalid("请填写答复内容 / Write the reply to the objector", field="reply")
+    entry = objection.entry
+    if entry.roster.status != RosterStatus.NOTICE:
+        raise Refused(
+            f"{roster_label(entry.roster)}不在公示中，异议无法处理 / is not under notice",
+            code="roster_not_under_notice",
+        )
+    before_entry = entry.status
+    objection.status = decision
+    objection.reply = reply
+    objection.resolved_by = actor.id
+    objection.resolved_at = now
+    if decision == ObjectionStatus.UPHELD and entry.status == EntryStatus.LISTED:
+        entry.status = EntryStatus.REMOVED
+        entry.updated_at = now
+    _queue_reply(objection, now)
+    audit.record(
+        actor,
+        f"objection.{decision}",
+        obj=objection,
+        summary=f"{objection.reference}: {entry.uscc} {entry.name}",
+        changes={
+            "status": [ObjectionStatus.OPEN, decision],
+            "entry_status": [before_entry, entry.status],
+            "reply": reply,
+        },
+    )
+    return objection
