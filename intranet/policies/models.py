@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..coltypes import UTCDateTime
@@ -20,7 +20,11 @@ class Policy(db.Model):  # type: ignore[name-defined,misc]
     """One policy per enterprise per programme — enforced by the unique constraint."""
 
     __tablename__ = "policies"
-    __table_args__ = (UniqueConstraint("programme_id", "enterprise_id"),)
+    __table_args__ = (
+        UniqueConstraint("programme_id", "enterprise_id"),
+        # dashboards (migration 0004): issuance queue by age, policies by status, claims per week
+        Index("ix_policies_dash_status_claimed", "programme_id", "status", "claimed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
