@@ -302,3 +302,19 @@ def _png() -> object:
     import io
 
     return io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+
+
+def test_pages_switch_to_english(client, freeze):
+    freeze(NOW)
+    _e, user, policy = f.loss_policy_holder(11)
+    db.session.commit()
+    login(client, user.email, f.PASSWORD)
+    client.get("/lang/en?next=/portal/losses")
+    page = soup(client.get("/portal/losses/new"))
+    assert page.select_one("h1").get_text(strip=True) == "Report a loss"
+    assert [g["label"] for g in page.select("#cause optgroup")] == ["Commercial risks", "Political risks"]
+    assert page.select_one("#buyer_country option[value=US]").get_text() == "United States (US)"
+    nav = [a.get_text(strip=True) for a in page.select("nav.main-nav a")]
+    assert "Losses & claims" in nav and "Credit reports" in nav
+    preview_page = soup(preview(client, policy))
+    assert preview_page.select_one(".arithmetic .row-indemnity th").get_text(strip=True) == "Estimated indemnity"
