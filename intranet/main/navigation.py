@@ -32,6 +32,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
 # (endpoint, title, text, roles)
 CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
     ("roster.index", _l("名单管理"), _l("导入名单、公示、处理异议、确认名单"), frozenset({"bureau"})),
+    ("roster_import.new", _l("导入名单"), _l("上传 Excel 或 CSV 名单，检查后导入"), frozenset({"bureau"})),
     ("roster.objection_list", _l("名单异议"), _l("答复公众对公示名单提出的异议"), frozenset({"insurer"})),
     ("audit.index", _l("审计日志"), _l("谁在何时做了什么"), frozenset({"bureau", "insurer"})),
     ("losses.staff_queue", _l("报损案件"), _l("受理、调查、赔付或拒赔企业报损"), frozenset({"insurer"})),

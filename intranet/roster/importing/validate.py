@@ -51,13 +51,14 @@ class RowError:
     column: str | None
     reason: str
     code: str = "invalid"
+    value: str = ""  # what the cell held, for the report (never in the CLI's JSON)
 
     def public(self) -> dict[str, Any]:
         """The shape CONTRACT.md promises: {"row", "column", "reason"}."""
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
     def stored(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "reason": self.reason, "code": self.code}
+        return {"row": self.row, "column": self.column, "reason": self.reason, "code": self.code, "value": self.value}
 
 
 @dataclass
@@ -236,6 +237,7 @@ class Validator:
                         f"统一社会信用代码 {uscc} 在文件中重复：与第 {others} 行相同"
                         f" / USCC {uscc} appears twice in the file: same as row {others}",
                         "duplicate",
+                        uscc,
                     )
                 )
                 bad.add(number)
@@ -248,18 +250,20 @@ class Validator:
         the check digit (a "pending" row staff may accept)."""
         errors: list[RowError] | None = None
         t = self.t
-        uscc, problem = fast_uscc(cells[self.i_uscc])
+        raw_uscc = cells[self.i_uscc]
+        uscc, problem = fast_uscc(raw_uscc)
         if not uscc:
             errors = [RowError(number, t["uscc"], "统一社会信用代码必须填写 / The USCC is required", "required")]
         elif problem is not None:
             code = "check_digit" if problem.startswith("校验位") else "uscc"
-            errors = [RowError(number, t["uscc"], problem, code)]
+            errors = [RowError(number, t["uscc"], problem, code, _shown(raw_uscc))]
         name = cells[self.i_name]
         name = name.strip() if name.__class__ is str else _text(name)
         if not name:
             errors = _add(errors, number, t["name"], "企业名称必须填写 / The enterprise name is required", "required")
         elif len(name) > MAX_NAME:
-            errors = _add(errors, number, t["name"], f"企业名称过长（最多 {MAX_NAME} 字） / Name too long", "name")
+            reason = f"企业名称过长（最多 {MAX_NAME} 字） / Name too long"
+            errors = _add(errors, number, t["name"], reason, "name", name)
         elif "  " in name or "\n" in name or "\t" in name:
             name = " ".join(name.split())
         raw = cells[self.i_district]
@@ -273,7 +277,7 @@ class Validator:
                         f"所属区“{raw}”不是深圳市的区，应为：{self.district_names}"
                         f" / Unknown district {raw!r}; use one of the Shenzhen districts listed"
                     )
-                    errors = _add(errors, number, t["district"], reason, "district")
+                    errors = _add(errors, number, t["district"], reason, "district", raw)
                 else:
                     errors = _add(
                         errors, number, t["district"], "所属区必须填写 / The district is required", "required"
@@ -288,7 +292,7 @@ class Validator:
         if cents is None:
             cents, reason, code = parse_amount(value)
             if reason is not None:
-                errors = _add(errors, number, t["amount"], reason, code)
+                errors = _add(errors, number, t["amount"], reason, code, _shown(value))
         contact = mobile = email = None
         if self.i_contact is not None:
             contact = _text(cells[self.i_contact])[:64] or None
@@ -296,12 +300,12 @@ class Validator:
             mobile = _text(cells[self.i_mobile]).translate(_PHONE_STRIP) or None
             if mobile is not None and not _PHONE.fullmatch(mobile):
                 reason = f"手机号码格式不正确：{mobile} / Not a phone number: {mobile}"
-                errors = _add(errors, number, t["mobile"], reason, "mobile")
+                errors = _add(errors, number, t["mobile"], reason, "mobile", mobile)
         if self.i_email is not None:
             email = _text(cells[self.i_email]) or None
             if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
                 reason = f"邮箱格式不正确：{email} / Not an email address: {email}"
-                errors = _add(errors, number, t["email"], reason, "email")
+                errors = _add(errors, number, t["email"], reason, "email", email)
         if errors is not None and any(e.code != "check_digit" for e in errors):
             return None, errors
         assert district_id is not None
@@ -309,8 +313,14 @@ class Validator:
         return Entry(number, uscc, name, district_id, cents, cents <= self.threshold, contact, mobile, email), errors
 
 
-def _add(errors: list[RowError] | None, row: int, column: str, reason: str, code: str) -> list[RowError]:
-    error = RowError(row, column, reason, code)
+def _shown(value: Any) -> str:
+    return _text(value)[:200]
+
+
+def _add(
+    errors: list[RowError] | None, row: int, column: str, reason: str, code: str, value: str = ""
+) -> list[RowError]:
+    error = RowError(row, column, reason, code, value[:200])
     if errors is None:
         return [error]
     errors.append(error)

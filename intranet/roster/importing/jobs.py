@@ -1,0 +1,306 @@
+"""The web import: an ImportJob row tracks an upload through check (dry run) and apply.
+
+The slow work runs in a background thread with its own app context; it reports progress in
+short transactions of its own so the polling page sees it. The write itself is one transaction
+(nothing half-written): its progress is only visible when it commits."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import update
+from werkzeug.datastructures import FileStorage
+
+from ...audit import service as audit
+from ...auth.models import User
+from ...clock import now as clock_now
+from ...db_tx import transactional
+from ...errors import Invalid, NotFound, Refused
+from ...extensions import db
+from ...programmes.models import Programme
+from ...security import ensure_role
+from ..models import ImportJob
+from . import service
+from .reader import FileRefused, kind_of, sniff
+
+log = logging.getLogger(__name__)
+UPLOADS = "uploads"
+RUNNING = ("queued", "running")
+_threads: list[threading.Thread] = []
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / UPLOADS
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stored_file(job: ImportJob) -> Path:
+    return Path(current_app.instance_path) / job.stored_path
+
+
+def get_job(job_id: int) -> ImportJob:
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound("没有这个导入任务 / No such import", code="import_not_found")
+    return job
+
+
+def _save(upload: FileStorage, target: Path, max_bytes: int) -> tuple[int, str]:
+    """Stream the upload to disk, refusing as soon as it exceeds the limit."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    with target.open("wb") as out:
+        while block := upload.stream.read(1 << 20):
+            size += len(block)
+            if size > max_bytes:
+                raise FileRefused(
+                    f"文件过大，上限为 {max_bytes // 1048576} MB / The file is too large; the limit is"
+                    f" {max_bytes // 1048576} MB"
+                )
+            digest.update(block)
+            out.write(block)
+    return size, digest.hexdigest()
+
+
+@transactional
+def create_job(actor: User, programme: Programme, upload: FileStorage, *, now: datetime) -> ImportJob:
+    """Store the upload under the instance path, refuse fast what is not a safe spreadsheet,
+    and queue the check."""
+    ensure_role(actor, "bureau")
+    filename = Path(upload.filename or "").name[-200:]
+    kind = kind_of(filename)
+    token = secrets.token_hex(16)
+    target = upload_dir() / f"{token}.{kind}"
+    limits = service.limits()
+    try:
+        size, sha256 = _save(upload, target, limits.max_bytes)
+        sniff(target, filename, limits)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    job = ImportJob(
+        programme_id=programme.id,
+        created_by=actor.id,
+        created_at=now,
+        filename=filename,
+        stored_path=f"{UPLOADS}/{target.name}",
+        sha256=sha256,
+        status="queued",
+        phase="check",
+        progress=0,
+        errors=[],
+        accepted_rows=[],
+    )
+    db.session.add(job)
+    db.session.flush()
+    audit.record(
+        actor,
+        "roster.import.upload",
+        obj=job,
+        summary=f"{filename} ({size} bytes) for {programme.year}",
+        changes={"file": filename, "bytes": size, "sha256": sha256, "programme": programme.year},
+    )
+    return job
+
+
+@transactional
+def _set(job_id: int, **values: Any) -> None:
+    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+
+
+def _reporter(job_id: int, low: int, high: int) -> Callable[[float], None]:
+    shown = [-1]
+
+    def report(fraction: float) -> None:
+        percent = low + int((high - low) * fraction)
+        if percent >= shown[0] + 2:
+            shown[0] = percent
+            _set(job_id, progress=percent)
+
+    return report
+
+
+def run_check(job_id: int) -> None:
+    """Background: read and validate the file; store counts and errors (nothing else written)."""
+    job = get_job(job_id)
+    path, filename, programme = stored_file(job), job.filename, job.programme_id
+    _set(job_id, status="running", progress=1)
+    try:
+        result = service.check_file(
+            path, filename, db.session.get(Programme, programme), progress=_reporter(job_id, 1, 99)
+        )
+    except FileRefused as exc:
+        _set(
+            job_id,
+            status="refused",
+            progress=100,
+            message=exc.message,
+            finished_at=clock_now(),
+            errors=[{"row": exc.row, "column": exc.column, "reason": exc.message, "code": "file"}],
+        )
+        return
+    except Exception:
+        log.exception("roster import check %s failed", job_id)
+        _set(
+            job_id,
+            status="failed",
+            progress=100,
+            finished_at=clock_now(),
+            message="检查文件时出错，请重试或联系管理员 / Checking the file failed; retry or ask the administrator",
+        )
+        return
+    _set(
+        job_id,
+        status="checked",
+        progress=100,
+        total_rows=result.total,
+        good_rows=len(result.entries),
+        imported=0,
+        ineligible=result.ineligible,
+        errors=[e.stored() for e in result.errors],
+        message=None,
+    )
+
+
+def acceptable_rows(job: ImportJob) -> set[int]:
+    """Rows whose only problem is the check digit: staff may accept them one by one."""
+    check_digit = {e["row"] for e in job.errors if e.get("code") == "check_digit"}
+    other = {e["row"] for e in job.errors if e.get("code") != "check_digit"}
+    return check_digit - other
+
+
+@transactional
+def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_rows: list[int], now: datetime) -> None:
+    """Queue the write after the report: refused at once when all-or-nothing cannot succeed."""
+    ensure_role(actor, "bureau")
+    job = get_job(job_id)
+    if job.status != "checked":
+        raise Refused(
+            "该文件已在导入或已导入 / This file is already being imported or was imported", code="import_busy"
+        )
+    accepted = set(accepted_rows)
+    unknown = accepted - acceptable_rows(job)
+    if unknown:
+        rows = "、".join(str(r) for r in sorted(unknown))
+        raise Invalid(f"第 {rows} 行不能按校验位例外接受 / Rows {rows} cannot be accepted as check-digit exceptions")
+    remaining = [e for e in job.errors if not (e["row"] in accepted and e.get("code") == "check_digit")]
+    if remaining and not accept_good_rows:
+        rows = len({e["row"] for e in remaining})
+        raise Refused(
+            f"还有 {rows} 行有错误：整批导入（全部或全不）不能进行。请改正文件后重新上传，或选择“只导入无误的行”"
+            f" / {rows} rows still have errors, so the all-or-nothing import cannot go ahead. Fix the file and"
+            " upload it again, or choose to import only the good rows",
+            code="import_has_errors",
+        )
+    if job.good_rows + len(accepted) == 0:
+        raise Refused("没有可以导入的行 / There is no row that can be imported", code="import_empty")
+    changed = db.session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.status == "checked")
+        .values(
+            status="queued",
+            phase="apply",
+            progress=0,
+            accept_good_rows=accept_good_rows,
+            accepted_rows=sorted(accepted),
+            message=None,
+        )
+    ).rowcount
+    if changed != 1:
+        raise Refused(
+            "该文件已在导入或已导入 / This file is already being imported or was imported", code="import_busy"
+        )
+
+
+def run_apply(job_id: int, actor_id: int) -> None:
+    """Background: re-read and re-check the stored file, then write it in one transaction."""
+    job = get_job(job_id)
+    actor = db.session.get(User, actor_id)
+    programme = db.session.get(Programme, job.programme_id)
+    path = stored_file(job)
+    filename, sha256, accept_good, accepted = job.filename, job.sha256, job.accept_good_rows, list(job.accepted_rows)
+    _set(job_id, status="running", progress=1)
+    try:
+        if actor is None or programme is None or service.sha256_of(path) != sha256:
+            raise FileRefused(
+                "上传的文件已不存在或被改动，请重新上传 / The uploaded file is gone or changed; upload again"
+            )
+        result = service.check_file(path, filename, programme, progress=_reporter(job_id, 1, 70))
+        _set(job_id, progress=75)
+        service.apply_check(
+            actor,
+            programme,
+            result,
+            now=clock_now(),
+            filename=filename,
+            sha256=sha256,
+            accept_good_rows=accept_good,
+            accepted_rows=dict.fromkeys(accepted, actor.id),
+            job_id=job_id,
+        )
+    except (FileRefused, service.ImportRefused) as exc:
+        errors = getattr(exc, "errors", None)
+        stored = [e.stored() for e in errors] if errors is not None else None
+        values: dict[str, Any] = {
+            "status": "refused",
+            "progress": 100,
+            "message": exc.message,
+            "finished_at": clock_now(),
+        }
+        if stored is not None:
+            values["errors"] = stored
+        _set(job_id, **values)
+    except Exception:
+        log.exception("roster import apply %s failed", job_id)
+        _set(
+            job_id,
+            status="failed",
+            progress=100,
+            finished_at=clock_now(),
+            message="导入失败，未写入任何数据，请重试 / The import failed and nothing was written; retry",
+        )
+
+
+def start(func: Callable[..., None], *args: Any) -> None:
+    """Run `func(*args)` in a background thread with its own app context."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=_run, args=(app, func, args), name=f"roster-import-{args[0]}", daemon=True)
+    _threads[:] = [t for t in _threads if t.is_alive()]
+    _threads.append(thread)
+    thread.start()
+
+
+def _run(app: Flask, func: Callable[..., None], args: tuple[Any, ...]) -> None:
+    with app.app_context():
+        try:
+            func(*args)
+        except Exception:
+            log.exception("roster import job %s crashed", args[0])
+
+
+def wait_for_jobs(timeout: float = 60) -> None:
+    """Join the background threads (tests and shutdown)."""
+    while _threads:
+        _threads.pop().join(timeout)
+
+
+def upload(actor: User, programme: Programme, file: FileStorage, *, now: datetime) -> ImportJob:
+    """The view's one call: store and queue, then start the check in the background."""
+    job = create_job(actor, programme, file, now=now)
+    start(run_check, job.id)
+    return job
+
+
+def apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_rows: list[int], now: datetime) -> None:
+    start_apply(actor, job_id, accept_good_rows=accept_good_rows, accepted_rows=accepted_rows, now=now)
+    start(run_apply, job_id, actor.id)

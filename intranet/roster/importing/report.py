@@ -1,0 +1,60 @@
+"""The downloadable error report (.csv for any tool, .xlsx for Excel), formula-safe."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+HEADERS = ("行号 Row", "列 Column", "内容 Value", "原因 Reason")
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(DANGEROUS):
+        return "'" + value
+    return value
+
+
+def _rows(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            e.get("row") if e.get("row") is not None else "",
+            neutralise(e.get("column") or ""),
+            neutralise(e.get("value") or ""),
+            neutralise(e["reason"]),
+        )
+        for e in errors
+    ]
+
+
+def as_csv(errors: list[dict[str, Any]]) -> bytes:
+    """UTF-8 with BOM, so Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    writer.writerows(_rows(errors))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def as_xlsx(errors: list[dict[str, Any]]) -> bytes:
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    sheet = workbook.add_worksheet("错误 Errors")
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, HEADERS, bold)
+    for index, (row, column, value, reason) in enumerate(_rows(errors), start=1):
+        if row != "":
+            sheet.write_number(index, 0, row)
+        sheet.write_string(index, 1, column)
+        sheet.write_string(index, 2, value)
+        sheet.write_string(index, 3, reason)
+    sheet.set_column(0, 0, 10)
+    sheet.set_column(1, 2, 24)
+    sheet.set_column(3, 3, 90)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()
