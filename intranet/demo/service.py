@@ -85,7 +85,13 @@ def _policies_step(ctx: DemoContext) -> None:
     demo_step(ctx)
 
 
-DEMO_STEPS: list[Callable[[DemoContext], None]] = [_policies_step]
+def _losses_step(ctx: DemoContext) -> None:
+    from ..losses.demo import demo_step  # imported late: it uses this module's DemoContext
+
+    demo_step(ctx)
+
+
+DEMO_STEPS: list[Callable[[DemoContext], None]] = [_policies_step, _losses_step]
 
 
 def is_empty() -> bool:
