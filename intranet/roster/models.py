@@ -62,15 +62,14 @@ class RosterEntry(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("roster_id", "enterprise_id"),
         Index("ix_roster_entries_programme_enterprise", "programme_id", "enterprise_id"),
         # dashboards (migration 0004): index-only GROUP BYs per district and per roster
-        Index("ix_roster_entries_dash_district", "programme_id", "status", "eligible", "district_id", "roster_id"),
         Index(
-            "ix_roster_entries_dash_enterprise",
+            "ix_roster_entries_dash_district",
             "programme_id",
-            "enterprise_id",
-            "roster_id",
-            "district_id",
             "status",
             "eligible",
+            "district_id",
+            "roster_id",
+            "enterprise_id",
         ),
     )
 

@@ -13,17 +13,12 @@ depends_on = None
 
 
 def upgrade():
-    # listed entries per district / per roster (index-only range scan of one programme)
+    # listed entries per district / per roster, and those entries joined to their policies: an
+    # index-only range scan of one programme's entries
     op.create_index(
         "ix_roster_entries_dash_district",
         "roster_entries",
-        ["programme_id", "status", "eligible", "district_id", "roster_id"],
-    )
-    # policies joined to their roster entry (lookup by programme + enterprise, index-only)
-    op.create_index(
-        "ix_roster_entries_dash_enterprise",
-        "roster_entries",
-        ["programme_id", "enterprise_id", "roster_id", "district_id", "status", "eligible"],
+        ["programme_id", "status", "eligible", "district_id", "roster_id", "enterprise_id"],
     )
     # issuance queue by age, policies by status, claims per week
     op.create_index("ix_policies_dash_status_claimed", "policies", ["programme_id", "status", "claimed_at"])
@@ -31,5 +26,4 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_policies_dash_status_claimed", table_name="policies")
-    op.drop_index("ix_roster_entries_dash_enterprise", table_name="roster_entries")
     op.drop_index("ix_roster_entries_dash_district", table_name="roster_entries")
