@@ -222,7 +222,9 @@ def test_objection_during_the_period_gets_an_unguessable_reference(client, board
     # the receipt is reachable by its reference, and shows no contact
     again = client.get(f"/notices/2024/objections/{reference}")
     assert again.status_code == 200 and "whistle@example.org" not in again.get_data(as_text=True)
-    second = submit(client, "/notices/2024", objection_data(board.bright.uscc, "139-1234-0000"), form="form.objection-form")
+    second = submit(
+        client, "/notices/2024", objection_data(board.bright.uscc, "139-1234-0000"), form="form.objection-form"
+    )
     other = soup(second).select_one(".objection-reference").get_text(strip=True)
     assert other != reference
     assert db.session.scalar(select(Objection.contact).where(Objection.reference == other)) == "13912340000"
@@ -235,7 +237,9 @@ def test_objection_errors_are_tied_to_fields(client, board):
     field = soup(unknown).select_one("#uscc")
     assert field["aria-invalid"] == "true"
     assert "不在 2024 年度公示名单上" in soup(unknown).select_one("#uscc-error").get_text()
-    bad_contact = submit(client, "/notices/2024", objection_data(board.huawei.uscc, "call me"), form="form.objection-form")
+    bad_contact = submit(
+        client, "/notices/2024", objection_data(board.huawei.uscc, "call me"), form="form.objection-form"
+    )
     assert bad_contact.status_code == 422
     assert "邮箱或电话" in soup(bad_contact).select_one("#contact-error").get_text()
     assert db.session.scalar(select(func.count(Objection.id))) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -39,7 +40,10 @@ class ConfirmForm(FlaskForm):
 class ResolveForm(FlaskForm):
     decision = RadioField(
         _l("处理结果"),
-        choices=[("upheld", _l("异议成立：将该企业移出名单")), ("dismissed", _l("异议不成立：保留在名单中"))],
+        choices=[
+            SelectChoice("upheld", _l("异议成立：将该企业移出名单")),
+            SelectChoice("dismissed", _l("异议不成立：保留在名单中")),
+        ],
         validators=[DataRequired()],
     )
     reply = TextAreaField(

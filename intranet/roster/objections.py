@@ -7,12 +7,13 @@ import hashlib
 import hmac
 import re
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -203,6 +204,12 @@ def staff_query(status: str | None = "open", programme: Programme | None = None)
 def _queue_reply(objection: Objection, now: datetime) -> None:
     entry = objection.entry
     programme = entry.roster.programme
+    # message templates render with the app's context processors, which expect a request
+    with nullcontext() if has_request_context() else current_app.test_request_context("/"):
+        _queue_reply_now(objection, entry, programme, now)
+
+
+def _queue_reply_now(objection: Objection, entry: RosterEntry, programme: Programme, now: datetime) -> None:
     outbox.queue(
         channel=contact_channel(objection.contact),
         recipient=objection.contact,
