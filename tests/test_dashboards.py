@@ -196,3 +196,8 @@ def test_dashboards_follow_the_programme_filter_and_refuse_enterprises(app, free
     assert staff.get("/staff/dashboard/bureau?programme=1999").status_code == 404
     for url in ("/staff/dashboard/bureau", "/staff/dashboard/insurer"):
         assert company.get(url).status_code == 403
+    staff.get("/lang/en?next=/")
+    english = soup(staff.get("/staff/dashboard/insurer?programme=2024"))
+    assert english.select_one("h1").get_text(strip=True) == "Insurer dashboard · 2024"
+    assert english.select_one("#chart-queue-age h2").get_text() == "Issuance queue by age"
+    assert _table(english, "queue-age")[0] == ["Within 1 day", "0"]
