@@ -220,14 +220,16 @@ def test_a_utc_process_decides_claims_and_issue_dates_in_shanghai(app, database_
     assert first.claimed_on_time and not second.claimed_on_time
     db.session.commit()
     # the insurer's batch at 00:30 Shanghai on 5 July, which is still 4 July in UTC
-    result = _cli(
-        ["policy", "issue", "--all-claimed"], database_url, tmp_path, TONGBAO_NOW="2024-07-04T16:30:00+00:00"
-    )
+    result = _cli(["policy", "issue", "--all-claimed"], database_url, tmp_path, TONGBAO_NOW="2024-07-04T16:30:00+00:00")
     assert result.returncode == 0, result.stderr
     assert "2 issued" in result.stdout
     db.session.expire_all()
     first, second = db.session.get(Policy, first.id), db.session.get(Policy, second.id)
-    assert (first.issue_date, first.cover_start, first.cover_end) == (date(2024, 7, 5), date(2024, 7, 1), date(2025, 6, 30))
+    assert (first.issue_date, first.cover_start, first.cover_end) == (
+        date(2024, 7, 5),
+        date(2024, 7, 1),
+        date(2025, 6, 30),
+    )
     assert (second.issue_date, second.cover_start, second.cover_end) == (
         date(2024, 7, 5),
         date(2024, 7, 5),

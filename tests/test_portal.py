@@ -47,7 +47,10 @@ def test_home_before_the_deadline_offers_the_whole_cover_with_managers_and_hotli
     login(client, enterprise.uscc, f.PASSWORD)
     page = soup(client.get("/portal/"))
     assert page.select_one(".roster-standing").get_text(strip=True) == "已列入确认名单"
-    assert page.select_one(".claim-offer .cover-terms").get_text(strip=True) == "今天领取 → 保障期限 2024-07-01 至 2025-06-30"
+    assert (
+        page.select_one(".claim-offer .cover-terms").get_text(strip=True)
+        == "今天领取 → 保障期限 2024-07-01 至 2025-06-30"
+    )
     managers = [li.get_text(" ", strip=True) for li in page.select("ul.managers li")]
     assert managers == ["李经理 15877399562", "黄经理 13590133090"]
     hotlines = page.select_one(".hotlines").get_text(" ", strip=True)

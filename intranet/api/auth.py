@@ -24,6 +24,7 @@ from .models import ApiToken
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_PREFIX = "tb_"  # noqa: S105 - a prefix, not a secret
+MAX_DB_INT = 2**31 - 1  # INTEGER primary keys on PostgreSQL and SQLite alike
 
 
 def hash_token(raw: str) -> str:
@@ -96,6 +97,9 @@ def token_required(view: F) -> F:
             return json_error(401, "invalid or revoked token", "unauthorized")
         g.api_token_id = token.id
         g.api_actor = token_actor(token)
+        if any(isinstance(v, int) and not 0 <= v <= MAX_DB_INT for v in kwargs.values()):
+            # an id beyond the databases' integer range names nothing (and must not reach the driver)
+            return json_error(404, "no such object", "not_found")
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
