@@ -256,7 +256,7 @@ def loss_policy_holder(n: int, year: int = 2024, **fields: object) -> tuple[Ente
 
 
 def certificate_holder(
-    n: int, year: int = 2024, *, name: str | None = None, **fields: object
+    n: int, year: int = 2024, *, name: str | None = None, district_name: str = "南山区", **fields: object
 ) -> tuple[Enterprise, User, Policy]:
     """An enterprise with a login and a policy issued as the policies service would issue it (number,
     unguessable verify code, issue date, cover) — the certificates tests start from here."""
@@ -265,7 +265,7 @@ def certificate_holder(
     from intranet.policies import rules
 
     prog = programme(year)
-    enterprise = confirmed_enterprise(n, year, name=name)
+    enterprise = confirmed_enterprise(n, year, name=name, district_name=district_name)
     user = make_user("enterprise", f"cert{n}@exporter.test", enterprise=enterprise)
     values: dict[str, object] = {
         "policy_no": rules.policy_number(prog, n),
