@@ -91,7 +91,19 @@ def _losses_step(ctx: DemoContext) -> None:
     demo_step(ctx)
 
 
-DEMO_STEPS: list[Callable[[DemoContext], None]] = [_policies_step, _losses_step]
+def _notices_step(ctx: DemoContext) -> None:
+    from ..notices.demo import demo_step  # imported late: it uses this module's DemoContext
+
+    demo_step(ctx)
+
+
+def _manager_contacts_step(ctx: DemoContext) -> None:
+    from ..districts.demo import demo_step  # imported late: it uses this module's DemoContext
+
+    demo_step(ctx)
+
+
+DEMO_STEPS: list[Callable[[DemoContext], None]] = [_policies_step, _losses_step, _notices_step, _manager_contacts_step]
 
 
 def is_empty() -> bool:
