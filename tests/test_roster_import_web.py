@@ -89,6 +89,9 @@ def test_all_or_nothing_import_from_the_web(client, officer):
     job_url = response.headers["Location"]
     page = soup(client.get(job_url))
     assert not page.select("table.import-errors")
+    client.get(f"/lang/en?next={job_url}")
+    assert soup(client.get(job_url)).select_one("h1").get_text(strip=True) == "Check report"
+    client.get(f"/lang/zh?next={job_url}")
     submit(client, job_url, {"submit_all": "导入"}, form="form[action$='/apply']")
     jobs.wait_for_jobs()
     result = soup(client.get(job_url))
