@@ -128,6 +128,7 @@ def test_bad_rows_are_named_by_row_and_column_and_nothing_is_written(runner, tmp
         row(7, "about a million"),
         row(8, "100.005"),
         row(9),
+        row(10, code=914403001234567890),  # typed into a number cell: Excel keeps 15 digits
     ]
     rows[8][2] = ""  # no name
     result, data = run_import(runner, tmp_path, xlsx_bytes(rows))
@@ -144,6 +145,7 @@ def test_bad_rows_are_named_by_row_and_column_and_nothing_is_written(runner, tmp
     assert "不是数字" in by_row[(8, "出口额（美元）")]
     assert "两位小数" in by_row[(9, "出口额（美元）")]
     assert "企业名称" in by_row[(10, "企业名称")]
+    assert "文本" in by_row[(11, "统一社会信用代码")] and "as text" in by_row[(11, "统一社会信用代码")]
     assert "nothing was imported" in result.stderr
     assert db.session.scalar(select(func.count(RosterEntry.id))) == 0
     assert db.session.scalar(select(func.count(Enterprise.id))) == 0

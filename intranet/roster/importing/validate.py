@@ -256,6 +256,13 @@ class Validator:
             errors = [RowError(number, t["uscc"], "统一社会信用代码必须填写 / The USCC is required", "required")]
         elif problem is not None:
             code = "check_digit" if problem.startswith("校验位") else "uscc"
+            if raw_uscc.__class__ in (int, float):  # Excel keeps 15 digits of a number: the rest is lost
+                code = "uscc"
+                problem = (
+                    "统一社会信用代码被 Excel 存成了数字，后几位可能已丢失：请把该列设为“文本”后重新填写"
+                    " / Excel stored the USCC as a number and may have lost its last digits: format the column"
+                    " as text and enter the code again"
+                )
             errors = [RowError(number, t["uscc"], problem, code, _shown(raw_uscc))]
         name = cells[self.i_name]
         name = name.strip() if name.__class__ is str else _text(name)
