@@ -178,8 +178,12 @@ SCHEMAS: dict[str, Any] = {
         "required": ["valid", "status", "insured", "cover_start", "cover_end"],
         "properties": {
             "valid": {"type": "boolean", "description": "genuine and current"},
-            "status": {"type": "string", "description": "e.g. valid / revoked / unknown"},
-            "insured": {"type": ["string", "null"]},
+            "status": {
+                "type": "string",
+                "enum": ["valid", "expired", "revoked"],
+                "description": "valid: genuine and current; expired: the cover period is over; revoked",
+            },
+            "insured": {"type": "string", "description": "the insured's name, nothing else about it"},
             "cover_start": {"type": ["string", "null"], "format": "date"},
             "cover_end": {"type": ["string", "null"], "format": "date"},
         },
@@ -312,7 +316,7 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "Verify a certificate by its short code (public, no token)",
             "verifyCertificate",
-            {"200": _json(_ref("Verification"), "Genuine or revoked")} | errors(404),
+            {"200": _json(_ref("Verification"), "A genuine certificate (current, expired or revoked)")} | errors(404),
             tags=["certificates"],
             security=[],
             parameters=[
