@@ -220,12 +220,13 @@ def assign_verify_code(actor: Actor, policy_id: int, *, now: datetime) -> str:
         code = policy_rules.new_verify_code()
         try:
             with db.session.begin_nested():
-                changed = db.session.execute(
+                result = db.session.execute(
                     update(Policy)
                     .where(Policy.id == policy_id, Policy.verify_code.is_(None))
                     .values(verify_code=code)
                     .execution_options(synchronize_session=False)
-                ).rowcount
+                )
+                changed = int(getattr(result, "rowcount", 0) or 0)
         except IntegrityError:
             continue  # the same code twice: astronomically unlikely, draw again
         if changed:

@@ -29,7 +29,8 @@ def pdf_response(stored: service.Stored) -> Response:
     response.cache_control.private = True
     response.cache_control.no_cache = True
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns it into a 304 in place when the client's copy is current
+    return response
 
 
 @bp.get("/policies/<int:policy_id>/certificate.pdf")
