@@ -206,3 +206,14 @@ def test_activation_links_expire(client, freeze):
     expired = client.get(path)
     assert expired.status_code == 409 and "已过期" in text_of(expired)
     assert client.get("/activate/not-a-real-token").status_code == 404
+
+
+def test_the_portal_speaks_english_on_request(client, freeze):
+    freeze("2024-07-10T10:00:00+08:00")
+    enterprise = _member(1)
+    login(client, enterprise.uscc, f.PASSWORD)
+    client.get("/lang/en?next=/portal/")
+    page = soup(client.get("/portal/"))
+    offer = page.select_one(".claim-offer .cover-terms").get_text(strip=True)
+    assert offer == "Claim today → cover from the issue date (expected by 2024-07-17) to 2025-06-30"
+    assert page.select_one("#managers-h").get_text(strip=True) == "Your account managers"
