@@ -30,7 +30,7 @@ class Chart:
 def _svg_open(key: str, title: str, desc: str, width: int, height: int) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-labelledby="{key}-title {key}-desc" class="chart-svg">'
+        f'role="img" aria-labelledby="{key}-title {key}-desc" class="chart-svg" preserveAspectRatio="xMinYMin meet">'
         f'<title id="{key}-title">{escape(title)}</title><desc id="{key}-desc">{escape(desc)}</desc>'
     )
 
@@ -46,13 +46,13 @@ def bar_chart(
     bars: list[tuple[str, Number, str]],
     *,
     max_value: Number | None = None,
-    width: int = 640,
+    width: int = 520,
 ) -> Markup:
     """Horizontal bars: (label, value, text shown at the bar's end and in its <title>)."""
-    row, label_w, pad = 26, 170, 8
+    row, label_w, pad = 28, 150, 8
     height = max(1, len(bars)) * row + 2 * pad
     top = max([_f(v) for _, v, _ in bars] + [_f(max_value or 0), 0.0]) or 1.0
-    plot_w = width - label_w - 110
+    plot_w = width - label_w - 100
     parts = [_svg_open(key, title, desc, width, height)]
     for i, (label, value, text) in enumerate(bars):
         y = pad + i * row
@@ -69,7 +69,7 @@ def bar_chart(
     return Markup("".join(parts))  # noqa: S704 - every label above is escaped
 
 
-def line_chart(key: str, title: str, desc: str, points: list[tuple[str, Number]], *, width: int = 640) -> Markup:
+def line_chart(key: str, title: str, desc: str, points: list[tuple[str, Number]], *, width: int = 520) -> Markup:
     """A line over evenly spaced points (label, value), each point with its own <title>."""
     height, left, right, top_pad, bottom = 240, 48, 16, 16, 40
     plot_w, plot_h = width - left - right, height - top_pad - bottom
