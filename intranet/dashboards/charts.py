@@ -6,6 +6,7 @@ Every label is escaped; no script, no external resource."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -43,7 +44,7 @@ def bar_chart(
     key: str,
     title: str,
     desc: str,
-    bars: list[tuple[str, Number, str]],
+    bars: Sequence[tuple[str, Number, str]],
     *,
     max_value: Number | None = None,
     width: int = 520,
@@ -69,7 +70,7 @@ def bar_chart(
     return Markup("".join(parts))  # noqa: S704 - every label above is escaped
 
 
-def line_chart(key: str, title: str, desc: str, points: list[tuple[str, Number]], *, width: int = 520) -> Markup:
+def line_chart(key: str, title: str, desc: str, points: Sequence[tuple[str, Number]], *, width: int = 520) -> Markup:
     """A line over evenly spaced points (label, value), each point with its own <title>."""
     height, left, right, top_pad, bottom = 240, 48, 16, 16, 40
     plot_w, plot_h = width - left - right, height - top_pad - bottom
@@ -109,7 +110,7 @@ def line_chart(key: str, title: str, desc: str, points: list[tuple[str, Number]]
     return Markup("".join(parts))  # noqa: S704 - labels escaped
 
 
-def donut_chart(key: str, title: str, desc: str, slices: list[tuple[str, Number]], *, size: int = 220) -> Markup:
+def donut_chart(key: str, title: str, desc: str, slices: Sequence[tuple[str, Number]], *, size: int = 220) -> Markup:
     """Slices of a whole, drawn as stroked circle segments, with a legend beside them."""
     legend_w = 220
     width, r, stroke = size + legend_w, size / 2 - 24, 28

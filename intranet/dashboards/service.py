@@ -123,7 +123,7 @@ def _district_shares(programme: Programme, stats: BureauStats) -> None:
     names = {d.id: d for d in db.session.scalars(select(District).order_by(District.sort, District.id))}
     order = [did for did in names if did in listed] + [did for did in listed if did not in names]
     for did in order:
-        district = names.get(did)
+        district = names.get(did) if did is not None else None
         share = DistrictShare(
             district.name_zh if district else "—",
             district.name_en if district else "—",
@@ -216,7 +216,8 @@ def issuance_queue(programme: Programme, now: datetime) -> tuple[list[tuple[str,
         else_=3,
     ).label("bucket")
     waiting = and_(Policy.programme_id == programme.id, Policy.status == PolicyStatus.CLAIMED)
-    counts = dict(db.session.execute(select(bucket, func.count(Policy.id)).where(waiting).group_by(bucket)).all())
+    rows = db.session.execute(select(bucket, func.count(Policy.id)).where(waiting).group_by(bucket)).all()
+    counts: dict[int, int] = {int(b): int(n) for b, n in rows}
     oldest = db.session.scalar(select(func.min(Policy.claimed_at)).where(waiting))
     return [(key, _int(counts.get(i))) for i, key in enumerate(QUEUE_BUCKETS)], oldest
 

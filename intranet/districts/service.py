@@ -104,7 +104,7 @@ def save_manager(
 # --- the worklist: listed on a confirmed roster, eligible, no policy, in the manager's districts ---
 
 
-def worklist_query(manager: AccountManager, programme: Programme | None, today: date) -> Select[Any]:
+def worklist_query(manager: AccountManager, programme: Programme | None, today: date) -> Select[*tuple[Any, ...]]:
     """Unclaimed enterprises of the manager's districts, by claim deadline then name.
 
     Without a programme: every programme whose claims are still accepted (cover not ended)."""

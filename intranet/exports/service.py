@@ -78,7 +78,7 @@ class Dataset:
     kind: str
     programme: Programme
     columns: list[Column]
-    stmt: Select[Any]
+    stmt: Select[*tuple[Any, ...]]
 
     @property
     def filename(self) -> str:

@@ -14,6 +14,8 @@ class DayListField(StringField):
     """Comma-separated whole numbers of days, e.g. "30, 14, 7, 3, 1, 0"."""
 
     def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
         if isinstance(self.data, list):
             return ", ".join(str(d) for d in self.data)
         return str(self.data or "")
@@ -26,7 +28,7 @@ class DayListField(StringField):
         try:
             self.data = [int(p) for p in parts]
         except ValueError:
-            self.data = None
+            self.data = []
             raise ValueError(_l("请填写用逗号分隔的整数天数，如 30, 14, 7")) from None
 
 
