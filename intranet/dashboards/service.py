@@ -65,20 +65,26 @@ class BureauStats:
         return Decimal(self.claimed) / Decimal(self.confirmed_listed) if self.confirmed_listed else Decimal(0)
 
 
-def _roster_counts(programme: Programme, stats: BureauStats) -> None:
-    """Entries per roster by eligibility and status (one GROUP BY over the programme's entries)."""
+def _roster_counts(programme: Programme, stats: BureauStats) -> dict[Any, int]:
+    """Entries per roster by eligibility and status, and eligible entries of confirmed rosters per
+    district — both from ONE GROUP BY over the programme's entries (an index-only scan); returns
+    the per-district counts."""
     rosters = {
         r.id: r
         for r in db.session.scalars(select(Roster).where(Roster.programme_id == programme.id).order_by(Roster.seq))
     }
     counts: dict[int, dict[str, int]] = {rid: {"eligible": 0, "ineligible": 0, "removed": 0} for rid in rosters}
-    for roster_id, status, eligible, n in db.session.execute(
-        select(RosterEntry.roster_id, RosterEntry.status, RosterEntry.eligible, func.count())
+    listed: dict[Any, int] = {}
+    for roster_id, status, eligible, district_id, n in db.session.execute(
+        select(RosterEntry.roster_id, RosterEntry.status, RosterEntry.eligible, RosterEntry.district_id, func.count())
         .where(RosterEntry.programme_id == programme.id)
-        .group_by(RosterEntry.roster_id, RosterEntry.status, RosterEntry.eligible)
+        .group_by(RosterEntry.roster_id, RosterEntry.status, RosterEntry.eligible, RosterEntry.district_id)
     ).all():
         key = "removed" if status != EntryStatus.LISTED else ("eligible" if eligible else "ineligible")
         counts.setdefault(roster_id, {"eligible": 0, "ineligible": 0, "removed": 0})[key] += _int(n)
+        roster = rosters.get(roster_id)
+        if key == "eligible" and roster is not None and roster.status == RosterStatus.CONFIRMED:
+            listed[district_id] = listed.get(district_id, 0) + _int(n)
     for roster_id, roster in rosters.items():
         row = counts[roster_id]
         stats.by_roster.append({"seq": roster.seq, "status": roster.status, **row})
@@ -86,24 +92,18 @@ def _roster_counts(programme: Programme, stats: BureauStats) -> None:
         stats.ineligible += row["ineligible"]
         stats.removed += row["removed"]
     stats.roster_size = stats.eligible
+    return listed
 
 
-def _district_shares(programme: Programme, stats: BureauStats) -> None:
-    """Per district: eligible entries on confirmed rosters, and how many of them claimed.
-
-    Two GROUP BYs that the dashboard indexes answer on their own: listed entries per district, and
-    policies joined to their entry per district (driven by the smaller policies table)."""
+def _district_shares(programme: Programme, stats: BureauStats, listed: dict[Any, int]) -> None:
+    """Per district: eligible entries on confirmed rosters (`listed`), and how many of them claimed —
+    policies joined to their entry, grouped by district (driven by the smaller policies table)."""
     confirmed = select(Roster.id).where(Roster.programme_id == programme.id, Roster.status == RosterStatus.CONFIRMED)
     on_roster = and_(
         RosterEntry.programme_id == programme.id,
         RosterEntry.status == EntryStatus.LISTED,
         RosterEntry.eligible.is_(True),
         RosterEntry.roster_id.in_(confirmed.scalar_subquery()),
-    )
-    listed = dict(
-        db.session.execute(
-            select(RosterEntry.district_id, func.count()).where(on_roster).group_by(RosterEntry.district_id)
-        ).all()
     )
     claimed = dict(
         db.session.execute(
@@ -166,8 +166,8 @@ def weekly_claims(programme: Programme) -> list[tuple[date, int]]:
 
 def bureau_stats(programme: Programme) -> BureauStats:
     stats = BureauStats()
-    _roster_counts(programme, stats)
-    _district_shares(programme, stats)
+    listed = _roster_counts(programme, stats)
+    _district_shares(programme, stats, listed)
     stats.weekly_claims = weekly_claims(programme)
     stats.objections = {
         str(status): _int(n)
