@@ -80,33 +80,44 @@ def test_api_reports_not_covered_with_reasons_and_accepts_amount_strings(api):
     assert db.session.scalar(select(LossReport.invoice_total_usd)) == Decimal("1000.50")
 
 
-@pytest.mark.parametrize(
-    ("change", "code"),
-    [
-        ({"buyer_country": "XX"}, "invalid_country"),
-        ({"buyer_country": "USA"}, "invalid_buyer_country"),
-        ({"cause": "bad_luck"}, "invalid_cause"),
-        ({"invoice_amount_usd": -5}, "invalid_amount"),
-        ({"invoice_amount_usd": "abc"}, "invalid_amount"),
-        ({"invoice_amount_usd": True}, "invalid_amount"),
-        ({"invoice_amount_usd": 10.005}, "invalid_amount"),
-        ({"invoice_amount_usd": 1e300}, "invalid_amount"),
-        ({"shipment_date": "2024-13-01"}, "invalid_date"),
-        ({"shipment_date": 20240801}, "invalid_date"),
-        ({"shipment_date": "2030-01-01", "due_date": "2030-02-01"}, "invalid_shipment_date"),
-        ({"due_date": "2024-07-01"}, "invalid_due_date"),
-        ({"buyer_name": None}, "missing_field"),
-        ({"buyer_name": ["x"]}, "invalid_buyer_name"),
-        ({"buyer_name": "..."}, "invalid_buyer_name"),
-    ],
-)
-def test_bad_input_is_422_with_a_code(api, change, code):
+BAD_INPUT = [
+    ({"buyer_country": "XX"}, "invalid_country"),
+    ({"buyer_country": "USA"}, "invalid_buyer_country"),
+    ({"cause": "bad_luck"}, "invalid_cause"),
+    ({"invoice_amount_usd": -5}, "invalid_amount"),
+    ({"invoice_amount_usd": "abc"}, "invalid_amount"),
+    ({"invoice_amount_usd": True}, "invalid_amount"),
+    ({"invoice_amount_usd": 10.005}, "invalid_amount"),
+    ({"invoice_amount_usd": 1e300}, "invalid_amount"),
+    ({"invoice_amount_usd": "NaN"}, "invalid_amount"),
+    ({"shipment_date": "2024-13-01"}, "invalid_date"),
+    ({"shipment_date": 20240801}, "invalid_date"),
+    ({"shipment_date": "2030-01-01", "due_date": "2030-02-01"}, "invalid_shipment_date"),
+    ({"due_date": "2024-07-01"}, "invalid_due_date"),
+    ({"buyer_name": None}, "missing_field"),
+    ({"buyer_name": ["x"]}, "invalid_buyer_name"),
+    ({"buyer_name": "..."}, "invalid_buyer_name"),
+]
+
+
+def test_bad_input_is_422_with_a_code(api):
     _e, _u, policy = f.loss_policy_holder(3)
     db.session.commit()
-    response = api("POST", f"/api/v1/policies/{policy.id}/loss-reports", CASE_1 | change)
-    assert response.status_code == 422, response.get_json()
-    assert response.get_json()["error"]["code"] == code
+    for change, code in BAD_INPUT:
+        response = api("POST", f"/api/v1/policies/{policy.id}/loss-reports", CASE_1 | change)
+        assert response.status_code == 422, (change, response.get_json())
+        assert response.get_json()["error"]["code"] == code, change
     assert db.session.scalar(select(LossReport.id)) is None
+
+
+def test_control_characters_are_dropped_not_a_server_error(api):
+    _e, _u, policy = f.loss_policy_holder(10)
+    db.session.commit()
+    body = CASE_1 | {"buyer_name": "Acme\x00 Trading\x07 Co., Ltd.", "invoice_no": "INV\x00-9"}
+    response = api("POST", f"/api/v1/policies/{policy.id}/loss-reports", body)
+    assert response.status_code == 201
+    row = db.session.get(LossReport, response.get_json()["report_id"])
+    assert row.buyer_name == "Acme Trading Co., Ltd." and row.invoices[0].invoice_no == "INV-9"
 
 
 def test_body_that_is_not_a_json_object_is_refused(api, client):

@@ -44,6 +44,16 @@ def docx_bytes() -> bytes:
     return buf.getvalue()
 
 
+@pytest.fixture
+def bare_app(tmp_path):
+    """attachments.check reads its limits from the app config; no database needed."""
+    from flask import Flask
+
+    application = Flask(__name__, instance_path=str(tmp_path))
+    with application.app_context():
+        yield application
+
+
 @pytest.mark.parametrize(
     ("name", "data", "mime"),
     [
@@ -55,7 +65,7 @@ def docx_bytes() -> bytes:
         ("letter.docx", None, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ],
 )
-def test_accepted_types_are_recognised_by_their_bytes(app, name, data, mime):
+def test_accepted_types_are_recognised_by_their_bytes(bare_app, name, data, mime):
     data = data or (xlsx_bytes() if name.endswith("xlsx") else docx_bytes())
     upload = attachments.check(name, data)
     assert upload.content_type == mime and upload.filename == name
@@ -73,15 +83,15 @@ def test_accepted_types_are_recognised_by_their_bytes(app, name, data, mime):
         ("empty.pdf", b"", "file_empty"),
     ],
 )
-def test_refused_files_say_why(app, name, data, code):
+def test_refused_files_say_why(bare_app, name, data, code):
     with pytest.raises(Invalid) as refused:
         attachments.check(name, data)
     assert refused.value.code == code
     assert name in refused.value.message or code == "file_type"
 
 
-def test_size_limit_is_enforced(app):
-    app.config["TONGBAO_MAX_ATTACHMENT_BYTES"] = 1024
+def test_size_limit_is_enforced(bare_app):
+    bare_app.config["TONGBAO_MAX_ATTACHMENT_BYTES"] = 1024
     attachments.check("ok.pdf", PDF + b" " * (1024 - len(PDF)))
     with pytest.raises(Invalid) as refused:
         attachments.check("big.pdf", PDF + b" " * 1024)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from intranet.losses import rules
-
-from . import factories as f
+from intranet.programmes.seed import load_json, programme_values
 
 D = Decimal
 
@@ -28,8 +28,12 @@ def _assess(app_programme, invoices, *, country="US", paid="0", excluded=()):
 
 
 @pytest.fixture
-def prog(app):
-    return f.programme(2024)
+def prog():
+    """The seeded 2024 edition's parameters (the same JSON the migration loads), no database needed."""
+    values = programme_values(load_json("programme_2024.json"))
+    values["indemnity_ratio"] = Decimal(values["indemnity_ratio"])
+    values["per_buyer_limit_usd"] = Decimal(values["per_buyer_limit_usd"])
+    return SimpleNamespace(**values)
 
 
 def test_case_1_of_the_notice_is_capped_at_the_buyer_limit(prog):

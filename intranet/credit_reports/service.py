@@ -61,7 +61,7 @@ def quota(enterprise_id: int, programme: Programme) -> Quota:
 
 
 def _clean(buyer_name: str, buyer_country: str) -> tuple[str, str]:
-    name = " ".join((buyer_name or "").split())
+    name = " ".join(rules.clean_text(buyer_name).split())
     if not name or len(name) > 200 or not rules.normalize_buyer_name(name):
         raise Invalid(
             "请填写买方名称（200字以内） / Buyer name is required (≤ 200 characters)",
@@ -164,7 +164,7 @@ def _deliver(
 @transactional
 def decline(actor: Actor, request_id: int, reason: str, *, now: datetime) -> CreditReportRequest:
     ensure_role(actor, "insurer")
-    text = (reason or "").strip()
+    text = rules.clean_text(reason, multiline=True).strip()
     if not text or len(text) > 4000:
         raise Invalid(
             "请填写理由（4000字以内） / A reason is required (≤ 4000 characters)", code="reason_required", field="text"

@@ -43,6 +43,13 @@ def fmt(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+def clean_text(text: str | None, *, multiline: bool = False) -> str:
+    """Drop control characters (NUL and friends, which PostgreSQL refuses); keep newlines and
+    tabs in multi-line text."""
+    keep = {"\n", "\t"} if multiline else set()
+    return "".join(ch for ch in (text or "") if ch in keep or unicodedata.category(ch) != "Cc")
+
+
 def normalize_buyer_name(name: str) -> str:
     """The same buyer despite case, spacing, punctuation and full-width differences.
 

@@ -80,7 +80,7 @@ def parse_amount(raw: Any, label: str = "invoice_amount_usd") -> Decimal:
 
 def validate(data: LossInput, now: datetime) -> LossInput:
     """Every rule on the input, for the web form and the API alike (422 with a code)."""
-    name = " ".join((data.buyer_name or "").split())
+    name = " ".join(rules.clean_text(data.buyer_name).split())
     if not name or len(name) > 200 or not rules.normalize_buyer_name(name):
         raise Invalid(
             "请填写买方名称（200字以内） / Buyer name is required (≤ 200 characters)",
@@ -106,7 +106,7 @@ def validate(data: LossInput, now: datetime) -> LossInput:
     today = shanghai_date(now)
     seen: set[str] = set()
     for inv in data.invoices:
-        number = inv.invoice_no.strip()
+        number = rules.clean_text(inv.invoice_no).strip()
         if len(number) > 64:
             raise Invalid(
                 f"发票号 {number[:20]}… 过长 / Invoice number too long", code="invalid_invoice", field="invoices"
@@ -139,7 +139,8 @@ def validate(data: LossInput, now: datetime) -> LossInput:
         due_date=data.due_date,
         cause=data.cause,
         invoices=[
-            rules.Invoice(i.invoice_no.strip(), rules.money(i.amount_usd), i.shipment_date) for i in data.invoices
+            rules.Invoice(rules.clean_text(i.invoice_no).strip(), rules.money(i.amount_usd), i.shipment_date)
+            for i in data.invoices
         ],
     )
 

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..policies.models import Policy
 from ..security import ensure_role
 from . import attachments as files
-from . import notify
+from . import notify, rules
 from .models import LossReport
 from .service import FINAL_STATUSES, OPEN_STATUSES, add_event, attach, current_assessment, get_visible, open_requests
 
@@ -23,7 +23,7 @@ MAX_TEXT = 4000
 
 
 def _text(value: str | None, what: str, *, required: bool = True) -> str:
-    text = (value or "").strip()
+    text = rules.clean_text(value, multiline=True).strip()
     if required and not text:
         raise Invalid(f"请填写{what[0]} / {what[1]} is required", code="reason_required", field="text")
     if len(text) > MAX_TEXT:
