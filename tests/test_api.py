@@ -173,7 +173,7 @@ def test_refusals_are_409_with_a_reason_code(client, bearer, freeze):
         ("get", "/api/v1/programmes/0/enterprises/" + EXAMPLE_USCC, None, 404, "programme_not_found"),
         ("get", "/api/v1/programmes/99999999999999999999/enterprises/X", None, 404, None),
         ("get", "/api/v1/programmes/abc/enterprises/X", None, 404, None),
-        ("get", "/api/v1/policies/99999999999999999999", None, 404, "policy_not_found"),
+        ("get", "/api/v1/policies/99999999999999999999", None, 404, "not_found"),
         ("get", "/api/v1/policies/-1", None, 404, None),
         ("get", "/api/v1/policies/0", None, 404, "policy_not_found"),
         ("delete", "/api/v1/policies/1", None, 405, "method_not_allowed"),
