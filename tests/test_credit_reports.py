@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from intranet.actors import cli_actor
 from intranet.api.auth import create_token
@@ -132,3 +132,41 @@ def test_only_insurer_staff_work_the_queue(client, role):
     db.session.commit()
     login(client, f"{role}@x.test", f.PASSWORD)
     assert client.get("/staff/credit-reports").status_code == 403
+
+
+def test_simultaneous_requests_cannot_exceed_the_quota(live_server, freeze):
+    """Six requests at once for an enterprise with 3 free reports: exactly 3 succeed, 3 get 409."""
+    import threading
+
+    import requests
+
+    freeze(NOW)
+    _e, _u, policy = f.loss_policy_holder(5)
+    db.session.commit()
+    _t, raw = create_token(cli_actor(), "single-window", now=now())
+    db.session.commit()
+    url = f"{live_server}/api/v1/policies/{policy.id}/credit-reports"
+    start = threading.Barrier(6)
+    codes: list[int] = []
+
+    def ask_once(n: int) -> None:
+        start.wait()
+        response = requests.post(
+            url,
+            json={"buyer_name": f"Buyer {n}", "buyer_country": "FR"},
+            headers={"Authorization": f"Bearer {raw}"},
+            timeout=30,
+        )
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=ask_once, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201, 201, 201, 409, 409, 409]
+    db.session.commit()  # end the test's read snapshot
+    count = db.session.scalar(
+        select(func.count(CreditReportRequest.id)).where(CreditReportRequest.policy_id == policy.id)
+    )
+    assert count == 3
