@@ -223,35 +223,30 @@ def issuance_queue(programme: Programme, now: datetime) -> tuple[list[tuple[str,
 
 
 def _losses(programme: Programme, stats: InsurerStats) -> None:
-    of_programme = and_(Policy.id == LossReport.policy_id, Policy.programme_id == programme.id)
-    base = select().select_from(LossReport).join(Policy, of_programme)
-    for cause, n, invoiced, paid in db.session.execute(
-        base.add_columns(
+    """Loss reports by cause, by buyer country and by status: one GROUP BY (cause, country, status)
+    whose few aggregate rows are then summed per dimension."""
+    rows = db.session.execute(
+        select(
             LossReport.cause,
+            LossReport.buyer_country,
+            LossReport.status,
             func.count(LossReport.id),
             func.sum(LossReport.invoice_total_usd),
             func.sum(LossReport.paid_usd),
         )
-        .group_by(LossReport.cause)
-        .order_by(func.count(LossReport.id).desc(), LossReport.cause)
-    ).all():
-        stats.causes.append((cause, _int(n), _money(invoiced), _money(paid)))
-    stats.countries = [
-        (country, _int(n), _money(invoiced))
-        for country, n, invoiced in db.session.execute(
-            base.add_columns(
-                LossReport.buyer_country, func.count(LossReport.id), func.sum(LossReport.invoice_total_usd)
-            )
-            .group_by(LossReport.buyer_country)
-            .order_by(func.count(LossReport.id).desc(), LossReport.buyer_country)
-        ).all()
-    ]
-    stats.loss_status = {
-        str(s): _int(n)
-        for s, n in db.session.execute(
-            base.add_columns(LossReport.status, func.count(LossReport.id)).group_by(LossReport.status)
-        ).all()
-    }
+        .join(Policy, and_(Policy.id == LossReport.policy_id, Policy.programme_id == programme.id))
+        .group_by(LossReport.cause, LossReport.buyer_country, LossReport.status)
+    ).all()
+    causes: dict[str, list[Any]] = {}
+    countries: dict[str, list[Any]] = {}
+    for cause, country, status, n, invoiced, paid in rows:
+        c = causes.setdefault(cause, [0, ZERO, ZERO])
+        c[0], c[1], c[2] = c[0] + _int(n), c[1] + _money(invoiced), c[2] + _money(paid)
+        k = countries.setdefault(country, [0, ZERO])
+        k[0], k[1] = k[0] + _int(n), k[1] + _money(invoiced)
+        stats.loss_status[str(status)] = stats.loss_status.get(str(status), 0) + _int(n)
+    stats.causes = sorted(((c, v[0], v[1], v[2]) for c, v in causes.items()), key=lambda r: (-r[1], r[0]))
+    stats.countries = sorted(((c, v[0], v[1]) for c, v in countries.items()), key=lambda r: (-r[1], r[0]))
 
 
 def _utilisation(programme: Programme, stats: InsurerStats) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from ..clock import now
+from ..errors import NotFound
 from ..programmes import service as programmes
 from ..security import staff_required
 from . import panels, service
@@ -16,7 +17,10 @@ bp = Blueprint("dashboards", __name__, url_prefix="/staff/dashboard")
 
 def _programme() -> Any:
     year = request.args.get("programme", type=int)
-    return programmes.get_programme(year) if year else programmes.current_programme(now())
+    programme = programmes.get_programme(year) if year else programmes.current_programme(now())
+    if programme is None:
+        raise NotFound("尚未设置统保项目 / No programme has been set up", code="programme_not_found")
+    return programme
 
 
 @bp.get("/bureau")

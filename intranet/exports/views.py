@@ -24,7 +24,10 @@ MIMETYPES = {
 
 def _programme() -> Any:
     year = request.args.get("programme", type=int)
-    return programmes.get_programme(year) if year else programmes.current_programme(now())
+    programme = programmes.get_programme(year) if year else programmes.current_programme(now())
+    if programme is None:
+        raise NotFound("尚未设置统保项目 / No programme has been set up", code="programme_not_found")
+    return programme
 
 
 @bp.get("/")
