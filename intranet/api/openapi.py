@@ -149,6 +149,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "LossReport": {
         "type": "object",
+        "additionalProperties": False,
         "required": ["report_id", "status", "covered", "reasons", "indemnity_estimate_usd"],
         "properties": {
             "report_id": {"type": "integer", "minimum": 1},
@@ -166,6 +167,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "CreditReport": {
         "type": "object",
+        "additionalProperties": False,
         "required": ["request_id", "status", "remaining_free"],
         "properties": {
             "request_id": {"type": "integer", "minimum": 1},
@@ -175,6 +177,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Verification": {
         "type": "object",
+        "additionalProperties": False,
         "required": ["valid", "status", "insured", "cover_start", "cover_end"],
         "properties": {
             "valid": {"type": "boolean", "description": "genuine and current"},
