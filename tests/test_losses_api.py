@@ -178,3 +178,43 @@ def test_loss_decide_refuses_to_pay_nothing(api, runner):
     result = runner.invoke(args=["loss", "decide", str(report_id), "--pay"])
     assert result.exit_code == 1 and "decline it instead" in result.stderr
     assert db.session.get(LossReport, report_id).status == "reported"
+
+
+def test_simultaneous_payments_cannot_exceed_the_buyer_limit(api, app):
+    """Two reports on one buyer, each estimated at the full limit, paid at the same moment from two
+    threads: one is paid 150,000.00, the other is refused (nothing left)."""
+    import threading
+
+    from intranet.errors import Refused
+    from intranet.losses import workflow
+
+    _e, _u, policy = f.loss_policy_holder(11)
+    db.session.commit()
+    ids = [
+        api("POST", f"/api/v1/policies/{policy.id}/loss-reports", CASE_1 | {"buyer_name": name}).get_json()["report_id"]
+        for name in ("Acme Trading Co., Ltd.", "ACME TRADING CO LTD")
+    ]
+    db.session.commit()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def pay(report_id: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                workflow.decide(cli_actor(), report_id, pay=True, reason=None, now=now())
+                outcomes.append("paid")
+            except Refused as exc:
+                outcomes.append(exc.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=pay, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["nothing_to_pay", "paid"]
+    db.session.commit()
+    paid = db.session.scalars(select(LossReport.paid_usd).where(LossReport.status == "paid")).all()
+    assert paid == [Decimal("150000.00")]

@@ -149,6 +149,11 @@ def decide(actor: Actor, report_id: int, *, pay: bool, reason: str | None, now: 
     if before == "reported":
         add_event(row, actor, "accepted", "", now)
     text = _text(reason, ("拒赔理由", "A reason"), required=not pay)
+    if pay and row.policy.status == "revoked":
+        raise Refused(
+            f"报损案件 {row.id} 的保单已撤销，不能赔付 / The policy of report {row.id} is revoked; it cannot be paid",
+            code="policy_revoked",
+        )
     if pay:
         result = current_assessment(row)
         if result.indemnity <= 0:
