@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -75,6 +76,7 @@ def _import(file: Path, year: int, accept_good_rows: bool, as_json: bool) -> Non
     except (FileRefused, ImportRefused) as exc:
         if progress:
             progress.close()
+        errors: list[dict[str, Any]]
         if isinstance(exc, FileRefused):
             errors = [{"row": exc.row, "column": exc.column, "reason": exc.message}]
         else:
@@ -103,7 +105,7 @@ def _import(file: Path, year: int, accept_good_rows: bool, as_json: bool) -> Non
         _print_errors([e.public() for e in outcome.errors])
 
 
-def _print_errors(errors: list[dict[str, object]]) -> None:
+def _print_errors(errors: list[dict[str, Any]]) -> None:
     for error in errors:
         where = f"row {error['row']}" if error["row"] is not None else "file"
         column = f", {error['column']}" if error["column"] else ""

@@ -133,12 +133,11 @@ def _reporter(job_id: int, low: int, high: int) -> Callable[[float], None]:
 def run_check(job_id: int) -> None:
     """Background: read and validate the file; store counts and errors (nothing else written)."""
     job = get_job(job_id)
-    path, filename, programme = stored_file(job), job.filename, job.programme_id
+    path, filename, programme = stored_file(job), job.filename, db.session.get(Programme, job.programme_id)
+    assert programme is not None  # a foreign key
     _set(job_id, status="running", progress=1)
     try:
-        result = service.check_file(
-            path, filename, db.session.get(Programme, programme), progress=_reporter(job_id, 1, 99)
-        )
+        result = service.check_file(path, filename, programme, progress=_reporter(job_id, 1, 99))
     except FileRefused as exc:
         _set(
             job_id,
@@ -195,16 +194,16 @@ def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_ro
         raise Invalid(f"第 {rows} 行不能按校验位例外接受 / Rows {rows} cannot be accepted as check-digit exceptions")
     remaining = [e for e in job.errors if not (e["row"] in accepted and e.get("code") == "check_digit")]
     if remaining and not accept_good_rows:
-        rows = len({e["row"] for e in remaining})
+        bad = len({e["row"] for e in remaining})
         raise Refused(
-            f"还有 {rows} 行有错误：整批导入（全部或全不）不能进行。请改正文件后重新上传，或选择“只导入无误的行”"
-            f" / {rows} rows still have errors, so the all-or-nothing import cannot go ahead. Fix the file and"
+            f"还有 {bad} 行有错误：整批导入（全部或全不）不能进行。请改正文件后重新上传，或选择“只导入无误的行”"
+            f" / {bad} rows still have errors, so the all-or-nothing import cannot go ahead. Fix the file and"
             " upload it again, or choose to import only the good rows",
             code="import_has_errors",
         )
     if job.good_rows + len(accepted) == 0:
         raise Refused("没有可以导入的行 / There is no row that can be imported", code="import_empty")
-    changed = db.session.execute(
+    result = db.session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id, ImportJob.status == "checked")
         .values(
@@ -215,8 +214,8 @@ def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_ro
             accepted_rows=sorted(accepted),
             message=None,
         )
-    ).rowcount
-    if changed != 1:
+    )
+    if getattr(result, "rowcount", 0) != 1:  # another click got there first
         raise Refused(
             "该文件已在导入或已导入 / This file is already being imported or was imported", code="import_busy"
         )

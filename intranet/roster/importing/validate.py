@@ -297,9 +297,9 @@ class Validator:
             if abs(scaled - cents) > 1e-6:
                 cents = None  # more than two decimals: let parse_amount round it half-up
         if cents is None:
-            cents, reason, code = parse_amount(value)
-            if reason is not None:
-                errors = _add(errors, number, t["amount"], reason, code, _shown(value))
+            cents, problem, code = parse_amount(value)
+            if problem is not None:
+                errors = _add(errors, number, t["amount"], problem, code, _shown(value))
         contact = mobile = email = None
         if self.i_contact is not None:
             contact = _text(cells[self.i_contact])[:64] or None
