@@ -147,3 +147,16 @@ def test_policy_list_filters_by_status_and_search(client, freeze):
     assert [a.get_text(strip=True) for a in page.select("table.policies tbody td a")] == ["TB2024-SZ-000001"]
     found = soup(client.get("/staff/policies/?q=测试2号"))
     assert len(found.select("table.policies tbody tr[data-policy-id]")) == 1
+
+
+def test_odd_query_arguments_are_ignored_not_errors(client, freeze):
+    _queue_of_three(freeze)
+    f.make_user("insurer", "clerk@sinosure.test")
+    db.session.commit()
+    login(client, "clerk@sinosure.test", f.PASSWORD)
+    assert client.get("/staff/policies/?q=" + "x" * 500).status_code == 200
+    for query in ("year=99999999999999999999", "year=abc", "status=nonsense", "page=-5"):
+        page = client.get(f"/staff/policies/?{query}")
+        assert page.status_code == 200, query
+        assert len(soup(page).select("table.policies tbody tr[data-policy-id]")) == 4, query
+    assert client.get("/staff/policies/99999999999999999999").status_code == 404

@@ -217,3 +217,13 @@ def test_the_portal_speaks_english_on_request(client, freeze):
     offer = page.select_one(".claim-offer .cover-terms").get_text(strip=True)
     assert offer == "Claim today → cover from the issue date (expected by 2024-07-17) to 2025-06-30"
     assert page.select_one("#managers-h").get_text(strip=True) == "Your account managers"
+
+
+def test_claiming_an_unknown_programme_is_a_404(client, freeze):
+    freeze("2024-06-20T10:00:00+08:00")
+    enterprise = _member(1)
+    login(client, enterprise.uscc, f.PASSWORD)
+    token = _token(client.get("/portal/"))
+    for year in ("1999", "99999999999999999999"):
+        assert client.post(f"/portal/claim/{year}", data={"csrf_token": token}).status_code == 404
+    assert db.session.scalar(select(func.count(Policy.id))) == 0

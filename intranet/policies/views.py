@@ -33,9 +33,10 @@ def policy_labels() -> dict[str, Any]:
 
 def _year_arg() -> int | None:
     try:
-        return int(request.args.get("year", ""))
+        year = int(request.args.get("year", ""))
     except ValueError:
         return None
+    return year if 1900 <= year <= 9999 else None
 
 
 @bp.get("/queue")

@@ -54,4 +54,6 @@ def home(actor: Actor, *, now: datetime) -> Home:
 
 
 def claim_programme(actor: Actor, year: int) -> tuple[Enterprise, Programme]:
+    if not 1900 <= year <= 9999:
+        raise NotFound(f"没有 {year} 年度的统保项目 / No programme for {year}", code="programme_not_found")
     return enterprise_of(actor), programmes.get_programme(year)
