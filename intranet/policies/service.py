@@ -65,7 +65,7 @@ class QueueRow:
 
 # --- reading -------------------------------------------------------------------------------------
 
-_STANDING_RANK = {RosterStatus.CONFIRMED: 3, RosterStatus.NOTICE: 2, RosterStatus.DRAFT: 1}
+_STANDING_RANK: dict[str, int] = {RosterStatus.CONFIRMED: 3, RosterStatus.NOTICE: 2, RosterStatus.DRAFT: 1}
 
 
 def standing(enterprise_id: int, programme: Programme) -> Standing:
