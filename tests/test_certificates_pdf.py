@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import threading
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ import pypdfium2
 import pytest
 import zxingcpp
 from pdfminer.high_level import extract_text
+from PIL import Image, ImageChops
 
 from intranet.actors import SystemActor
 from intranet.certificates import render, service
@@ -129,6 +131,51 @@ def test_certificate_holds_the_facts_from_the_rows_is_pdfa_with_fonts_embedded_a
     assert [c["code"] for c in data["excluded_countries"]] == ["KP"]
 
     assert decode_qr(stored.pdf) == [f"http://tongbao.test/verify/{policy.verify_code}"]
+    assert len(stored.pdf) < 150_000  # compact CJK font programs (a retained-gid subset is ~350 KB)
+
+
+# --- compact fonts ----------------------------------------------------------------------------------
+
+SAMPLE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>t</title>
+<style>body { font-family: "Noto Sans CJK SC"; font-size: 14pt } b { font-weight: bold }</style></head>
+<body><p>出口信用保险统保保单凭证 被保险人 保险期限 2024-07-01 至 2025-06-30 赔偿比例 80%</p>
+<p><b>深圳市前海星辰进出口贸易有限公司 单一买方/开证行责任限额 USD 150,000.00</b></p></body></html>"""
+
+
+def _poppler(pdf: bytes, tmp_path: Path) -> Image.Image:
+    source = tmp_path / "in.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(source), str(tmp_path / "out")], check=True)
+    return Image.open(tmp_path / "out.png").convert("L")
+
+
+def _pdfium(pdf: bytes) -> Image.Image:
+    return pypdfium2.PdfDocument(pdf)[0].render(scale=100 / 72).to_pil().convert("L")
+
+
+def _differing_pixels(a: Image.Image, b: Image.Image) -> int:
+    return sum(ImageChops.difference(a, b).histogram()[32:])
+
+
+def test_compacted_fonts_draw_exactly_what_weasyprints_own_subset_draws(monkeypatch, tmp_path):
+    built = render.Built(html=SAMPLE, data={"policy_no": "X"}, title="t")
+    compact = render.render_pdf(built)
+    monkeypatch.setattr(render, "compact_fonts", lambda document, pdf: None)
+    original = render.render_pdf(built)
+
+    assert len(compact) * 5 < len(original)
+    reader = pypdf.PdfReader(io.BytesIO(compact))
+    programs = [
+        font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()["/FontFile3"].get_object()
+        for font in font_dicts(reader)
+    ]
+    assert len(programs) == 2 and {p["/Subtype"] for p in programs} == {"/CIDFontType0C"}
+    # pixel for pixel the same page in both common engines (poppler, pdfium): every glyph is found
+    ink = sum(ImageChops.invert(_pdfium(original)).histogram()[32:])
+    assert ink > 2000
+    assert _differing_pixels(_pdfium(original), _pdfium(compact)) == 0
+    assert _differing_pixels(_poppler(original, tmp_path), _poppler(compact, tmp_path)) == 0
+    assert "深圳市前海星辰进出口贸易有限公司" in pdf_text(compact)
 
 
 # --- the fetcher ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..clock import shanghai, shanghai_date
 from ..countries import get_country
 from ..policies.models import Policy, PolicyStatus
 from .fetcher import STATIC_ROOT, StaticOnlyFetcher
+from .fonts import compact_fonts
 from .qr import grouped, qr_svg, verify_url
 
 TEMPLATE = "certificates/certificate.html"
@@ -123,6 +124,11 @@ def _dedupe_associated_files(_document: Any, pdf: Any) -> None:
         associated.extend(unique)
 
 
+def _finish(document: Any, pdf: Any) -> None:
+    _dedupe_associated_files(document, pdf)
+    compact_fonts(document, pdf)
+
+
 def render_pdf(built: Built, *, fetcher: StaticOnlyFetcher | None = None) -> bytes:
     """PDF/A-3u bytes, fonts subset and embedded, policy.json attached (relationship Data)."""
     fetcher = fetcher or StaticOnlyFetcher()
@@ -141,7 +147,7 @@ def render_pdf(built: Built, *, fetcher: StaticOnlyFetcher | None = None) -> byt
             pdf_variant=PDF_VARIANT,
             attachments=[attachment],
             font_config=font_config(),
-            finisher=_dedupe_associated_files,
+            finisher=_finish,
         )
     assert isinstance(pdf, bytes)
     return pdf

@@ -237,11 +237,6 @@ def assign_verify_code(actor: Actor, policy_id: int, *, now: datetime) -> str:
     raise ServiceError("无法生成核验码，请重试 / Could not assign a verification code; retry", code="code_busy")
 
 
-def render_count(policy_id: int) -> int:
-    """How many versions of the policy's certificate are stored (tests and the staff page use it)."""
-    return len(list(db.session.scalars(select(Certificate.id).where(Certificate.policy_id == policy_id))))
-
-
 # --- public verification -------------------------------------------------------------------------
 
 
