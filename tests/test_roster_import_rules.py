@@ -191,13 +191,14 @@ def test_gb18030_and_bom_csv_read_the_same_as_xlsx(app, tmp_path):
 def test_english_headers_in_any_order_with_extra_columns_and_a_title_row(runner, tmp_path):
     headers = ["Remark", "District", "Export amount (USD)", "Email", "Enterprise name", "No.", "USCC", "Mobile"]
     rows = [["ok", "Nanshan District", "8,000,000", "a@b.cn", "Alpha Ltd", 1, uscc(1), "138 0000 0001"]]
+    rows.append([None] * 8)  # a blank line is skipped, and the row numbers still match the sheet
     rows.append(["", "baoan", 12.5, "", "Beta Ltd", 2, uscc(2), ""])
     result, data = run_import(runner, tmp_path, xlsx_bytes(rows, headers, title="2024年统保企业名单"))
     assert result.exit_code == 0, result.output
     assert data == {"imported": 2, "ineligible": 0, "errors": []}
     stored = entries()
     assert stored[uscc(1)].district.name_zh == "南山区" and stored[uscc(1)].source_row == 3
-    assert stored[uscc(2)].district.name_zh == "宝安区"
+    assert stored[uscc(2)].district.name_zh == "宝安区" and stored[uscc(2)].source_row == 5
     alpha = db.session.scalar(select(Enterprise).where(Enterprise.uscc == uscc(1)))
     assert (alpha.name, alpha.mobile, alpha.email) == ("Alpha Ltd", "13800000001", "a@b.cn")
 

@@ -197,23 +197,26 @@ class Validator:
         repeats: dict[str, list[int]] = {}
         width = max(self.used) + 1
         used = self.used
+        i_uscc = self.i_uscc
         row = self.row
         entries = result.entries
         for number, cells in rows:
             if len(cells) < width:
                 cells = list(cells) + [""] * (width - len(cells))
-            for i in used:
-                value = cells[i]
-                if value is not None and (value.__class__ is not str or value.strip()):
-                    break
-            else:
-                continue  # blank line
+            first = cells[i_uscc]
+            if first.__class__ is not str or not first or first[0].isspace():  # not the common case
+                for i in used:
+                    value = cells[i]
+                    if value is not None and (value.__class__ is not str or value.strip()):
+                        break
+                else:
+                    continue  # blank line
             result.total += 1
             entry, errors = row(number, cells)
             if entry is not None:
-                first = seen.setdefault(entry.uscc, number)
-                if first != number:
-                    repeats.setdefault(entry.uscc, [first]).append(number)
+                earlier = seen.setdefault(entry.uscc, number)
+                if earlier != number:
+                    repeats.setdefault(entry.uscc, [earlier]).append(number)
                 if errors:
                     result.pending[number] = entry
                 else:
