@@ -30,7 +30,7 @@ def staff(client, role: str = "bureau"):  # type: ignore[no-untyped-def]
 
 
 def file(client, uscc: str, contact: str = "whistle@example.org") -> str:  # type: ignore[no-untyped-def]
-    response = submit(client, "/notices/2024", objection_data(uscc, contact), form="form.objection-form")
+    response = submit(client, "/notices/2024?objection=", objection_data(uscc, contact), form="form.objection-form")
     return soup(response).select_one(".objection-reference").get_text(strip=True)
 
 
@@ -238,7 +238,7 @@ def test_supplementary_roster_has_its_own_period_and_invites_only_its_entries(cl
     assert "主名单" in board.select_one(".notice-periods").get_text()
     # objections: the supplementary roster's entries only (the main roster's period is over)
     file(client, f.make_uscc(50))
-    refused = submit(client, "/notices/2024", objection_data(f.make_uscc(1)), form="form.objection-form")
+    refused = submit(client, "/notices/2024?objection=", objection_data(f.make_uscc(1)), form="form.objection-form")
     assert refused.status_code == 409 and "2024-05-16 结束" in text_of(refused)
     freeze("2024-05-25T10:00:00+08:00")
     blocked = runner.invoke(args=["roster", "confirm", "--programme", "2024"])

@@ -106,7 +106,7 @@ def test_board_lists_name_uscc_district_only_never_amounts_or_contacts(client, b
     # the objection form, with an invalid submission echoing what was typed, leaks nothing either
     rejected = submit(
         client,
-        "/notices/2024",
+        "/notices/2024?objection=",
         {"uscc": board.huawei.uscc, "reason": "短", "contact_name": "李四", "contact": "not-a-contact"},
         form="form.objection-form",
     )
@@ -118,13 +118,15 @@ def test_board_shows_the_period_and_that_objections_are_open(client, board, free
     periods = text_of(client.get("/notices/2024"))
     assert "2024-05-20 至 2024-05-26" in periods
     assert "正在受理异议" in periods
-    assert soup(client.get("/notices/2024")).select_one("form.objection-form") is not None
+    invitation = soup(client.get("/notices/2024")).select_one("#objection-form a")
+    assert soup(client.get(invitation["href"])).select_one("form.objection-form") is not None
     listing = soup(client.get("/notices"))
     assert listing.select_one("a[href='/notices/2024']") is not None
     freeze("2024-05-27T00:00:00+08:00")
     after = client.get("/notices/2024")
     assert "不再受理异议" in text_of(after)
     assert soup(after).select_one("form.objection-form") is None
+    assert soup(client.get("/notices/2024?objection=")).select_one("form.objection-form") is None
     assert "深圳市华为技术有限公司" in names(after)  # still public until (and after) confirmation
 
 
@@ -223,7 +225,7 @@ def test_objection_during_the_period_gets_an_unguessable_reference(client, board
     again = client.get(f"/notices/2024/objections/{reference}")
     assert again.status_code == 200 and "whistle@example.org" not in again.get_data(as_text=True)
     second = submit(
-        client, "/notices/2024", objection_data(board.bright.uscc, "139-1234-0000"), form="form.objection-form"
+        client, "/notices/2024?objection=", objection_data(board.bright.uscc, "139-1234-0000"), form="form.objection-form"
     )
     other = soup(second).select_one(".objection-reference").get_text(strip=True)
     assert other != reference
@@ -232,13 +234,13 @@ def test_objection_during_the_period_gets_an_unguessable_reference(client, board
 
 
 def test_objection_errors_are_tied_to_fields(client, board):
-    unknown = submit(client, "/notices/2024", objection_data(f.make_uscc(999)), form="form.objection-form")
+    unknown = submit(client, "/notices/2024?objection=", objection_data(f.make_uscc(999)), form="form.objection-form")
     assert unknown.status_code == 422
     field = soup(unknown).select_one("#uscc")
     assert field["aria-invalid"] == "true"
     assert "不在 2024 年度公示名单上" in soup(unknown).select_one("#uscc-error").get_text()
     bad_contact = submit(
-        client, "/notices/2024", objection_data(board.huawei.uscc, "call me"), form="form.objection-form"
+        client, "/notices/2024?objection=", objection_data(board.huawei.uscc, "call me"), form="form.objection-form"
     )
     assert bad_contact.status_code == 422
     assert "邮箱或电话" in soup(bad_contact).select_one("#contact-error").get_text()
@@ -246,7 +248,7 @@ def test_objection_errors_are_tied_to_fields(client, board):
 
 
 def test_objection_after_the_period_is_refused(client, board, freeze):
-    page = client.get("/notices/2024")  # the form was opened during the period…
+    page = client.get("/notices/2024?objection=")  # the form was opened during the period…
     payload = form_fields(soup(page).select_one("form.objection-form"))
     payload.update(objection_data(board.huawei.uscc))
     freeze("2024-05-27T00:00:00+08:00")  # …and sent one second after it ended (Shanghai midnight)
@@ -262,7 +264,7 @@ def test_objection_before_the_period_is_refused(client, app, freeze):
     seeded = seed_board(extra=0)
     db.session.commit()
     freeze(OPEN)
-    payload = form_fields(soup(client.get("/notices/2024")).select_one("form.objection-form"))
+    payload = form_fields(soup(client.get("/notices/2024?objection=")).select_one("form.objection-form"))
     payload.update(objection_data(seeded.huawei.uscc))
     freeze("2024-05-19T23:00:00+08:00")
     response = client.post("/notices/2024/objections", data=payload)
@@ -292,21 +294,21 @@ def test_objection_rate_limit_per_hour_and_per_day(client, board, freeze):
         db.session.commit()
 
     seed([1, 5, 10, 20, 50])  # five in the last hour
-    limited = submit(client, "/notices/2024", objection_data(board.huawei.uscc), form="form.objection-form")
+    limited = submit(client, "/notices/2024?objection=", objection_data(board.huawei.uscc), form="form.objection-form")
     assert limited.status_code == 429
     assert "每 1 小时最多 5 件" in text_of(limited)
     freeze(stamp + timedelta(minutes=61))  # the hour has passed
-    ok = submit(client, "/notices/2024", objection_data(board.huawei.uscc), form="form.objection-form")
+    ok = submit(client, "/notices/2024?objection=", objection_data(board.huawei.uscc), form="form.objection-form")
     assert ok.status_code == 200 and soup(ok).select_one(".objection-reference")
     seed([120 + 60 * i for i in range(14)])  # 20 within the day now (5 + 1 + 14)
     freeze(stamp + timedelta(minutes=130))
-    daily = submit(client, "/notices/2024", objection_data(board.huawei.uscc), form="form.objection-form")
+    daily = submit(client, "/notices/2024?objection=", objection_data(board.huawei.uscc), form="form.objection-form")
     assert daily.status_code == 429
     assert "每 24 小时最多 20 件" in text_of(daily)
     # another client is not affected
     other = submit(
         client,
-        "/notices/2024",
+        "/notices/2024?objection=",
         objection_data(board.huawei.uscc),
         form="form.objection-form",
         environ_overrides={"REMOTE_ADDR": "10.1.2.3"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, Integer, String, case, column, func, select, text
 
 from ..actors import Actor
 from ..audit import service as audit
@@ -42,7 +42,7 @@ def roster_label(roster: Roster) -> str:
 # --- state ---------------------------------------------------------------------------------------
 
 
-def notice_state(roster: Roster, now: datetime) -> str:
+def notice_state(roster: Roster | BoardRoster, now: datetime) -> str:
     """draft | upcoming (published, period not begun) | open | ended (awaiting confirmation) | confirmed"""
     if roster.status == RosterStatus.CONFIRMED:
         return "confirmed"
@@ -56,7 +56,7 @@ def notice_state(roster: Roster, now: datetime) -> str:
     return "ended"
 
 
-def is_public(roster: Roster, now: datetime) -> bool:
+def is_public(roster: Roster | BoardRoster, now: datetime) -> bool:
     """The public sees a roster's entries from the first day of its notice period on."""
     return notice_state(roster, now) in {"open", "ended", "confirmed"}
 
@@ -119,16 +119,39 @@ def roster_counts(roster_ids: list[int]) -> dict[int, RosterCounts]:
     return counts
 
 
+@dataclass(frozen=True)
+class BoardProgramme:
+    id: int
+    year: int
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class BoardRoster:
+    """What the board needs of a roster (read in one light query: the board is a hot page)."""
+
+    id: int
+    seq: int
+    status: str
+    notice_start: date | None
+    notice_end: date | None
+
+    @property
+    def is_supplementary(self) -> bool:
+        return self.seq > 1
+
+
 @dataclass
 class Board:
     """One programme's public board: the rosters the public may see and their periods."""
 
-    programme: Programme
-    rosters: list[Roster]  # every published roster, upcoming ones included
+    programme: BoardProgramme
+    rosters: list[BoardRoster]  # every published roster, upcoming ones included
     states: dict[int, str] = field(default_factory=dict)
 
     @property
-    def visible(self) -> list[Roster]:
+    def visible(self) -> list[BoardRoster]:
         return [r for r in self.rosters if self.states[r.id] in {"open", "ended", "confirmed"}]
 
     @property
@@ -140,22 +163,53 @@ class Board:
         return any(state == "open" for state in self.states.values())
 
     @property
-    def by_id(self) -> dict[int, Roster]:
+    def by_id(self) -> dict[int, BoardRoster]:
         return {r.id: r for r in self.rosters}
 
 
+_PUBLISHED = (RosterStatus.NOTICE, RosterStatus.CONFIRMED)  # what the public board shows
+
+
+_BOARD = text(
+    "SELECT p.id, p.year, p.name_zh, p.name_en, r.id, r.seq, r.status, r.notice_start, r.notice_end "
+    "FROM programmes p LEFT JOIN rosters r ON r.programme_id = p.id AND r.status IN ('notice', 'confirmed') "
+    "WHERE p.year = :year ORDER BY r.seq"
+).columns(
+    column("programme_id", Integer),
+    column("year", Integer),
+    column("name_zh", String),
+    column("name_en", String),
+    column("roster_id", Integer),
+    column("seq", Integer),
+    column("status", String),
+    column("notice_start", Date),
+    column("notice_end", Date),
+)
+
+
+def board_for_year(year: int, now: datetime) -> Board:
+    """The programme's board: its published rosters (notice or confirmed) and their states.
+    One light query (no ORM entities): this runs on every request of the public board."""
+    rows = db.session.connection().execute(_BOARD, {"year": year}).all()
+    if not rows:
+        raise NotFound(f"没有 {year} 年度的统保项目 / No programme for {year}", code="programme_not_found")
+    programme = BoardProgramme(*rows[0][:4])
+    rosters = [BoardRoster(*row[4:]) for row in rows if row[4] is not None]
+    return Board(programme=programme, rosters=rosters, states={x.id: notice_state(x, now) for x in rosters})
+
+
 def board(programme: Programme, now: datetime) -> Board:
-    published = [r for r in rosters_of(programme) if r.status in {RosterStatus.NOTICE, RosterStatus.CONFIRMED}]
-    return Board(programme=programme, rosters=published, states={r.id: notice_state(r, now) for r in published})
+    return board_for_year(programme.year, now)
 
 
 def public_boards(now: datetime) -> list[Board]:
     """Programmes with a roster under notice or confirmed, newest first (for /notices)."""
-    programme_ids = select(Roster.programme_id).where(Roster.status.in_([RosterStatus.NOTICE, RosterStatus.CONFIRMED]))
-    programmes = db.session.scalars(
-        select(Programme).where(Programme.id.in_(programme_ids)).order_by(Programme.year.desc())
+    years = db.session.scalars(
+        select(Programme.year)
+        .where(Programme.id.in_(select(Roster.programme_id).where(Roster.status.in_(_PUBLISHED))))
+        .order_by(Programme.year.desc())
     )
-    return [board(p, now) for p in programmes]
+    return [board_for_year(year, now) for year in years]
 
 
 # --- publish -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..clock import now
 from ..errors import Invalid, Refused
@@ -23,14 +24,24 @@ def index() -> Any:
     return render_template("roster/public/index.html", boards=notice_service.public_boards(now()))
 
 
-def _render_board(year: int, form: ObjectionForm, status: int = 200, refusal: str | None = None) -> Any:
+def _render_board(year: int, form: ObjectionForm | None, status: int = 200, refusal: str | None = None) -> Any:
     moment = now()
-    board = notice_service.board(programmes.get_programme(year), moment)
+    board = notice_service.board_for_year(year, moment)
     query = search.parse_query(request.args.get("q"))
     results = search.search_board(board.visible_ids, query, page_arg(request.args.get("page")))
-    chosen = request.args.get("objection")
-    if chosen and not form.uscc.data:
-        form.uscc.data = chosen
+    # the objection form opens for an entry chosen on the board (…?objection=USCC), or to show errors
+    chosen_code = request.args.get("objection")
+    # a plain board view builds no form: no CSRF token, so no session cookie is written
+    show_form = chosen_code is not None or form is not None
+    if show_form and form is None:
+        form = ObjectionForm(formdata=None)
+    chosen = None
+    if form is not None and chosen_code and board.objections_open:
+        chosen = search.find_public_entry(board.visible_ids, chosen_code)
+        if chosen is not None and not form.uscc.data:
+            form.uscc.data = chosen.uscc
+    keep = {k: v for k, v in (("q", query.raw), ("page", request.args.get("page"))) if v}
+    objection_href = url_for("notices_public.board", year=year, **keep, objection="").rstrip("=") + "="
     return (
         render_template(
             "roster/public/board.html",
@@ -39,15 +50,26 @@ def _render_board(year: int, form: ObjectionForm, status: int = 200, refusal: st
             results=results,
             form=form,
             refusal=refusal,
+            show_form=show_form,
+            chosen=chosen,
+            objection_href=objection_href,
+            open_rosters={r.id for r in board.rosters if board.states[r.id] == "open"},
+            roster_names={r.id: roster_name(r) for r in board.rosters},
             min_query=search.MIN_QUERY_LENGTH,
         ),
         status,
     )
 
 
+def roster_name(roster: Any) -> str:
+    if roster.is_supplementary:
+        return _("补充名单（第 %(n)s 批）", n=roster.seq - 1)
+    return _("主名单")
+
+
 @bp.get("/notices/<int:year>")
 def board(year: int) -> Any:
-    return _render_board(year, ObjectionForm(formdata=None))
+    return _render_board(year, None)
 
 
 @bp.post("/notices/<int:year>/objections")

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, Select, Text, cast, column, func, literal, select, table, text, true
+from sqlalchemy import bindparam, text
 
-from ..districts.models import District
 from ..extensions import db
 from .uscc import ALPHABET, normalize_uscc
 
@@ -26,7 +26,6 @@ MAX_QUERY_LENGTH = 60
 COUNT_CAP = 1000  # counts stop here ("1000+") so a very common query stays fast
 PER_PAGE = 20
 _USCC_LIKE = re.compile(f"^[{ALPHABET}]{{2,18}}$")
-_FTS = table("roster_entries_fts", column("rowid", Integer))
 
 
 def normalize_for_search(text: str) -> str:
@@ -97,37 +96,70 @@ class BoardPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _entries() -> Any:
-    from .models import RosterEntry
+# The hot path is hand-written SQL (one string per dialect and kind, compiled once): the public
+# board is the most requested page, and building SQLAlchemy expressions per request costs more
+# than running the indexed query. Only public columns are ever selected.
+_COLUMNS = "e.id, e.roster_id, e.name, e.uscc, d.name_zh, d.name_en"
+_LISTED = "e.roster_id IN :ids AND e.status = 'listed' AND e.eligible = TRUE"
+_DISTRICT = "LEFT JOIN districts d ON d.id = e.district_id"
+_NAME = {
+    # a phrase of the query's bigrams over the FTS5 index; FTS5 returns rowids in order
+    "sqlite": (
+        "FROM roster_entries_fts f JOIN roster_entries e ON e.id = f.rowid {district} "
+        "WHERE roster_entries_fts MATCH :fts AND {listed}",
+        "ORDER BY f.rowid",
+    ),
+    # every bigram of the query in the name's bigram array (GIN), then the exact substring
+    "postgresql": (
+        "FROM roster_entries e {district} "
+        "WHERE tb_bigrams(e.search_norm) @> CAST(:grams AS text[]) AND strpos(e.search_norm, :norm) > 0 AND {listed}",
+        "ORDER BY e.id",
+    ),
+}
+# a range, so the plain index on uscc serves it ("Z" sorts after every USCC character)
+_USCC = ("FROM roster_entries e {district} WHERE e.uscc >= :lo AND e.uscc < :hi AND {listed}", "ORDER BY e.uscc, e.id")
 
-    return RosterEntry.__table__
+
+@lru_cache(maxsize=32)
+def _sql(kind: str, part: str, dialect: str) -> Any:
+    where, order = _USCC if kind == "uscc" else _NAME[dialect]
+    if part == "count":
+        body = where.format(district="", listed=_LISTED)
+        sql = f"SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) AS matches"  # noqa: S608 - constants only
+    else:
+        body = where.format(district=_DISTRICT, listed=_LISTED)
+        sql = f"SELECT {_COLUMNS} {body} {order} LIMIT :limit OFFSET :offset"  # noqa: S608 - constants only
+    return text(sql).bindparams(bindparam("ids", expanding=True))
 
 
-def _listed(roster_ids: list[int]) -> list[Any]:
-    e = _entries()
-    return [e.c.roster_id.in_(roster_ids), e.c.status == "listed", e.c.eligible == true()]
+_BROWSE_COUNT = text(f"SELECT count(*) FROM roster_entries e WHERE {_LISTED}").bindparams(  # noqa: S608
+    bindparam("ids", expanding=True)
+)
+# deep pages skip entries of the covering index (roster_id, status, eligible), not rows
+_BROWSE_PAGE = text(
+    f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.id IN ("  # noqa: S608 - constants only
+    f"SELECT e.id FROM roster_entries e WHERE {_LISTED} ORDER BY e.id LIMIT :limit OFFSET :offset) ORDER BY e.id"
+).bindparams(bindparam("ids", expanding=True))
+_BY_USCC = text(
+    f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.uscc = :uscc AND {_LISTED} "  # noqa: S608
+    "ORDER BY e.roster_id DESC LIMIT 1"
+).bindparams(bindparam("ids", expanding=True))
 
 
-def _base(roster_ids: list[int]) -> Select[Any]:
-    e = _entries()
-    d = District.__table__
-    return (
-        select(e.c.id, e.c.roster_id, e.c.name, e.c.uscc, d.c.name_zh, d.c.name_en)
-        .select_from(e)
-        .outerjoin(d, d.c.id == e.c.district_id)
-        .where(*_listed(roster_ids))
-    )
+def _run(statement: Any, params: dict[str, Any]) -> Any:
+    """Core execution on the session's connection (same transaction, none of the ORM's overhead)."""
+    return db.session.connection().execute(statement, params)
+
+
+def _last_page(page: int, total: int, per_page: int) -> int:
+    return max(1, min(page, -(-total // per_page)))
 
 
 def _browse(roster_ids: list[int], page: int, per_page: int) -> BoardPage:
-    """Every listed entry by id: counted and paged on the covering index alone (deep pages
-    skip index entries, not rows), then only the page's rows are read."""
-    e = _entries()
-    total = db.session.scalar(select(func.count()).select_from(e).where(*_listed(roster_ids))) or 0
-    last = max(1, -(-total // per_page))
-    page = max(1, min(page, last))
-    ids = select(e.c.id).where(*_listed(roster_ids)).order_by(e.c.id).limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.execute(_base(roster_ids).where(e.c.id.in_(ids.scalar_subquery())).order_by(e.c.id)).all()
+    total = _run(_BROWSE_COUNT, {"ids": roster_ids}).scalar() or 0
+    page = _last_page(page, total, per_page)
+    params = {"ids": roster_ids, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = _run(_BROWSE_PAGE, params).all()
     return BoardPage(items=[BoardRow(*row) for row in rows], page=page, per_page=per_page, total=total, by="all")
 
 
@@ -136,44 +168,15 @@ def fts_phrase(norm: str) -> str:
     return '"' + " ".join(bigrams(norm)) + '"'
 
 
-def _by_name(stmt: Select[Any], norm: str) -> Select[Any]:
-    e = _entries()
-    if db.engine.dialect.name == "sqlite":
-        return (
-            stmt.join(_FTS, _FTS.c.rowid == e.c.id)
-            .where(text("roster_entries_fts MATCH :fts_query").bindparams(fts_query=fts_phrase(norm)))
-            .order_by(_FTS.c.rowid)
-        )
-    grams = sorted(set(bigrams(norm)))
-    return stmt.where(
-        func.tb_bigrams(e.c.search_norm).op("@>")(cast(literal(grams, ARRAY(Text)), ARRAY(Text))),
-        func.strpos(e.c.search_norm, norm) > 0,
-    ).order_by(e.c.id)
-
-
-def _by_uscc(stmt: Select[Any], prefix: str) -> Select[Any]:
-    e = _entries()
-    # a range, so the plain index on uscc serves it ("Z" sorts after every USCC character)
-    return stmt.where(e.c.uscc >= prefix, e.c.uscc < prefix + "Z").order_by(e.c.uscc, e.c.id)
-
-
-def _count(stmt: Select[Any], cap: int | None) -> tuple[int, bool]:
-    inner = stmt.order_by(None)
-    if cap is not None:
-        inner = inner.limit(cap + 1)
-    total = db.session.scalar(select(func.count()).select_from(inner.subquery())) or 0
-    if cap is not None and total > cap:
-        return cap, True
-    return total, False
-
-
-def _page(stmt: Select[Any], page: int, per_page: int, *, cap: int | None, by: str) -> BoardPage:
-    total, capped = _count(stmt, cap)
-    last = max(1, -(-total // per_page))
-    page = max(1, min(page, last))
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+def _matches(kind: str, params: dict[str, Any], page: int, per_page: int) -> BoardPage:
+    dialect = db.engine.dialect.name
+    total = _run(_sql(kind, "count", dialect), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    page = _last_page(page, total, per_page)
+    rows = _run(_sql(kind, "page", dialect), {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
     items = [BoardRow(*row) for row in rows]
-    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by=by)
+    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by=kind)
 
 
 def search_board(roster_ids: list[int], query: Query, page: int = 1, per_page: int = PER_PAGE) -> BoardPage:
@@ -182,11 +185,25 @@ def search_board(roster_ids: list[int], query: Query, page: int = 1, per_page: i
     Name matches are ordered by entry id, USCC matches by USCC; counts stop at COUNT_CAP."""
     if not roster_ids or query.too_short:
         return BoardPage(items=[], page=1, per_page=per_page, total=0, by="none")
-    base = _base(roster_ids)
     if query.is_empty:
         return _browse(roster_ids, page, per_page)
     if query.uscc_prefix:
-        found = _page(_by_uscc(base, query.uscc_prefix), page, per_page, cap=COUNT_CAP, by="uscc")
+        prefix = query.uscc_prefix
+        found = _matches("uscc", {"ids": roster_ids, "lo": prefix, "hi": prefix + "Z"}, page, per_page)
         if found.total or len(query.norm) < MIN_QUERY_LENGTH:
             return found
-    return _page(_by_name(base, query.norm), page, per_page, cap=COUNT_CAP, by="name")
+    params: dict[str, Any] = {"ids": roster_ids}
+    if db.engine.dialect.name == "sqlite":
+        params["fts"] = fts_phrase(query.norm)
+    else:
+        params["grams"] = sorted(set(bigrams(query.norm)))
+        params["norm"] = query.norm
+    return _matches("name", params, page, per_page)
+
+
+def find_public_entry(roster_ids: list[int], uscc: str) -> BoardRow | None:
+    """The listed entry with exactly this USCC on one of `roster_ids` (latest roster first)."""
+    if not roster_ids:
+        return None
+    row = _run(_BY_USCC, {"ids": roster_ids, "uscc": normalize_uscc(uscc)}).first()
+    return BoardRow(*row) if row else None
