@@ -63,7 +63,7 @@ def test_show_json_has_every_parameter_the_excluded_countries_and_the_state(runn
     assert data["state"]["rosters"][0]["status"] == "confirmed"
     assert data["state"]["policies"] == {"claimed": 1}
     text = runner.invoke(args=["programme", "show", "2024"])
-    assert text.exit_code == 0 and "threshold_usd" in text.output and "IR" in text.output
+    assert text.exit_code == 0 and "threshold_usd" in text.output and "KP 朝鲜" in text.output
 
 
 def test_programme_cli_refusals_exit_1_and_usage_errors_exit_2(runner):
@@ -154,7 +154,7 @@ def test_insurer_maintains_excluded_countries_with_chinese_names_via_ui_and_cli(
     assert runner.invoke(args=["programme", "exclude", "2024", "cu"]).exit_code == 0
     page = soup(client.get("/staff/programmes/2024"))
     assert "古巴" in page.select_one("table.excluded-countries").get_text()
-    assert runner.invoke(args=["programme", "include", "2024", "IR"]).output.strip() == "excluded: CU"
+    assert runner.invoke(args=["programme", "include", "2024", "IR"]).output.strip() == "excluded: CU 古巴 (Cuba)"
     actions = list(
         db.session.scalars(
             select(AuditLog.action).where(AuditLog.action.startswith("programme.")).order_by(AuditLog.id)

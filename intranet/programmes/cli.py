@@ -6,7 +6,17 @@ from flask.cli import with_appcontext
 from ..actors import cli_actor
 from ..cli_support import print_json, service_errors
 from ..clock import now
+from ..countries import get_country
 from . import service
+
+
+def _names(codes: list[str]) -> str:
+    """IR 伊朗伊斯兰共和国 (Iran), KP …: codes with their Chinese and English names."""
+    parts = []
+    for code in codes:
+        country = get_country(code)
+        parts.append(f"{code} {country.name_zh} ({country.name_en})" if country else code)
+    return ", ".join(parts) or "(none)"
 
 
 @click.group("programme", help="Programme parameters and excluded countries.")
@@ -27,9 +37,10 @@ def show(year: int, as_json: bool) -> None:
     click.echo(f"{data['year']}  {data['name_zh']}")
     click.echo(f"      {data['name_en']}")
     for key, value in data.items():
-        if key in {"year", "name_zh", "name_en", "state"}:
+        if key in {"year", "name_zh", "name_en", "state", "excluded_countries"}:
             continue
         click.echo(f"  {key:<22} {value}")
+    click.echo(f"  {'excluded_countries':<22} {_names(data['excluded_countries'])}")
     state = data["state"]
     click.echo(f"  {'claim_phase':<22} {state['claim_phase']}")
     for roster in state["rosters"]:
@@ -47,7 +58,7 @@ def show(year: int, as_json: bool) -> None:
 @service_errors
 def exclude(year: int, codes: tuple[str, ...]) -> None:
     result = service.exclude_countries(cli_actor(), service.get_programme(year), list(codes))
-    click.echo("excluded: " + (" ".join(result) or "(none)"))
+    click.echo("excluded: " + _names(result))
 
 
 @programme_cli.command("include")
@@ -57,4 +68,4 @@ def exclude(year: int, codes: tuple[str, ...]) -> None:
 @service_errors
 def include(year: int, codes: tuple[str, ...]) -> None:
     result = service.include_countries(cli_actor(), service.get_programme(year), list(codes))
-    click.echo("excluded: " + (" ".join(result) or "(none)"))
+    click.echo("excluded: " + _names(result))
