@@ -83,6 +83,7 @@ def compact_fonts(document: Any, pdf: Any) -> None:
         for obj in pdf.objects
         if isinstance(obj, pydyf.Stream) and obj.extra.get("Subtype") == "/OpenType" and len(obj.stream) == 1
     }
+    compacted: set[str] = set()
     groups: dict[Any, list[Any]] = {}
     for font in document.fonts.values():
         groups.setdefault(font.hash, []).append(font)
@@ -102,3 +103,23 @@ def compact_fonts(document: Any, pdf: Any) -> None:
             continue
         stream.stream = [_cff_table(compact)]
         stream.extra["Subtype"] = "/CIDFontType0C"
+        compacted.add(str(stream.reference))
+    _drop_cid_to_gid_maps(pdf, compacted)
+
+
+def _drop_cid_to_gid_maps(pdf: Any, programs: set[str]) -> None:
+    """CIDToGIDMap belongs to TrueType CIDFonts only; on a compacted CFF CIDFont it would be wrong."""
+    descriptors = {
+        str(obj.reference)
+        for obj in pdf.objects
+        if isinstance(obj, pydyf.Dictionary)
+        and obj.get("Type") == "/FontDescriptor"
+        and str(obj.get("FontFile3")) in programs
+    }
+    for obj in pdf.objects:
+        if (
+            isinstance(obj, pydyf.Dictionary)
+            and obj.get("Subtype") == "/CIDFontType0"
+            and str(obj.get("FontDescriptor")) in descriptors
+        ):
+            obj.pop("CIDToGIDMap", None)
