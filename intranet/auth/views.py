@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -82,4 +82,7 @@ def activate(token: str) -> Any:
 
 @bp.app_context_processor
 def inject_logout_form() -> dict[str, Any]:
-    return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
+    # message templates are also rendered outside requests (CLI, notifier): no user there
+    if not has_request_context() or not current_user.is_authenticated:
+        return {"logout_form": None}
+    return {"logout_form": LogoutForm()}
