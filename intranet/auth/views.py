@@ -85,4 +85,4 @@ def inject_logout_form() -> dict[str, Any]:
     # message templates are also rendered outside requests (CLI, notifier): no user there
     if not has_request_context() or not current_user.is_authenticated:
         return {"logout_form": None}
-    return {"logout_form": LogoutForm()}
+    return {"logout_form": LogoutForm(formdata=None)}  # never parse the body (e.g. a refused upload)
