@@ -103,7 +103,7 @@ def build(policy: Policy, *, base_url: str, now: datetime) -> Built:
         revoked=policy.status == PolicyStatus.REVOKED,
         code_printed=grouped(data["verify_code"]),
         qr=qr_svg(data["verify_url"]),
-        generated=shanghai(now),
+        generated=shanghai(now).replace(microsecond=0),  # Info and XMP dates agree to the second
     )
     return Built(html=html, data=data, title=title)
 

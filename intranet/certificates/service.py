@@ -135,7 +135,8 @@ def stored_certificate(actor: Actor, policy_id: int, *, now: datetime) -> Stored
             code="not_issued",
         )
     if row.sha256 is not None:
-        return Stored(policy_id, row.policy_no, row.version, row.sha256, row.size, row.created_at, row.pdf)
+        number = row.policy_no or str(policy_id)
+        return Stored(policy_id, number, row.version, row.sha256, row.size, row.created_at, row.pdf)
     certificate = render_and_store(actor, policy_id, now=now)
     return _stored(certificate)
 
