@@ -211,7 +211,7 @@ def objection_data(uscc: str, contact: str = "whistle@example.org") -> dict[str,
 
 
 def test_objection_during_the_period_gets_an_unguessable_reference(client, board):
-    page = client.get(f"/notices/2024?q=华为")
+    page = client.get("/notices/2024?q=华为")
     link = soup(page).select_one("table.board a[href*='objection=']")["href"]
     response = submit(client, link.split("#")[0], objection_data(board.huawei.uscc.lower()), form="form.objection-form")
     assert response.status_code == 200
@@ -224,9 +224,8 @@ def test_objection_during_the_period_gets_an_unguessable_reference(client, board
     # the receipt is reachable by its reference, and shows no contact
     again = client.get(f"/notices/2024/objections/{reference}")
     assert again.status_code == 200 and "whistle@example.org" not in again.get_data(as_text=True)
-    second = submit(
-        client, "/notices/2024?objection=", objection_data(board.bright.uscc, "139-1234-0000"), form="form.objection-form"
-    )
+    phone = objection_data(board.bright.uscc, "139-1234-0000")
+    second = submit(client, "/notices/2024?objection=", phone, form="form.objection-form")
     other = soup(second).select_one(".objection-reference").get_text(strip=True)
     assert other != reference
     assert db.session.scalar(select(Objection.contact).where(Objection.reference == other)) == "13912340000"
@@ -320,3 +319,16 @@ def test_objection_form_requires_csrf(client, board):
     response = client.post("/notices/2024/objections", data=objection_data(board.huawei.uscc))
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(Objection.id))) == 0
+
+
+def test_board_in_english(client, board):
+    client.get("/lang/en?next=/notices/2024")
+    page = soup(client.get("/notices/2024?q=bright"))
+    assert page.select_one("h1").get_text(strip=True) == "2024 roster under public notice"
+    assert [th.get_text(strip=True) for th in page.select("table.board thead th")][:3] == [
+        "Enterprise",
+        "USCC",
+        "District",
+    ]
+    assert page.select_one("td.entry-district").get_text(strip=True) == "Bao'an District"
+    assert "Matching enterprises: 1." in page.select_one(".result-summary").get_text()
