@@ -75,3 +75,44 @@ def test_fifty_concurrent_claims_leave_exactly_one_policy(app, live_server, runn
     assert len(results) == BROWSERS + API_CALLS
     assert sum(created for _, _, created in results) == 1  # one 201 or one "claimed" message, the rest see it
     assert db.session.scalar(select(func.count(Policy.id)).where(Policy.enterprise_id == enterprise.id)) == 1
+
+
+def test_concurrent_issuing_numbers_every_policy_once_without_gaps(app, freeze):
+    from intranet.actors import cli_actor
+    from intranet.errors import Refused
+    from intranet.policies import service
+
+    moment = freeze("2024-07-02T09:00:00+08:00")
+    ids = [
+        f.make_policy(f.confirmed_enterprise(n), f.programme(), claimed_at=moment, on_time=True).id for n in range(12)
+    ]
+    db.session.commit()
+    start = threading.Barrier(len(ids) + 1)
+
+    def one(policy_id: int) -> str:
+        with app.app_context():
+            start.wait()
+            try:
+                return service.issue(cli_actor(), policy_id, now=moment).policy_no or ""
+            except Refused:
+                return "taken by the batch"
+            finally:
+                db.session.remove()
+
+    def batch() -> str:
+        with app.app_context():
+            start.wait()
+            try:
+                return f"batch {len(service.issue_claimed(cli_actor(), now=moment).issued)}"
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=len(ids) + 1) as pool:
+        futures = [pool.submit(one, i) for i in ids] + [pool.submit(batch)]
+        outcomes = [future.result(timeout=120) for future in futures]
+
+    db.session.expire_all()
+    numbers = sorted(p.policy_no for p in db.session.scalars(select(Policy)))
+    assert numbers == [f"TB2024-SZ-{n:06d}" for n in range(1, len(ids) + 1)]
+    singles = sum(o.startswith("TB2024") for o in outcomes)
+    assert singles + int(outcomes[-1].split()[1]) == len(ids)

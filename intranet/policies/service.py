@@ -19,15 +19,13 @@ from ..clock import shanghai_date, start_of_day
 from ..database import is_postgres
 from ..db_tx import transactional
 from ..enterprises.models import Enterprise
-from ..errors import Invalid, NotFound, Refused, ServiceError
+from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
 from ..programmes.models import Programme
 from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
 from ..security import ensure_role
 from . import rules
 from .models import Policy, PolicyStatus
-
-NUMBER_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -278,28 +276,36 @@ def claim(
 def _locked(policy_id: int) -> Policy:
     stmt = select(Policy).where(Policy.id == policy_id)
     if is_postgres():
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     policy = db.session.scalar(stmt.execution_options(populate_existing=True)) if 0 < policy_id < 2**31 else None
     if policy is None:
         raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
     return policy
 
 
-def _next_number(programme: Programme) -> str:
-    prefix = rules.policy_prefix(programme)
-    highest = db.session.scalar(
-        select(func.max(Policy.policy_no)).where(
-            Policy.programme_id == programme.id, Policy.policy_no.startswith(prefix)
+def _lock_numbering(programme_ids: set[int]) -> None:
+    """Policy numbers are handed out one programme at a time: lock its row (PostgreSQL; SQLite
+    transactions that write are serialised already)."""
+    if programme_ids and is_postgres():
+        db.session.execute(
+            select(Programme.id)
+            .where(Programme.id.in_(sorted(programme_ids)))
+            .order_by(Programme.id)
+            .with_for_update(key_share=True)
         )
+
+
+def _last_sequence(programme: Programme) -> int:
+    prefix = rules.policy_prefix(programme)
+    # a range on the unique index (not LIKE, which an index serves only under the C collation)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    highest = db.session.scalar(
+        select(func.max(Policy.policy_no)).where(Policy.policy_no >= prefix, Policy.policy_no < upper)
     )
-    return rules.policy_number(programme, rules.sequence_of(highest, programme) + 1)
+    return rules.sequence_of(highest, programme)
 
 
-@transactional
-def issue(actor: Actor, policy_id: int, *, now: datetime) -> Policy:
-    """Issue a claimed policy as of `now`: number, verification code, issue date and cover."""
-    ensure_role(actor, "insurer")
-    policy = _locked(policy_id)
+def _refuse_unless_issuable(policy: Policy, now: datetime) -> None:
     programme = policy.programme
     label = f"{policy.enterprise.name}（{policy.enterprise.uscc}）"
     if policy.status != PolicyStatus.CLAIMED:
@@ -313,26 +319,20 @@ def issue(actor: Actor, policy_id: int, *, now: datetime) -> Policy:
             f"{programme.cover_end.isoformat()}; the policy cannot be issued",
             code="cover_ended",
         )
+
+
+def _apply_issue(actor: Actor, policy: Policy, sequence: int, now: datetime) -> None:
+    programme = policy.programme
     start, end = rules.cover_on_issue(programme, claimed_on_time=policy.claimed_on_time, issued_at=now)
-    issued_by = actor.id if actor.role != "system" else None
-    for _attempt in range(NUMBER_ATTEMPTS):
-        number = _next_number(programme)
-        try:
-            with db.session.begin_nested():
-                policy.status = PolicyStatus.ISSUED
-                policy.policy_no = number
-                policy.verify_code = rules.new_verify_code()
-                policy.issued_at = now
-                policy.issue_date = shanghai_date(now)
-                policy.issued_by = issued_by
-                policy.cover_start = start
-                policy.cover_end = end
-                db.session.flush()
-            break
-        except IntegrityError:
-            continue  # another clerk took that number a moment ago: take the next one
-    else:
-        raise ServiceError("无法分配保单号，请重试 / Could not assign a policy number; retry", code="number_busy")
+    number = rules.policy_number(programme, sequence)
+    policy.status = PolicyStatus.ISSUED
+    policy.policy_no = number
+    policy.verify_code = rules.new_verify_code()
+    policy.issued_at = now
+    policy.issue_date = shanghai_date(now)
+    policy.issued_by = actor.id if actor.role != "system" else None
+    policy.cover_start = start
+    policy.cover_end = end
     audit.record(
         actor,
         "policy.issue",
@@ -340,20 +340,42 @@ def issue(actor: Actor, policy_id: int, *, now: datetime) -> Policy:
         summary=f"{number} {policy.enterprise.uscc}",
         changes={"status": ["claimed", "issued"], "cover_start": start, "cover_end": end, "policy_no": number},
     )
+
+
+@transactional
+def issue(actor: Actor, policy_id: int, *, now: datetime) -> Policy:
+    """Issue a claimed policy as of `now`: number, verification code, issue date and cover."""
+    ensure_role(actor, "insurer")
+    policy = _locked(policy_id)
+    _refuse_unless_issuable(policy, now)
+    _lock_numbering({policy.programme_id})
+    _apply_issue(actor, policy, _last_sequence(policy.programme) + 1, now)
+    db.session.flush()
     return policy
 
 
 @transactional
 def issue_claimed(actor: Actor, *, now: datetime, programme: Programme | None = None) -> IssueBatch:
-    """Issue every claimed policy (oldest first); those the rules refuse are skipped with the reason."""
+    """Issue every claimed policy (oldest claim first, numbered in that order); those the rules
+    refuse (cover period over) are skipped with the reason. One locked read, one flush."""
     ensure_role(actor, "insurer")
+    stmt = queue_query(programme).execution_options(populate_existing=True)
+    if is_postgres():
+        stmt = stmt.with_for_update(of=Policy, key_share=True)
+    policies = list(db.session.scalars(stmt).unique())
+    _lock_numbering({p.programme_id for p in policies})
+    last = {p.programme_id: _last_sequence(p.programme) for p in policies}
     batch = IssueBatch()
-    ids = list(db.session.scalars(queue_query(programme).with_only_columns(Policy.id)))
-    for policy_id in ids:
-        try:
-            batch.issued.append(issue(actor, policy_id, now=now))
-        except Refused as exc:
-            batch.skipped.append((db.session.get(Policy, policy_id), exc.message))  # type: ignore[arg-type]
+    with db.session.no_autoflush:
+        for policy in policies:
+            try:
+                _refuse_unless_issuable(policy, now)
+            except Refused as exc:
+                batch.skipped.append((policy, exc.message))
+                continue
+            last[policy.programme_id] += 1
+            _apply_issue(actor, policy, last[policy.programme_id], now)
+            batch.issued.append(policy)
     audit.record(
         actor,
         "policy.issue_all",
@@ -361,6 +383,7 @@ def issue_claimed(actor: Actor, *, now: datetime, programme: Programme | None = 
         summary=f"issued {len(batch.issued)}, skipped {len(batch.skipped)}",
         changes={"issued": [p.id for p in batch.issued], "skipped": [p.id for p, _ in batch.skipped]},
     )
+    db.session.flush()
     return batch
 
 
