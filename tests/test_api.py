@@ -240,3 +240,25 @@ def test_policy_dates_are_shanghai_dates(client, bearer):
     body = client.get(f"/api/v1/policies/{policy.id}", headers=bearer).get_json()
     assert body["claimed_at"] == "2024-07-01T00:30:00+08:00"
     assert body["issued_at"] == "2024-07-05T01:00:00+08:00"
+
+
+def test_a_revoked_policy_reads_revoked_and_its_certificate_verifies_as_revoked(client, bearer, freeze, runner):
+    from intranet.policies import service
+
+    freeze("2024-06-20T10:00:00+08:00")
+    enterprise = f.confirmed_enterprise(1)
+    db.session.commit()
+    policy_id = client.post(
+        "/api/v1/programmes/2024/policies", json={"uscc": enterprise.uscc}, headers=bearer
+    ).get_json()["policy_id"]
+    freeze("2024-07-01T09:00:00+08:00")
+    assert runner.invoke(args=["policy", "issue", str(policy_id)]).exit_code == 0
+    clerk = f.make_user("insurer", "clerk@sinosure.test")
+    service.revoke(clerk, policy_id, "异议成立", now=datetime.fromisoformat("2024-08-01T09:00:00+08:00"))
+    db.session.commit()
+    body = client.get(f"/api/v1/policies/{policy_id}", headers=bearer).get_json()
+    assert body["status"] == "revoked"
+    if "api_certificates.verify" not in client.application.view_functions:
+        pytest.skip("verification is not served yet")
+    verified = client.get(f"/api/v1/verify/{body['verify_code']}").get_json()
+    assert (verified["valid"], verified["status"], verified["insured"]) == (False, "revoked", enterprise.name)
