@@ -21,6 +21,7 @@ serve: install
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'intranet:create_app()'
 
 bench: install-test
+	@scripts/system-deps.sh bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install-test

@@ -2,6 +2,7 @@
 # Installs the Debian packages Tongbao needs, only when something is missing (fast on re-runs).
 #   scripts/system-deps.sh run   -> what `make run` needs (venv, CJK font, WeasyPrint's libraries)
 #   scripts/system-deps.sh test  -> plus Chromium and poppler-utils for the test suite
+#   scripts/system-deps.sh bench -> plus wrk and GNU time for the benchmarks
 set -euo pipefail
 mode="${1:-run}"
 missing=()
@@ -12,9 +13,13 @@ ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing+=(libpango-1.0-0)
 ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so" || missing+=(libpangoft2-1.0-0)
 ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so" || missing+=(libharfbuzz-subset0)
 command -v make >/dev/null || missing+=(make)
-if [ "$mode" = "test" ]; then
+if [ "$mode" = "test" ] || [ "$mode" = "bench" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
+fi
+if [ "$mode" = "bench" ]; then
+  command -v wrk >/dev/null || missing+=(wrk)
+  [ -x /usr/bin/time ] || missing+=(time)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
