@@ -103,7 +103,19 @@ def _manager_contacts_step(ctx: DemoContext) -> None:
     demo_step(ctx)
 
 
-DEMO_STEPS: list[Callable[[DemoContext], None]] = [_policies_step, _losses_step, _notices_step, _manager_contacts_step]
+def _roster_objections_step(ctx: DemoContext) -> None:
+    from ..roster.notice_demo import demo_step  # imported late: it uses this module's DemoContext
+
+    demo_step(ctx)
+
+
+DEMO_STEPS: list[Callable[[DemoContext], None]] = [
+    _policies_step,
+    _losses_step,
+    _notices_step,
+    _manager_contacts_step,
+    _roster_objections_step,
+]
 
 
 def is_empty() -> bool:
