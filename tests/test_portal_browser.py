@@ -45,6 +45,7 @@ def test_invited_enterprise_activates_logs_in_claims_and_downloads(page, app, fr
     page.wait_for_url("**/portal/")
     offer = page.locator(".claim-offer .cover-terms")
     assert offer.inner_text().strip() == "今天领取 → 保障期限 2024-07-01 至 2025-06-30"
+    assert serious_violations(page) == []
 
     page.get_by_role("button", name="领取保单").click()
     page.wait_for_selector(".policy-card")
@@ -58,6 +59,7 @@ def test_invited_enterprise_activates_logs_in_claims_and_downloads(page, app, fr
     page.reload()
     assert page.locator(".policy-card .policy-no").inner_text().strip() == "TB2024-SZ-000001"
     assert page.locator(".policy-card .cover").inner_text().strip() == "2024-07-01 至 2025-06-30"
+    assert serious_violations(page) == []
     if "certificates.download" not in app.view_functions:
         pytest.skip("the certificate download is not served yet")
     with page.expect_download() as info:
@@ -65,3 +67,15 @@ def test_invited_enterprise_activates_logs_in_claims_and_downloads(page, app, fr
     download = info.value
     with open(download.path(), "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+
+
+def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical findings on the page as it stands."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
