@@ -227,3 +227,21 @@ def test_claiming_an_unknown_programme_is_a_404(client, freeze):
     for year in ("1999", "99999999999999999999"):
         assert client.post(f"/portal/claim/{year}", data={"csrf_token": token}).status_code == 404
     assert db.session.scalar(select(func.count(Policy.id))) == 0
+
+
+def test_an_enterprise_not_yet_on_next_years_roster_can_still_claim_last_years_late(client, freeze):
+    from intranet.actors import cli_actor
+    from intranet.programmes import service as programmes
+
+    freeze("2025-02-10T10:00:00+08:00")
+    programmes.copy_programme(cli_actor(), f.programme(2024), 2025, now=now())
+    enterprise = _member(1)  # on the confirmed 2024 roster only
+    login(client, enterprise.uscc, f.PASSWORD)
+    page = soup(client.get("/portal/"))
+    offer = page.select_one(".claim-offer .cover-terms").get_text(strip=True)
+    assert offer == "今天领取 → 保障期限自签发日起（预计 2025-02-17 前签发）至 2025-06-30"
+    page = soup(submit(client, "/portal/", form="form.claim-form"))
+    policy = db.session.scalar(select(Policy).where(Policy.enterprise_id == enterprise.id))
+    assert policy.programme.year == 2024 and not policy.claimed_on_time
+    assert int(page.select_one(".policy-card")["data-policy-id"]) == policy.id
+    assert page.select_one("#programme-h").get_text(strip=True).startswith("深圳市2024年度")

@@ -42,7 +42,7 @@ def enterprise_of(actor: Actor) -> Enterprise:
 
 def home(actor: Actor, *, now: datetime) -> Home:
     enterprise = enterprise_of(actor)
-    programme = programmes.current_programme(now)
+    programme = _programme_for(enterprise, now)
     standing = terms = policy = None
     if programme is not None:
         standing = policies.standing(enterprise.id, programme)
@@ -51,6 +51,25 @@ def home(actor: Actor, *, now: datetime) -> Home:
     earlier = [p for p in policies.policies_of(enterprise.id) if policy is None or p.id != policy.id]
     managers = [m for m in (enterprise.district.managers if enterprise.district else []) if m.active]
     return Home(enterprise, programme, standing, terms, policy, earlier, managers)
+
+
+def _programme_for(enterprise: Enterprise, now: datetime) -> Programme | None:
+    """The current programme — unless the enterprise is not on it while an earlier programme's
+    cover still runs with its policy, or still accepts its (late) claim (e.g. in February, before
+    next year's roster is confirmed)."""
+    current = programmes.current_programme(now)
+    if current is not None and (
+        policies.standing(enterprise.id, current).on_roster or policies.find_policy(current.id, enterprise.id)
+    ):
+        return current
+    for programme in programmes.list_programmes():  # newest first
+        if not rules.claim_terms(programme, now).open:
+            continue  # its cover period is over
+        if policies.find_policy(programme.id, enterprise.id) is not None:
+            return programme
+        if policies.standing(enterprise.id, programme).can_claim:
+            return programme
+    return current
 
 
 def claim_programme(actor: Actor, year: int) -> tuple[Enterprise, Programme]:
