@@ -280,3 +280,77 @@ def certificate_holder(
         enterprise, prog, status="issued", claimed_at=datetime(year, 6, 20, 2, 0, tzinfo=UTC), **values
     )
     return enterprise, user, policy
+
+
+# --- notifier: another programme year, policy holders, buyers named in a country ---------------
+
+
+def make_programme(year: int, *, like: int = 2024) -> Programme:
+    """A programme for `year` with the parameters of `like`, every date moved by the difference."""
+    base = programme(like)
+    shift = year - like
+
+    def moved(day: date) -> date:
+        return day.replace(year=day.year + shift)
+
+    prog = Programme(
+        year=year,
+        name_zh=base.name_zh.replace(str(like), str(year)),
+        name_en=base.name_en.replace(str(like), str(year)),
+        export_year=base.export_year + shift,
+        threshold_usd=base.threshold_usd,
+        claim_deadline=moved(base.claim_deadline),
+        cover_start=moved(base.cover_start),
+        cover_end=moved(base.cover_end),
+        issuance_lag_days=base.issuance_lag_days,
+        indemnity_ratio=base.indemnity_ratio,
+        per_buyer_limit_usd=base.per_buyer_limit_usd,
+        free_credit_reports=base.free_credit_reports,
+        hotline_consult=base.hotline_consult,
+        hotline_claims=base.hotline_claims,
+        notice_days=base.notice_days,
+        reminder_email_days=list(base.reminder_email_days),
+        reminder_sms_days=list(base.reminder_sms_days),
+        reminder_time=base.reminder_time,
+        created_at=now(),
+    )
+    db.session.add(prog)
+    db.session.flush()
+    return prog
+
+
+def policy_holder(n: int, year: int = 2024, **enterprise_fields: object) -> tuple[Enterprise, Policy]:
+    """An enterprise on the confirmed roster of `year` holding an issued policy for the whole cover."""
+    prog = programme(year)
+    enterprise = confirmed_enterprise(n, year, **enterprise_fields)
+    policy = make_policy(
+        enterprise,
+        prog,
+        status="issued",
+        claimed_at=now(),
+        policy_no=f"TB{year}N{n:05d}",
+        issued_at=now(),
+        issue_date=prog.cover_start,
+        cover_start=prog.cover_start,
+        cover_end=prog.cover_end,
+        verify_code=f"NV{year}{n:06d}",
+    )
+    return enterprise, policy
+
+
+def make_credit_request(enterprise: Enterprise, country: str, *, year: int = 2024, buyer: str = "Buyer Ltd") -> object:
+    from intranet.credit_reports.models import CreditReportRequest
+
+    row = CreditReportRequest(
+        programme_id=programme(year).id,
+        enterprise_id=enterprise.id,
+        buyer_name=buyer,
+        buyer_key=buyer.lower(),
+        buyer_country=country,
+        free=True,
+        status="requested",
+        requested_at=now(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -3,16 +3,18 @@ delivers it later. Nothing is ever sent from a web request."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from jinja2 import TemplateNotFound
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from .models import OutboxMessage, OutboxStatus
+from .segments import sms_segments
 
 CHANNELS = ("email", "sms")
 
@@ -21,8 +23,20 @@ def exists(dedupe_key: str) -> bool:
     return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
 
 
+def existing_keys(keys: Iterable[str]) -> set[str]:
+    """Which of `keys` are already queued (one query per 500 keys)."""
+    wanted = list(dict.fromkeys(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))))
+    return found
+
+
 def _render(path: str, context: dict[str, Any]) -> str:
-    return render_template(path, **context).strip()
+    # the app's Jinja environment (filters, autoescape for .html) without the page context
+    # processors: messages render the same from a request, the CLI or the notifier, and fast
+    return current_app.jinja_env.get_template(path).render(context).strip()
 
 
 def render_message(channel: str, template: str, language: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -37,9 +51,55 @@ def render_message(channel: str, template: str, language: str, context: dict[str
     except TemplateNotFound:
         html = None
     return {
-        "subject": _render(f"{base}.subject.txt", ctx).replace("\n", " "),
+        "subject": _render(f"{base}.subject.txt", ctx).replace("\n", " ")[:300],
         "body_text": _render(f"{base}.txt", ctx),
         "body_html": html,
+    }
+
+
+def _plain_data(context: dict[str, Any]) -> dict[str, Any]:
+    """The context's short scalar values, kept with the message (long texts are in its body)."""
+    return {
+        k: v
+        for k, v in context.items()
+        if (isinstance(v, int | float | bool) or v is None or (isinstance(v, str) and len(v) <= 500))
+    }
+
+
+def build_row(
+    *,
+    channel: str,
+    recipient: str,
+    job: str,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    enterprise_id: int | None = None,
+    user_id: int | None = None,
+    language: str = "zh",
+    send_after: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of one message, rendered (for `queue` and `queue_many`)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel}")
+    rendered = render_message(channel, template, language, context)
+    return {
+        "channel": channel,
+        "recipient": recipient,
+        "enterprise_id": enterprise_id,
+        "user_id": user_id,
+        "job": job,
+        "template": template,
+        "language": language,
+        "data": _plain_data(context),
+        "dedupe_key": dedupe_key,
+        "status": OutboxStatus.CREATED.value,
+        "attempts": 0,
+        "segments": sms_segments(rendered["body_text"]) if channel == "sms" else None,
+        "created_at": now,
+        "next_attempt_at": send_after or now,
+        **rendered,
     }
 
 
@@ -58,27 +118,22 @@ def queue(
     send_after: datetime | None = None,
 ) -> OutboxMessage | None:
     """Add a message unless one with the same dedupe key exists; returns None for a duplicate."""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel}")
     if exists(dedupe_key):
         return None
-    rendered = render_message(channel, template, language, context)
-    message = OutboxMessage(
+    values = build_row(
         channel=channel,
         recipient=recipient,
-        enterprise_id=enterprise_id,
-        user_id=user_id,
         job=job,
         template=template,
-        language=language,
-        data={k: v for k, v in context.items() if isinstance(v, str | int | float | bool) or v is None},
+        context=context,
         dedupe_key=dedupe_key,
-        status=OutboxStatus.CREATED,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=send_after or now,
-        **rendered,
+        now=now,
+        enterprise_id=enterprise_id,
+        user_id=user_id,
+        language=language,
+        send_after=send_after,
     )
+    message = OutboxMessage(**values)
     try:
         with db.session.begin_nested():
             db.session.add(message)
@@ -86,3 +141,27 @@ def queue(
     except IntegrityError:
         return None  # another process queued the same message first
     return message
+
+
+def queue_many(rows: list[dict[str, Any]]) -> int:
+    """Insert many rendered rows (from `build_row`) in the caller's transaction, in order, skipping
+    dedupe keys that exist already (also those another process inserts at the same moment).
+    Returns how many rows were new."""
+    if not rows:
+        return 0
+    known = existing_keys(row["dedupe_key"] for row in rows)
+    fresh = [row for row in rows if row["dedupe_key"] not in known]
+    if not fresh:
+        return 0
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    stmt = dialect_insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    total = 0
+    for start in range(0, len(fresh), 1000):
+        chunk = fresh[start : start + 1000]
+        result = db.session.execute(stmt.returning(OutboxMessage.id), chunk)
+        total += len(result.all())
+    return total

@@ -1,0 +1,1 @@
+"""Scheduled messages: deadline reminders, monthly risk notices and staff alerts (the notifier's jobs)."""

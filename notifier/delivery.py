@@ -1,0 +1,166 @@
+"""The dispatcher: take due outbox messages, send them on their channel, record each result.
+
+Order of work for one `deliver()`: messages left `sending` by a crashed dispatcher go back to the
+queue; in quiet hours due SMS are deferred to the morning; then each channel is drained in
+batches — claim (commit), send over one connection, record each result at once — within the
+channel's per-minute cap."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+
+from intranet.clock import now as clock_now
+from intranet.outbox import dispatch
+from intranet.outbox.service import CHANNELS
+
+from .channels import Channel, DeliveryError
+from .channels.log import LogChannel
+
+log = logging.getLogger("tongbao.notifier.delivery")
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass
+class DeliveryReport:
+    sent: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHANNELS, 0))
+    failed: int = 0
+    deferred: int = 0
+    recovered: int = 0
+
+    def add(self, other: DeliveryReport) -> None:
+        for channel, count in other.sent.items():
+            self.sent[channel] = self.sent.get(channel, 0) + count
+        self.failed += other.failed
+        self.deferred += other.deferred
+        self.recovered += other.recovered
+
+    @property
+    def attempted(self) -> int:
+        return sum(self.sent.values()) + self.failed + self.deferred
+
+
+def outbox_log_path(app: Flask) -> Path:
+    return Path(app.instance_path) / "outbox.log"
+
+
+def mail_sender(app: Flask) -> tuple[str, str]:
+    """(From address, Message-ID domain), both from TONGBAO_BASE_URL unless configured."""
+    domain = urlsplit(app.config["TONGBAO_BASE_URL"]).hostname or "localhost"
+    if "." not in domain:
+        domain = f"{domain}.localdomain"
+    return app.config.get("NOTIFIER_MAIL_FROM") or f"noreply@{domain}", domain
+
+
+def open_channel(channel: str) -> Channel:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if channel == "email" and app.config.get("TONGBAO_SMTP_URL"):
+        from .channels.email import EmailChannel
+
+        sender, domain = mail_sender(app)
+        return EmailChannel(app.config["TONGBAO_SMTP_URL"], sender=sender, domain=domain)
+    if channel == "sms" and app.config.get("TONGBAO_SMS_URL"):
+        from .channels.sms import SmsChannel
+
+        return SmsChannel(app.config["TONGBAO_SMS_URL"])
+    return LogChannel(outbox_log_path(app))
+
+
+class Dispatcher:
+    """Delivers the outbox. `clock` gives the instant to act at (the business clock by default;
+    a fixed instant for `notifier tick --at`); `stop` ends a long drain between two messages."""
+
+    def __init__(self, *, clock: Callable[[], datetime] = clock_now, stop: threading.Event | None = None) -> None:
+        self.clock = clock
+        self.stop = stop or threading.Event()
+
+    def deliver(self) -> DeliveryReport:
+        report = DeliveryReport()
+        now = self.clock()
+        report.recovered = dispatch.recover_stuck(now)
+        report.deferred += dispatch.defer_quiet_sms(now)
+        for channel in CHANNELS:
+            if self.stop.is_set():
+                break
+            self._drain(channel, report)
+        return report
+
+    def _window(self, channel: str, now: datetime) -> deque[datetime]:
+        # the sends of the last minute: those already recorded (any dispatcher) count as "now"
+        return deque([now] * dispatch.sent_last_minute(channel, now))
+
+    def _drain(self, channel: str, report: DeliveryReport) -> None:
+        batch_size = int(dispatch.setting("NOTIFIER_BATCH"))
+        cap = dispatch.rate_per_minute(channel)
+        window = self._window(channel, self.clock())
+        with open_channel(channel) as sender:
+            while not self.stop.is_set():
+                now = self.clock()
+                if channel == "sms" and dispatch.quiet_until(now) is not None:
+                    report.deferred += dispatch.defer_quiet_sms(now)
+                    return
+                while window and window[0] <= now - MINUTE:
+                    window.popleft()
+                budget = cap - len(window)
+                if budget <= 0:
+                    return
+                batch = dispatch.claim(channel, now, min(batch_size, budget))
+                if not batch:
+                    return
+                if not self._send_batch(sender, batch, report, window):
+                    return  # the server is unreachable: try again on the next pass
+
+    def _send_batch(
+        self, sender: Channel, batch: list[dispatch.Claimed], report: DeliveryReport, window: deque[datetime]
+    ) -> bool:
+        """Send one claimed batch; False when the channel's server could not be reached."""
+        for index, message in enumerate(batch):
+            if self.stop.is_set():
+                dispatch.release([m.id for m in batch[index:]], self.clock())
+                return True
+            try:
+                provider_ref, segments = sender.send(message)
+            except DeliveryError as exc:
+                status = dispatch.record_failure(
+                    message.id, message.attempts, self.clock(), error=str(exc), permanent=exc.permanent
+                )
+                self._count_failure(status, message, exc, report)
+                if exc.broken:  # the server is unreachable: the rest of the batch is retried later
+                    for rest in batch[index + 1 :]:
+                        status = dispatch.record_failure(
+                            rest.id, rest.attempts, self.clock(), error=str(exc), permanent=False
+                        )
+                        self._count_failure(status, rest, exc, report)
+                    return False
+                continue
+            sent_at = self.clock()
+            dispatch.record_sent(message.id, sent_at, provider_ref=provider_ref, segments=segments)
+            window.append(sent_at)
+            report.sent[message.channel] += 1
+        return True
+
+    @staticmethod
+    def _count_failure(status: str, message: dispatch.Claimed, exc: DeliveryError, report: DeliveryReport) -> None:
+        if status == dispatch.FAILED:
+            report.failed += 1
+            log.warning("message %s failed for good: %s", message.id, exc)
+        else:
+            report.deferred += 1
+            log.info("message %s will be retried: %s", message.id, exc)
+
+
+def deliver(app: Flask | None = None, **kwargs: Any) -> DeliveryReport:
+    """One delivery pass in the current (or `app`'s) application context."""
+    if app is None:
+        return Dispatcher(**kwargs).deliver()
+    with app.app_context():
+        return Dispatcher(**kwargs).deliver()

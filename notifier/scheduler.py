@@ -1,0 +1,168 @@
+"""The notifier's schedule: APScheduler 3, a BlockingScheduler in Asia/Shanghai with stable job ids.
+
+Every job opens an application context and calls a service; the services decide what is due as of
+the business clock (idempotent through dedupe keys), so a job that runs late, twice, or at start-up
+to catch up sends nothing twice."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from intranet.clock import SHANGHAI
+from intranet.clock import now as clock_now
+
+from .delivery import Dispatcher
+
+log = logging.getLogger("tongbao.notifier")
+
+DELIVER = "outbox.deliver"
+DEADLINE = "reminders.deadline"
+MONTHLY = "notices.monthly"
+ALERTS = "alerts.staff"
+REFRESH = "scheduler.refresh"
+WATCHDOG = "leader.watchdog"
+
+DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due)
+REFRESH_EVERY = 600  # re-read the programme's reminder time
+WATCHDOG_EVERY = 15  # check that this notifier still holds the leadership
+
+# how late a job may still start after its time (the notifier was down or busy)
+GRACE = {DELIVER: 60, DEADLINE: 6 * 3600, MONTHLY: 24 * 3600, ALERTS: 6 * 3600, REFRESH: 600, WATCHDOG: 30}
+
+
+def _hm(value: str) -> tuple[int, int]:
+    hour, minute = (int(part) for part in value.split(":"))
+    return hour, minute
+
+
+def reminder_time(app: Flask) -> str | None:
+    """The current programme's reminder time (a programme parameter), None without a programme."""
+    from intranet.programmes.service import current_programme
+
+    with app.app_context():
+        programme = current_programme(clock_now())
+        return programme.reminder_time if programme else None
+
+
+def triggers(app: Flask) -> dict[str, BaseTrigger]:
+    from intranet.reminders.settings import setting
+
+    with app.app_context():
+        notice_day = int(setting("NOTIFIER_NOTICE_DAY"))
+        notice_h, notice_m = _hm(setting("NOTIFIER_NOTICE_TIME"))
+        alert_h, alert_m = _hm(setting("NOTIFIER_ALERT_TIME"))
+    found: dict[str, BaseTrigger] = {
+        DELIVER: IntervalTrigger(seconds=DELIVER_EVERY, timezone=SHANGHAI),
+        MONTHLY: CronTrigger(day=notice_day, hour=notice_h, minute=notice_m, timezone=SHANGHAI),
+        ALERTS: CronTrigger(hour=alert_h, minute=alert_m, timezone=SHANGHAI),
+        REFRESH: IntervalTrigger(seconds=REFRESH_EVERY, timezone=SHANGHAI),
+    }
+    at = reminder_time(app)
+    if at:
+        hour, minute = _hm(at)
+        found[DEADLINE] = CronTrigger(hour=hour, minute=minute, timezone=SHANGHAI)
+    return found
+
+
+class Jobs:
+    """The job functions, bound to the app and the process's stop event."""
+
+    def __init__(self, app: Flask, stop: threading.Event) -> None:
+        self.app = app
+        self.stop = stop
+
+    def deliver(self) -> None:
+        with self.app.app_context():
+            report = Dispatcher(stop=self.stop).deliver()
+        if report.attempted or report.recovered:
+            log.info(
+                "job %s: sent %s, failed %s, deferred %s, recovered %s",
+                DELIVER,
+                report.sent,
+                report.failed,
+                report.deferred,
+                report.recovered,
+            )
+
+    def scheduled(self, job_id: str) -> None:
+        from intranet.reminders.service import run_job
+
+        with self.app.app_context():
+            queued = run_job(job_id, now=clock_now())
+        log.info("job %s ran: queued %s", job_id, queued)
+
+
+def _add(
+    scheduler: BaseScheduler,
+    job_id: str,
+    func: Callable[..., Any],
+    trigger: BaseTrigger,
+    *,
+    args: tuple[Any, ...] = (),
+    run_now: bool = False,
+) -> None:
+    options: dict[str, Any] = {}
+    if run_now:
+        options["next_run_time"] = datetime.now(SHANGHAI)  # catch up at start-up (idempotent)
+    scheduler.add_job(
+        func,
+        trigger,
+        args=args,
+        id=job_id,
+        name=job_id,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=GRACE[job_id],
+        **options,
+    )
+
+
+def add_jobs(
+    scheduler: BaseScheduler, app: Flask, stop: threading.Event, *, catch_up: bool = True, leader: Any = None
+) -> None:
+    jobs = Jobs(app, stop)
+    found = triggers(app)
+    _add(scheduler, DELIVER, jobs.deliver, found[DELIVER], run_now=catch_up)
+    for job_id in (DEADLINE, MONTHLY, ALERTS):
+        if job_id in found:
+            _add(scheduler, job_id, jobs.scheduled, found[job_id], args=(job_id,), run_now=catch_up)
+
+    def refresh() -> None:
+        at = reminder_time(app)
+        current = scheduler.get_job(DEADLINE)
+        if at and (current is None or str(current.trigger) != str(triggers(app)[DEADLINE])):
+            _add(scheduler, DEADLINE, jobs.scheduled, triggers(app)[DEADLINE], args=(DEADLINE,))
+            log.info("job %s rescheduled at %s", DEADLINE, at)
+
+    _add(scheduler, REFRESH, refresh, found[REFRESH])
+    if leader is not None:
+
+        def watchdog() -> None:
+            if not leader.still_held():
+                log.error("leadership lost (%s): stopping", leader.describe())
+                stop.set()
+                scheduler.shutdown(wait=False)
+
+        _add(scheduler, WATCHDOG, watchdog, IntervalTrigger(seconds=WATCHDOG_EVERY, timezone=SHANGHAI))
+
+
+def build_scheduler(
+    app: Flask, stop: threading.Event | None = None, *, catch_up: bool = True, leader: Any = None
+) -> BlockingScheduler:
+    """The configured scheduler, not started."""
+    scheduler = BlockingScheduler(timezone=SHANGHAI, executors={"default": ThreadPoolExecutor(4)})
+    add_jobs(scheduler, app, stop or threading.Event(), catch_up=catch_up, leader=leader)
+    return scheduler
