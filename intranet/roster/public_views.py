@@ -40,7 +40,7 @@ def _render_board(year: int, form: ObjectionForm | None, status: int = 200, refu
         chosen = search.find_public_entry(board.visible_ids, chosen_code)
         if chosen is not None and not form.uscc.data:
             form.uscc.data = chosen.uscc
-    keep = {k: v for k, v in (("q", query.raw), ("page", request.args.get("page"))) if v}
+    keep: dict[str, Any] = {k: v for k, v in (("q", query.raw), ("page", request.args.get("page"))) if v}
     objection_href = url_for("notices_public.board", year=year, **keep, objection="").rstrip("=") + "="
     return (
         render_template(
