@@ -291,3 +291,16 @@ def test_cli_publish_and_confirm_exit_codes_and_messages(runner, app, freeze):
     again = runner.invoke(args=["roster", "confirm", "--programme", "2024"])
     assert again.exit_code == 1 and "no roster under notice" in again.output
     assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.actor_label.startswith("cli:"))) == 2
+
+
+def test_staff_index_shows_counts_period_and_the_import_link(client, app, under_notice):
+    staff(client)
+    page = soup(client.get("/staff/roster/?year=2024"))
+    row = page.select_one("tr[data-roster='1']")
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    assert cells[:7] == ["主名单", "公示中", "2024-05-20 — 2024-05-26", "5", "1", "1", "0"]
+    import_link = page.select_one("a[href*='/staff/roster/import']")
+    assert (import_link is not None) == ("roster_import.new" in app.view_functions)
+    entries = soup(client.get(row.select_one("a")["href"]))
+    statuses = [td.get_text(strip=True) for td in entries.select("table.entries tbody td:last-child")]
+    assert sorted(set(statuses)) == ["在册", "已移除", "超过限额"]

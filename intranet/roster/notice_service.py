@@ -249,7 +249,9 @@ def publish(
     """Open the public-notice period of the programme's current draft roster (audited)."""
     ensure_role(actor, *PUBLISHERS)
     roster = current_draft(programme)
-    if roster is None or (roster_id is not None and roster.id != roster_id):
+    if roster is not None:
+        db.session.refresh(roster, with_for_update=True)  # publishing twice at once: the second is refused
+    if roster is None or roster.status != RosterStatus.DRAFT or (roster_id is not None and roster.id != roster_id):
         raise Refused(
             f"{programme.year} 年度没有待公示的草稿名单，请先导入名单 / "
             f"The {programme.year} programme has no draft roster to publish; import one first",
@@ -351,7 +353,9 @@ def confirm(actor: Actor, programme: Programme, *, now: datetime, roster_id: int
     listed eligible enterprise of this roster is invited to activate its account (audited)."""
     ensure_role(actor, *CONFIRMERS)
     roster = roster_under_notice(programme)
-    if roster is None or (roster_id is not None and roster.id != roster_id):
+    if roster is not None:
+        db.session.refresh(roster, with_for_update=True)  # confirming twice at once: the second is refused
+    if roster is None or roster.status != RosterStatus.NOTICE or (roster_id is not None and roster.id != roster_id):
         raise Refused(
             f"{programme.year} 年度没有公示中的名单可确认 / The {programme.year} programme has no roster under notice",
             code="no_roster_under_notice",

@@ -234,6 +234,7 @@ def resolve(actor: Actor, objection: Objection, *, decision: str, reply: str, no
     """Uphold (the entry leaves the roster) or dismiss, with a written reply kept on record and
     queued to the objector in the same transaction (audited)."""
     ensure_role(actor, *RESOLVERS)
+    db.session.refresh(objection, with_for_update=True)  # two officers at once: the second is refused
     if objection.status != ObjectionStatus.OPEN:
         raise Refused(
             f"异议 {objection.reference} 已处理（{objection.status}） / "
