@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -40,6 +40,15 @@ def tick(app: Flask, at: datetime | None = None) -> dict[str, Any]:
     return {"jobs": jobs, "sent": report.sent, "failed": report.failed, "deferred": report.deferred}
 
 
+def _take_over(app: Flask) -> int:
+    """Messages a previous (dead) leader left `sending` go back to the queue at once: only one
+    notifier is active per deployment, so no one else is sending them."""
+    from intranet.outbox.dispatch import recover_stuck
+
+    with app.app_context():
+        return recover_stuck(clock_now(), older_than=timedelta(0))
+
+
 def run(app: Flask, stop: threading.Event | None = None, *, install_signals: bool = True) -> int:
     """Standby until this process holds the leadership, then the scheduler; 0 on a clean stop."""
     stop = stop or threading.Event()
@@ -69,6 +78,9 @@ def run(app: Flask, stop: threading.Event | None = None, *, install_signals: boo
         return 0
     log.info("active: this notifier holds the leadership (%s)", leader.describe())
     try:
+        recovered = _take_over(app)
+        if recovered:
+            log.info("took over %s messages left `sending` by the previous notifier", recovered)
         scheduler = build_scheduler(app, stop, leader=leader)
         scheduler_box["scheduler"] = scheduler
         if not stop.is_set():

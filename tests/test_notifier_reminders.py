@@ -46,7 +46,7 @@ def test_reminder_ladder_over_june(app, runner, sinks):
     smtp, sms = sinks
     prog = f.programme(2024)
     assert (prog.reminder_email_days, prog.reminder_sms_days, prog.reminder_time) == (EMAIL_DAYS, SMS_DAYS, "09:30")
-    waiting = f.confirmed_enterprise(1, email="waiting@exporter.test", mobile="13800000001")
+    f.confirmed_enterprise(1, email="waiting@exporter.test", mobile="13800000001")
     late_claimer = f.confirmed_enterprise(2, email="late@exporter.test", mobile="13800000002")
     claimed = f.confirmed_enterprise(3, email="claimed@exporter.test", mobile="13800000003")
     f.make_policy(claimed, prog, claimed_at=datetime(2024, 5, 28, 10, 0, tzinfo=SHANGHAI))

@@ -27,6 +27,8 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("dashboards.bureau", _l("看板"), frozenset({"bureau"})),
     ("dashboards.insurer", _l("看板"), frozenset({"insurer"})),
     ("notices.staff_index", _l("风险通报"), frozenset({"insurer"})),
+    ("outbox.index", _l("消息发送"), frozenset({"bureau", "insurer"})),
+    ("outbox.preferences.edit", _l("通知设置"), frozenset({"enterprise"})),
 ]
 
 # (endpoint, title, text, roles)
@@ -65,6 +67,7 @@ CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
         frozenset({"bureau", "insurer"}),
     ),
     ("exports.index", _l("数据导出"), _l("名单、保单、报损导出为 Excel 或 CSV"), frozenset({"bureau", "insurer"})),
+    ("outbox.index", _l("消息发送"), _l("邮件短信发送状态、失败重发、每日发送图"), frozenset({"bureau", "insurer"})),
 ]
 
 

@@ -1,5 +1,97 @@
+"""Staff pages for the outbox: every message with filters (status, channel, job, enterprise), one
+message, retrying a failed one (audited), and sent/failed/deferred per day as a chart."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..clock import now
+from ..enterprises.views import bp as preferences_bp
+from ..errors import ServiceError
+from ..pagination import page_arg, paginate
+from ..security import staff_required
+from . import dispatch, queries
+from .chart import daily_chart
+from .forms import RetryForm
 
 bp = Blueprint("outbox", __name__)
+# the enterprise's contact preferences and the one-click opt-out link live beside the outbox
+bp.register_blueprint(preferences_bp)
+
+PRIVATE_JOBS = {"invitation"}  # bodies carry a personal activation link: staff see the envelope only
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "status_labels": {
+            "created": _("待发送"),
+            "sending": _("发送中"),
+            "sent": _("已发送"),
+            "failed": _("失败"),
+            "deferred": _("延后"),
+        },
+        "channel_labels": {"email": _("邮件"), "sms": _("短信")},
+    }
+
+
+@bp.get("/staff/outbox")
+@staff_required
+def index() -> Any:
+    filters = queries.Filters.from_args(request.args)
+    page = paginate(queries.staff_query(filters), page_arg(request.args.get("page")), per_page=50, scalars=False)
+    labels = _labels()
+    days = queries.daily_counts(now(), days=14)
+    series = {"sent": _("已发送"), "failed": _("失败"), "deferred": _("延后")}
+    chart = daily_chart(
+        days,
+        title=_("最近14天每日发送情况"),
+        desc=_("每天已发送、失败和延后的消息数（堆叠柱状图），数字见右侧表格"),
+        labels=series,
+    )
+    return render_template(
+        "outbox/index.html",
+        page=page,
+        filters=filters,
+        jobs=queries.jobs(),
+        counts=queries.status_counts(),
+        chart=chart,
+        days=days,
+        retry_form=RetryForm(),
+        **labels,
+    )
+
+
+@bp.get("/staff/outbox/<int:message_id>")
+@staff_required
+def show(message_id: int) -> Any:
+    message = queries.get(message_id)
+    if message is None:
+        abort(404)
+    return render_template(
+        "outbox/show.html",
+        message=message,
+        private=message.job in PRIVATE_JOBS,
+        retry_form=RetryForm(),
+        **_labels(),
+    )
+
+
+@bp.post("/staff/outbox/<int:message_id>/retry")
+@staff_required
+def retry(message_id: int) -> Any:
+    form = RetryForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        dispatch.retry(current_user, message_id, now=now())
+    except ServiceError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash(_("消息 #%(id)s 已重新排队，将由通知服务发送", id=message_id), "success")
+    return redirect(url_for("outbox.show", message_id=message_id))
