@@ -1,4 +1,4 @@
-"""Claim, issue and revoke policies; the insurer's issuance queue.
+"""Claim, issue and revoke policies (the queue's queries are in queries.py).
 
 One policy per enterprise and programme is the database's unique constraint: a concurrent second
 claim fails inside a savepoint and gets the first one back."""
@@ -6,16 +6,15 @@ claim fails inside a savepoint and gets the first one back."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..actors import Actor
 from ..audit import service as audit
-from ..clock import shanghai_date, start_of_day
+from ..clock import shanghai_date
 from ..database import is_postgres
 from ..db_tx import transactional
 from ..enterprises.models import Enterprise
@@ -24,7 +23,7 @@ from ..extensions import db
 from ..programmes.models import Programme
 from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
 from ..security import ensure_role
-from . import rules
+from . import queries, rules
 from .models import Policy, PolicyStatus
 
 
@@ -52,13 +51,6 @@ class ClaimResult:
 class IssueBatch:
     issued: list[Policy] = field(default_factory=list)
     skipped: list[tuple[Policy, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    policy: Policy
-    days_waiting: int
-    overdue: bool
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -122,81 +114,6 @@ def policy_for(actor: Actor, policy_id: int) -> Policy:
     if actor.role == "enterprise" and policy.enterprise_id != getattr(actor, "enterprise_id", None):
         raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
     return policy
-
-
-def staff_query(*, status: str | None = None, year: int | None = None, q: str | None = None) -> Select[Any]:
-    stmt = (
-        select(Policy)
-        .join(Enterprise, Enterprise.id == Policy.enterprise_id)
-        .join(Programme, Programme.id == Policy.programme_id)
-        .options(joinedload(Policy.enterprise), joinedload(Policy.programme))
-        .order_by(Policy.claimed_at.desc(), Policy.id.desc())
-    )
-    if status:
-        stmt = stmt.where(Policy.status == status)
-    if year:
-        stmt = stmt.where(Programme.year == year)
-    if q and q.strip():
-        term = q.strip()
-        stmt = stmt.where(
-            or_(
-                Enterprise.name.contains(term),
-                Enterprise.uscc == term.upper(),
-                Policy.policy_no == term.upper(),
-            )
-        )
-    return stmt
-
-
-def queue_query(programme: Programme | None = None) -> Select[Any]:
-    """Claimed policies awaiting issuance, oldest first."""
-    stmt = (
-        select(Policy)
-        .options(joinedload(Policy.enterprise), joinedload(Policy.programme))
-        .where(Policy.status == PolicyStatus.CLAIMED)
-        .order_by(Policy.claimed_at, Policy.id)
-    )
-    if programme is not None:
-        stmt = stmt.where(Policy.programme_id == programme.id)
-    return stmt
-
-
-def queue_rows(policies: list[Policy], now: datetime) -> list[QueueRow]:
-    return [
-        QueueRow(
-            policy=p,
-            days_waiting=rules.days_waiting(p.claimed_at, now),
-            overdue=rules.is_overdue(p.programme, p.claimed_at, now),
-        )
-        for p in policies
-    ]
-
-
-def queue_counts(now: datetime) -> dict[str, int]:
-    """How many claims wait, and how many of them longer than their programme's issuance lag."""
-    today = shanghai_date(now)
-    waiting = overdue = 0
-    per_programme = db.session.execute(
-        select(Programme, func.count(Policy.id))
-        .join(Policy, Policy.programme_id == Programme.id)
-        .where(Policy.status == PolicyStatus.CLAIMED)
-        .group_by(Programme.id)
-    ).all()
-    for programme, count in per_programme:
-        waiting += int(count)
-        # waiting more than `lag` days ⇔ claimed before the start of (today − lag) in Shanghai
-        bound = start_of_day(today - timedelta(days=programme.issuance_lag_days))
-        overdue += (
-            db.session.scalar(
-                select(func.count(Policy.id)).where(
-                    Policy.programme_id == programme.id,
-                    Policy.status == PolicyStatus.CLAIMED,
-                    Policy.claimed_at < bound,
-                )
-            )
-            or 0
-        )
-    return {"waiting": waiting, "overdue": overdue}
 
 
 # --- claiming ------------------------------------------------------------------------------------
@@ -359,7 +276,7 @@ def issue_claimed(actor: Actor, *, now: datetime, programme: Programme | None = 
     """Issue every claimed policy (oldest claim first, numbered in that order); those the rules
     refuse (cover period over) are skipped with the reason. One locked read, one flush."""
     ensure_role(actor, "insurer")
-    stmt = queue_query(programme).execution_options(populate_existing=True)
+    stmt = queries.queue_query(programme).execution_options(populate_existing=True)
     if is_postgres():
         stmt = stmt.with_for_update(of=Policy, key_share=True)
     policies = list(db.session.scalars(stmt).unique())

@@ -13,7 +13,7 @@ from ..errors import ServiceError
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
 from ..security import roles_required, staff_required
-from . import rules, service
+from . import queries, rules, service
 from .forms import ActionForm, RevokeForm
 from .models import PolicyStatus
 
@@ -43,12 +43,12 @@ def _year_arg() -> int | None:
 @staff_required
 def queue() -> Any:
     moment = now()
-    page = paginate(service.queue_query(), page_arg(request.args.get("page")), per_page=100)
+    page = paginate(queries.queue_query(), page_arg(request.args.get("page")), per_page=100)
     return render_template(
         "policies/queue.html",
-        rows=service.queue_rows(page.items, moment),
+        rows=queries.queue_rows(page.items, moment),
         page=page,
-        counts=service.queue_counts(moment),
+        counts=queries.queue_counts(moment),
         today=moment,
         form=ActionForm(),
     )
@@ -88,7 +88,7 @@ def index() -> Any:
     if status not in {s.value for s in PolicyStatus}:
         status = None
     q = (request.args.get("q") or "").strip()[:100]
-    stmt = service.staff_query(status=status, year=_year_arg(), q=q)
+    stmt = queries.staff_query(status=status, year=_year_arg(), q=q)
     page = paginate(stmt, page_arg(request.args.get("page")), per_page=50)
     return render_template(
         "policies/list.html",
