@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from intranet.actors import cli_actor
 from intranet.audit.models import AuditLog
 from intranet.errors import Refused
 from intranet.extensions import db
 from intranet.outbox.models import OutboxMessage
-from intranet.roster import notice_service, objections
+from intranet.roster import invitations, notice_service, objections
 from intranet.roster.models import Objection, Roster, RosterEntry
 
 from . import factories as f
@@ -197,6 +197,8 @@ def test_confirm_refused_before_the_end_and_with_an_open_objection_then_allowed(
     )
     done = submit(client, "/staff/roster/", form="form.confirm-form")
     assert "名单已确认" in text_of(done)
+    invitations.wait()  # the web invites in the background, batch by batch
+    db.session.commit()
     roster = db.session.get(Roster, under_notice.roster.id)
     assert roster.status == "confirmed" and roster.confirmed_at is not None
     # every listed, eligible enterprise is invited by email and SMS; removed and ineligible are not
@@ -287,10 +289,11 @@ def test_cli_publish_and_confirm_exit_codes_and_messages(runner, app, freeze):
     freeze("2024-05-28T00:00:00+08:00")
     done = runner.invoke(args=["roster", "confirm", "--programme", "2024"])
     assert done.exit_code == 0, done.output
-    assert "2 enterprises listed, 2 invited (4 messages queued)" in done.output
+    assert "2 enterprises listed" in done.output and "2 invited (4 messages queued)" in done.output
     again = runner.invoke(args=["roster", "confirm", "--programme", "2024"])
     assert again.exit_code == 1 and "no roster under notice" in again.output
-    assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.actor_label.startswith("cli:"))) == 2
+    actions = db.session.scalars(select(AuditLog.action).where(AuditLog.actor_label.startswith("cli:")))
+    assert sorted(actions) == ["roster.confirm", "roster.invite", "roster.publish"]
 
 
 def test_staff_index_shows_counts_period_and_the_import_link(client, app, under_notice):
@@ -304,3 +307,36 @@ def test_staff_index_shows_counts_period_and_the_import_link(client, app, under_
     entries = soup(client.get(row.select_one("a")["href"]))
     statuses = [td.get_text(strip=True) for td in entries.select("table.entries tbody td:last-child")]
     assert sorted(set(statuses)) == ["在册", "已移除", "超过限额"]
+
+
+def test_interrupted_invitations_are_finished_by_running_confirm_again(client, runner, app, freeze, monkeypatch):
+    freeze("2024-05-10T10:00:00+08:00")
+    draft_roster(n=5)
+    assert runner.invoke(args=["roster", "publish", "--programme", "2024", "--start", "2024-05-10"]).exit_code == 0
+    freeze("2024-05-17T10:00:00+08:00")
+    real_invite, calls = invitations.enterprises.invite, []
+
+    def flaky(enterprise, programme, *, now):  # type: ignore[no-untyped-def]
+        calls.append(enterprise.id)
+        if len(calls) == 3:
+            raise RuntimeError("the worker was restarted")
+        return real_invite(enterprise, programme, now=now)
+
+    monkeypatch.setattr(invitations, "BATCH", 2)
+    monkeypatch.setattr(invitations.enterprises, "invite", flaky)
+    crashed = runner.invoke(args=["roster", "confirm", "--programme", "2024"])
+    assert crashed.exit_code != 0
+    assert db.session.scalar(select(Roster.status)) == "confirmed"
+    assert len({m.enterprise_id for m in outbox("invitation")}) == 2  # the first batch committed
+    staff(client)
+    assert soup(client.get("/staff/roster/")).select_one("form.resume-invitations") is not None
+    monkeypatch.setattr(invitations.enterprises, "invite", real_invite)
+    resumed = runner.invoke(args=["roster", "confirm", "--programme", "2024"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "finishing its invitations" in resumed.output and "3 invited" in resumed.output
+    assert len({m.enterprise_id for m in outbox("invitation")}) == 5
+    page = soup(client.get("/staff/roster/"))
+    assert page.select_one("form.resume-invitations") is None
+    assert "激活邀请 5 / 5" in page.select_one(".invite-progress").get_text()
+    again = runner.invoke(args=["roster", "confirm", "--programme", "2024"])
+    assert again.exit_code == 1 and "no roster under notice" in again.output

@@ -11,8 +11,10 @@ from flask.cli import with_appcontext
 from ..actors import cli_actor
 from ..cli_support import parse_date, service_errors
 from ..clock import now
+from ..errors import Refused
 from ..programmes import service as programmes
-from . import notice_service
+from . import invitations, notice_service
+from .service import rosters_of
 
 
 def _kind(seq: int) -> str:
@@ -46,10 +48,24 @@ def publish_command(year: int, start: date, end: date | None) -> None:
 @with_appcontext
 @service_errors
 def confirm_command(year: int) -> None:
-    """Confirm the roster under notice once its period has ended and no objection is open."""
+    """Confirm the roster under notice once its period has ended and no objection is open, then
+    invite its enterprises (run it again to finish invitations that were interrupted)."""
     programme = programmes.get_programme(year)
-    done = notice_service.confirm(cli_actor(), programme, now=now())
-    click.echo(
-        f"confirmed {year} {_kind(done.roster.seq)}: {done.listed} enterprises listed, "
-        f"{done.invited} invited ({done.messages} messages queued)"
-    )
+    actor, moment = cli_actor(), now()
+    try:
+        done = notice_service.confirm(actor, programme, now=moment)
+        roster, listed = done.roster, done.listed
+        click.echo(f"confirmed {year} {_kind(roster.seq)}: {listed} enterprises listed")
+    except Refused as exc:
+        pending = [r for r in rosters_of(programme) if invitations.unfinished(r)]
+        if exc.code != "no_roster_under_notice" or not pending:
+            raise
+        roster = pending[-1]
+        listed = len(invitations.members(roster))
+        click.echo(f"{year} {_kind(roster.seq)} is confirmed; finishing its invitations")
+
+    def progress(n: int, total: int) -> None:
+        click.echo(f"  invitations {n}/{total}", err=True)
+
+    sent = invitations.invite_members(actor, roster.id, now=moment, progress=progress if listed > 1000 else None)
+    click.echo(f"{sent.invited} invited ({sent.messages} messages queued)")

@@ -17,8 +17,6 @@ from ..actors import Actor
 from ..audit import service as audit
 from ..clock import shanghai_date
 from ..db_tx import transactional
-from ..enterprises import service as enterprises
-from ..enterprises.models import Enterprise
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
 from ..programmes.models import Programme
@@ -342,15 +340,15 @@ def confirm_blockers(roster: Roster, now: datetime) -> list[str]:
 @dataclass
 class Confirmation:
     roster: Roster
-    listed: int
-    invited: int  # enterprises with at least one invitation queued now
-    messages: int
+    listed: int  # listed, eligible enterprises: each is invited (see invitations.py)
 
 
 @transactional
 def confirm(actor: Actor, programme: Programme, *, now: datetime, roster_id: int | None = None) -> Confirmation:
-    """确认名单: after the period, with no objection open; read-only from then on, and every
-    listed eligible enterprise of this roster is invited to activate its account (audited)."""
+    """确认名单: after the period, with no objection open; read-only from then on (audited).
+
+    The caller then invites every listed eligible enterprise (`invitations.invite_members`): in
+    batches of their own, so a roster of 100,000 never holds the database for minutes."""
     ensure_role(actor, *CONFIRMERS)
     roster = roster_under_notice(programme)
     if roster is not None:
@@ -366,25 +364,15 @@ def confirm(actor: Actor, programme: Programme, *, now: datetime, roster_id: int
     roster.status = RosterStatus.CONFIRMED
     roster.confirmed_at = now
     roster.confirmed_by = actor.id
-    members = db.session.scalars(
-        select(Enterprise)
-        .join(RosterEntry, RosterEntry.enterprise_id == Enterprise.id)
-        .where(RosterEntry.roster_id == roster.id, RosterEntry.status == EntryStatus.LISTED, RosterEntry.eligible)
-        .order_by(RosterEntry.id)
-    ).all()
-    invited = messages = 0
-    for enterprise in members:
-        queued = enterprises.invite(enterprise, programme, now=now)
-        invited += queued > 0
-        messages += queued
+    listed = _listed_count(roster)
     audit.record(
         actor,
         "roster.confirm",
         obj=roster,
-        summary=f"{roster_label(roster)}: {len(members)} listed, {invited} invited",
-        changes={"status": [RosterStatus.NOTICE, RosterStatus.CONFIRMED], "invited": invited, "messages": messages},
+        summary=f"{roster_label(roster)}: {listed} listed",
+        changes={"status": [RosterStatus.NOTICE, RosterStatus.CONFIRMED], "listed": listed},
     )
-    return Confirmation(roster=roster, listed=len(members), invited=invited, messages=messages)
+    return Confirmation(roster=roster, listed=listed)
 
 
 def get_roster(roster_id: int) -> Roster:

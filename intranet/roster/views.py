@@ -15,7 +15,7 @@ from ..errors import ServiceError
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
 from ..security import roles_required, staff_required
-from . import notice_service, objections
+from . import invitations, notice_service, objections
 from .forms import ConfirmForm, PublishForm, ResolveForm
 from .models import Objection, RosterEntry
 from .search import normalize_for_search
@@ -57,6 +57,8 @@ def _index(programme: Any, publish_form: PublishForm | None = None, status: int 
             states={r.id: notice_service.notice_state(r, moment) for r in rosters},
             counts=notice_service.roster_counts([r.id for r in rosters]),
             blockers={r.id: notice_service.confirm_blockers(r, moment) for r in rosters if r.status == "notice"},
+            invited={r.id: invitations.progress_of(r) for r in rosters if r.status == "confirmed"},
+            unfinished={r.id for r in rosters if invitations.unfinished(r)} if not invitations.running() else set(),
             publish_form=publish_form,
             confirm_form=ConfirmForm(formdata=None),
             import_url=import_url,
@@ -98,11 +100,22 @@ def confirm(roster_id: int) -> Any:
     roster = notice_service.get_roster(roster_id)
     if ConfirmForm().validate_on_submit():
         try:
-            done = notice_service.confirm(current_user, roster.programme, now=now(), roster_id=roster.id)
+            done = invitations.confirm_then_start(current_user, roster.programme, now=now(), roster_id=roster.id)
         except ServiceError as exc:
             flash(exc.message, "error")
         else:
-            flash(_("名单已确认：%(n)s 家企业，已向 %(m)s 家发出激活邀请", n=done.listed, m=done.invited), "success")
+            flash(_("名单已确认：%(n)s 家企业，正在后台发送账号激活邀请", n=done.listed), "success")
+    return redirect(url_for("roster.index", year=roster.programme.year))
+
+
+@bp.post("/<int:roster_id>/invite")
+@roles_required("bureau")
+def invite(roster_id: int) -> Any:
+    """Finish invitations that were interrupted (a restart during the background run)."""
+    roster = notice_service.get_roster(roster_id)
+    if ConfirmForm().validate_on_submit() and invitations.unfinished(roster) and not invitations.running():
+        invitations.start(current_user, roster.id, now=now())
+        flash(_("正在后台继续发送账号激活邀请"), "success")
     return redirect(url_for("roster.index", year=roster.programme.year))
 
 
