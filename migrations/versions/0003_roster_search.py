@@ -8,6 +8,9 @@ GIN keys are distinct).
 Both: a covering index for the public board (roster, status, eligibility) so counting a
 roster's listed entries reads only the index.
 
+Careful on SQLite: a later batch migration that *recreates* roster_entries (move-and-copy) drops
+these triggers with the old table; recreate them there and 'rebuild' the FTS index.
+
 Revision ID: 0003
 Revises: 0002
 """
