@@ -332,3 +332,18 @@ def test_board_in_english(client, board):
     ]
     assert page.select_one("td.entry-district").get_text(strip=True) == "Bao'an District"
     assert "Matching enterprises: 1." in page.select_one(".result-summary").get_text()
+
+
+def test_search_index_follows_updates_and_deletes(client, board):
+    from intranet.roster.search import grams_for, normalize_for_search
+
+    entry = board.listed[1]
+    entry.name = "深圳市光明未来照明有限公司"
+    entry.search_norm = normalize_for_search(entry.name)
+    entry.search_grams = grams_for(entry.search_norm)
+    db.session.commit()
+    assert names(client.get("/notices/2024?q=光明未来")) == ["深圳市光明未来照明有限公司"]
+    assert names(client.get("/notices/2024?q=bright")) == []
+    db.session.delete(db.session.get(RosterEntry, board.listed[0].id))
+    db.session.commit()
+    assert names(client.get("/notices/2024?q=华为")) == []
