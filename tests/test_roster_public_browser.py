@@ -52,8 +52,10 @@ def test_public_objects_officer_resolves_and_confirms(page, app, freeze):
     page.goto("/staff/roster/")
     assert page.get_by_role("button", name="确认名单").is_disabled()
     assert "1 件异议未处理" in page.locator(".confirm-panel .blockers").inner_text()
+    assert serious_violations(page) == []  # the staff pages are accessible too
     page.goto("/staff/roster/objections")
     page.get_by_role("link", name=reference).click()
+    assert serious_violations(page) == []
     page.get_by_label("异议成立：将该企业移出名单").check()
     page.get_by_label("给异议人的书面答复").fill("经核实，异议成立，该企业已移出名单。感谢您的监督。")
     page.get_by_role("button", name="提交处理结果").click()
