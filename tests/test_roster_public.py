@@ -97,6 +97,7 @@ def test_board_lists_name_uscc_district_only_never_amounts_or_contacts(client, b
     for response in pages:
         assert response.status_code == 200
         assert_nothing_private(response)
+    assert "Set-Cookie" not in pages[3].headers  # a search writes no session: cacheable, cheap
     page = soup(pages[3])
     headers = [th.get_text(strip=True) for th in page.select("table.board thead th")]
     assert headers[:3] == ["企业名称", "统一社会信用代码", "所属区"]
