@@ -18,6 +18,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.flask_settings())
     app.extensions["tongbao_config"] = config
     config.instance_path.mkdir(parents=True, exist_ok=True)
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # behind a reverse proxy: the client address (rate limits, audit) comes from X-Forwarded-For
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from . import i18n, templating
     from .extensions import csrf, db, login_manager, migrate

@@ -53,6 +53,7 @@ class Config:
     smtp_url: str | None = None
     sms_url: str | None = None
     frozen_now: datetime | None = None
+    trusted_proxies: int = 0
     instance_path: Path = DEFAULT_INSTANCE
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -68,6 +69,7 @@ class Config:
             "sms_url": os.environ.get("TONGBAO_SMS_URL") or None,
             "frozen_now": parse_frozen_now(os.environ.get("TONGBAO_NOW")),
             "instance_path": instance,
+            "trusted_proxies": int(os.environ.get("TONGBAO_TRUSTED_PROXIES", "0") or 0),
         }
         values.update(overrides)
         return cls(**values)

@@ -67,6 +67,20 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# Objects made by hand-written migrations that the models do not (and cannot) describe:
+# SQLite's FTS5 search tables and PostgreSQL's expression index for the roster search.
+UNMODELLED_TABLE_PREFIXES = ("roster_entries_fts",)
+UNMODELLED_INDEXES = {"ix_roster_entries_search_bigrams", "ix_roster_entries_board"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIXES):
+        return False
+    if type_ == "index" and name in UNMODELLED_INDEXES:
+        return False
+    return True
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -95,6 +109,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 
