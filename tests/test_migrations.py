@@ -10,13 +10,13 @@ from intranet.extensions import db
 def test_models_and_migrations_agree(runner):
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
-    assert "No new upgrade operations detected" in result.output
 
 
-def test_single_head_and_search_objects_exist(runner, backend):
-    heads = runner.invoke(args=["db", "heads"])
-    assert heads.exit_code == 0
-    assert len([line for line in heads.output.splitlines() if "(head)" in line]) == 1
+def test_single_head_and_search_objects_exist(app, backend):
+    from alembic.script import ScriptDirectory
+
+    config = app.extensions["migrate"].migrate.get_config()
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
     inspector = inspect(db.engine)
     if backend == "sqlite":
         assert "roster_entries_fts" in inspector.get_table_names()
