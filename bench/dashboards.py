@@ -89,6 +89,9 @@ def build(app: Any) -> dict[str, float]:
 
     rng = random.Random(2024)  # noqa: S311 - synthetic data
     took: dict[str, float] = {}
+    from intranet.extensions import ensure_migrate
+
+    ensure_migrate(app)
     with app.app_context():
         with timer() as t:
             flask_migrate.upgrade()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from flask import Flask
 
 from .config import REPO_ROOT, Config
@@ -26,10 +29,9 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from . import i18n, templating
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, login_manager
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
@@ -45,6 +47,10 @@ def create_app(config: Config | None = None) -> Flask:
     from .commands import register_commands
 
     register_commands(app)
+    if Path(sys.argv[0]).name == "flask":  # plain `flask --app intranet db …` uses the plugin group
+        from .extensions import ensure_migrate
+
+        ensure_migrate(app)
     return app
 
 

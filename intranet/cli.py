@@ -13,8 +13,17 @@ def _create():  # type: ignore[no-untyped-def]
     return create_app()
 
 
+class TongbaoGroup(FlaskGroup):
+    """The app's own commands only: no `flask.commands` entry points are scanned, so a command
+    does not pay for importing every installed plugin (Flask-Migrate's `db` is added lazily
+    by intranet.commands)."""
+
+    def _load_plugin_commands(self) -> None:
+        self._loaded_plugin_commands = True
+
+
 def main() -> None:
-    group = FlaskGroup(
+    group = TongbaoGroup(
         name="tongbao",
         create_app=_create,
         help="Tongbao (统保) command line: database, demo data, rosters, policies, notifier.",

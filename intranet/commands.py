@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import click
+from flask import Flask, current_app, g
+from flask.cli import with_appcontext
+
+
+class LazyDbGroup(click.Group):
+    """Flask-Migrate's subcommands, imported only when `tongbao db …` is used."""
+
+    def _real(self) -> click.Group:
+        from flask_migrate.cli import db
+
+        return db
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
+
+
+@click.group("db", cls=LazyDbGroup, help="Create or migrate the database (Alembic).")
+@click.option("-d", "--directory", default=None, help="Migration script directory (default: the repo's migrations/)")
+@click.option("-x", "--x-arg", multiple=True, help="Additional arguments consumed by custom env.py scripts")
+@with_appcontext
+def db_group(directory: str | None, x_arg: tuple[str, ...]) -> None:
+    from .extensions import ensure_migrate
+
+    ensure_migrate(current_app)
+    g.directory = directory
+    g.x_arg = x_arg
 
 
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_group)
+
     from notifier.cli import notifier_cli
 
     from .api.cli import token_cli

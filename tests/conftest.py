@@ -68,7 +68,10 @@ def make_config(url: str, instance: Path, **extra: object) -> Config:
 def migrate(url: str, instance: Path) -> None:
     import flask_migrate
 
+    from intranet.extensions import ensure_migrate
+
     app = create_app(make_config(url, instance))
+    ensure_migrate(app)
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()

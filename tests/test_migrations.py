@@ -15,6 +15,9 @@ def test_models_and_migrations_agree(runner):
 def test_single_head_and_search_objects_exist(app, backend):
     from alembic.script import ScriptDirectory
 
+    from intranet.extensions import ensure_migrate
+
+    ensure_migrate(app)
     config = app.extensions["migrate"].migrate.get_config()
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
     inspector = inspect(db.engine)

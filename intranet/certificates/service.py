@@ -36,7 +36,6 @@ from ..policies import rules as policy_rules
 from ..policies.models import Policy, PolicyStatus
 from ..programmes.models import Programme
 from ..security import ensure_role
-from . import render
 from .models import Certificate
 from .qr import normalize_code
 
@@ -177,6 +176,8 @@ def render_and_store(actor: Actor, policy_id: int, *, now: datetime) -> Certific
         policy = _policy_for_render(policy_id)
         assert policy is not None
     version = policy.version
+    from . import render  # WeasyPrint loads in ~1 s: only when a certificate is really rendered
+
     built = render.build(policy, base_url=current_app.config["TONGBAO_BASE_URL"], now=now)
     pdf = render.render_pdf(built)
     return _store(actor, policy_id, version, pdf, now=now)
