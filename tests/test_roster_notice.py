@@ -60,8 +60,9 @@ def test_bureau_publishes_with_the_default_seven_day_period(client, freeze):
     page = soup(client.get("/staff/roster/"))
     form = page.select_one("form.publish-form")
     assert form.select_one("#start")["value"] == "2024-05-20"
-    assert form.select_one("#end")["value"] == "2024-05-26"
-    response = submit(client, "/staff/roster/", {"end": ""}, form="form.publish-form")
+    assert form.select_one("#end").get("value", "") == ""  # empty: follows the chosen start
+    assert "7 个自然日" in form.select_one("#end-hint").get_text()
+    response = submit(client, "/staff/roster/", {}, form="form.publish-form")
     assert response.status_code == 200
     db.session.refresh(roster)
     assert (roster.status, roster.notice_start, roster.notice_end) == ("notice", date(2024, 5, 20), date(2024, 5, 26))

@@ -40,8 +40,8 @@ def _index(programme: Any, publish_form: PublishForm | None = None, status: int 
         publish_form = PublishForm(formdata=None)
         start = shanghai_date(moment)
         publish_form.start.data = start
-        if programme is not None:
-            publish_form.end.data = notice_service.default_end(programme, start)
+        # the end stays empty: left empty it follows whatever start the officer picks
+        # (programme.notice_days calendar days); a pre-filled end would go stale
     import_url = (
         url_for("roster_import.new", year=programme.year)
         if programme is not None and "roster_import.new" in current_app.view_functions
