@@ -67,11 +67,8 @@ def machine() -> str:
 
 def record(section: str, body: str) -> None:
     """Replace (or add) `## section` in RESULTS.md with `body` and a timestamp."""
-    text = (
-        RESULTS.read_text(encoding="utf-8")
-        if RESULTS.exists()
-        else "# Benchmark results\n\n`make bench` writes these sections; each compares against a baseline measured in the same run.\n"
-    )
+    intro = "`make bench` writes these sections; each compares against a baseline measured in the same run."
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else f"# Benchmark results\n\n{intro}\n"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = f"## {section}\n\n_Measured {stamp} on {machine()}._\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
