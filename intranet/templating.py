@@ -43,7 +43,8 @@ def page_url(**changes: Any) -> str:
     args = request.args.to_dict()
     args.update({k: v for k, v in changes.items() if v is not None})
     assert request.endpoint is not None
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint, **values)
 
 
 def nl2br(text: str | None) -> Markup:

@@ -95,8 +95,8 @@ def _issued(enterprise_id: int, programme_id: int) -> Policy | None:
 
 def demo_step(ctx: DemoContext) -> None:
     programme = ctx.programmes[2024]
-    holders = [(e, _issued(e.id, programme.id)) for e in ctx.enterprises[:40]]
-    holders = [(e, p) for e, p in holders if p is not None]
+    candidates = [(e, _issued(e.id, programme.id)) for e in ctx.enterprises[:40]]
+    holders = [(e, p) for e, p in candidates if p is not None]
     if not holders:
         return
     login = ctx.users.get("contact1@exporter1.example.cn")

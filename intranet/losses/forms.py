@@ -47,7 +47,8 @@ class MoneyField(DecimalField):
             raw = raw.removeprefix("USD").removeprefix("$")
             valuelist = [raw]
         super().process_formdata(valuelist)
-        if self.data is not None and (not self.data.is_finite() or self.data != self.data.quantize(Decimal("0.01"))):
+        value: Decimal | None = self.data
+        if value is not None and (not value.is_finite() or value != value.quantize(Decimal("0.01"))):
             self.data = None
             raise ValueError(_l("金额最多两位小数"))
 

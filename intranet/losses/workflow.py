@@ -22,7 +22,7 @@ from .service import FINAL_STATUSES, OPEN_STATUSES, add_event, attach, current_a
 MAX_TEXT = 4000
 
 
-def _text(value: str | None, what: str, *, required: bool = True) -> str:
+def _text(value: str | None, what: tuple[str, str], *, required: bool = True) -> str:
     text = rules.clean_text(value, multiline=True).strip()
     if required and not text:
         raise Invalid(f"请填写{what[0]} / {what[1]} is required", code="reason_required", field="text")
