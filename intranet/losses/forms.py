@@ -47,7 +47,7 @@ class MoneyField(DecimalField):
             raw = raw.removeprefix("USD").removeprefix("$")
             valuelist = [raw]
         super().process_formdata(valuelist)
-        value: Decimal | None = self.data
+        value: Decimal | None = getattr(self, "data", None)
         if value is not None and (not value.is_finite() or value != value.quantize(Decimal("0.01"))):
             self.data = None
             raise ValueError(_l("金额最多两位小数"))
