@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, update
 
 from ..actors import Actor
 from ..audit import service as audit
@@ -192,17 +192,26 @@ def _fast_commit() -> None:
         db.session.execute(func.set_config("synchronous_commit", "off", True).select())
 
 
+_TABLE = OutboxMessage.__table__
+# one compiled statement, reused for every message (plain Core: this runs once per message sent)
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"), _TABLE.c.status == SENDING)
+    .values(
+        status=SENT,
+        sent_at=bindparam("sent_at", type_=_TABLE.c.sent_at.type),
+        provider_ref=bindparam("provider_ref"),
+        error=None,
+        segments=func.coalesce(bindparam("segments", type_=Integer()), _TABLE.c.segments),
+    )
+)
+
+
 @transactional
 def record_sent(message_id: int, now: datetime, *, provider_ref: str | None, segments: int | None = None) -> None:
     _fast_commit()
-    values: dict[str, Any] = {"status": SENT, "sent_at": now, "provider_ref": provider_ref, "error": None}
-    if segments is not None:
-        values["segments"] = segments
     db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == SENDING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        _MARK_SENT, {"message_id": message_id, "sent_at": now, "provider_ref": provider_ref, "segments": segments}
     )
 
 

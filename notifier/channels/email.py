@@ -11,10 +11,12 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from intranet.outbox.dispatch import Claimed
@@ -22,6 +24,7 @@ from intranet.outbox.dispatch import Claimed
 from . import DeliveryError
 
 SENDER_NAME = "深圳统保平台"
+WIRE = compat32.clone(linesep="\r\n")  # the classic MIME classes, fast; SMTP wants CRLF
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -63,10 +66,18 @@ def message_id(outbox_id: int, domain: str) -> str:
     return f"<tongbao.outbox.{outbox_id}@{domain}>"
 
 
-def build_email(message: Claimed, *, sender: str, domain: str, now: datetime | None = None) -> EmailMessage:
-    email = EmailMessage(policy=SMTP)
-    email["Subject"] = message.subject
-    email["From"] = Address(SENDER_NAME, addr_spec=sender)
+def build_email(message: Claimed, *, sender: str, domain: str, now: datetime | None = None) -> MIMEBase:
+    """The MIME message: plain text, plus HTML as an alternative when there is some (UTF-8)."""
+    text = MIMEText(message.body_text, "plain", "utf-8")
+    email: MIMEBase
+    if message.body_html:
+        email = MIMEMultipart("alternative")
+        email.attach(text)
+        email.attach(MIMEText(message.body_html, "html", "utf-8"))
+    else:
+        email = text
+    email["Subject"] = Header(message.subject, "utf-8")
+    email["From"] = formataddr((SENDER_NAME, sender), "utf-8")
     email["To"] = message.recipient
     email["Date"] = format_datetime(now or datetime.now(UTC))
     email["Message-ID"] = message_id(message.id, domain)
@@ -74,9 +85,6 @@ def build_email(message: Claimed, *, sender: str, domain: str, now: datetime | N
     if unsubscribe:
         email["List-Unsubscribe"] = f"<{unsubscribe}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.set_content(message.body_text)
-    if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
     return email
 
 
@@ -130,7 +138,7 @@ class EmailChannel:
         email = build_email(message, sender=self.sender, domain=self.domain)
         mid = str(email["Message-ID"])
         try:
-            self._conn.send_message(email, from_addr=self.sender, to_addrs=[message.recipient])
+            self._conn.sendmail(self.sender, [message.recipient], email.as_bytes(policy=WIRE))
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise DeliveryError(f"recipient refused: {code} {text!r}", permanent=code >= 500) from exc
