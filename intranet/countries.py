@@ -6,8 +6,6 @@ import gettext
 from dataclasses import dataclass
 from functools import cache
 
-import pycountry
-
 
 @dataclass(frozen=True)
 class Country:
@@ -18,6 +16,8 @@ class Country:
 
 @cache
 def _zh() -> gettext.NullTranslations:
+    import pycountry  # only when a country is shown or checked: it costs app start-up 5 ms
+
     try:
         return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"])
     except OSError:
@@ -26,6 +26,8 @@ def _zh() -> gettext.NullTranslations:
 
 @cache
 def all_countries() -> tuple[Country, ...]:
+    import pycountry
+
     rows = []
     for c in pycountry.countries:
         english = getattr(c, "common_name", None) or c.name

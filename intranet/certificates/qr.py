@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import segno
 from markupsafe import Markup
 
 _CODE_CHARS = re.compile(r"[^0-9A-Za-z]")
@@ -27,5 +26,7 @@ def grouped(code: str, size: int = 6) -> str:
 
 def qr_svg(data: str) -> Markup:
     """An inline <svg> with a viewBox (its printed size is set by CSS), error correction M or better."""
+    import segno  # loaded with the first certificate, not at app start-up
+
     code = segno.make(data, error="m", boost_error=True, micro=False)
     return Markup(code.svg_inline(omitsize=True, border=4, dark="#000", light="#fff"))  # noqa: S704 - segno output

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-import xlsxwriter
 from sqlalchemy import Select, func, select
 
 from ..actors import Actor
@@ -269,6 +268,8 @@ def csv_chunks(data: Dataset) -> Iterator[bytes]:
 
 def write_xlsx(data: Dataset, target: IO[bytes]) -> None:
     """An .xlsx built row by row in constant memory; strings are only ever written as strings."""
+    import xlsxwriter  # loaded with the first export, not at app start-up (20 ms)
+
     workbook = xlsxwriter.Workbook(
         target,
         {

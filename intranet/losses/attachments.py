@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import filetype
 from flask import current_app
 
 from ..errors import Invalid
@@ -88,6 +87,8 @@ def check(filename: str, data: bytes, allowed: dict[str, tuple[str, str]] = DOCU
             f"文件 {name} 超过 {mb:g} MB / {name} is larger than {mb:g} MB", code="file_too_large", field="attachments"
         )
     expected, mime = allowed[ext]
+    import filetype  # loaded with the first upload, not at app start-up
+
     kind = filetype.guess(data[:8192])
     if kind is None or kind.extension != expected:
         raise Invalid(

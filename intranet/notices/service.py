@@ -10,10 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import Select, Text, cast, select
 
@@ -26,6 +24,9 @@ from ..extensions import db
 from ..programmes.service import current_programme
 from ..security import ensure_role
 from .models import RiskNotice
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 CATEGORIES = ("country_risk", "market_info", "risk_alert")
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
@@ -69,11 +70,15 @@ SAFE_SCHEMES = {"http", "https", "mailto"}
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # loaded with the first notice shown, not at app start-up (25 ms)
+
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
 
 
 def render_markdown(text: str) -> Markup:
     """Markdown → HTML that is safe to show: raw HTML is escaped, then the result is sanitised."""
+    import nh3
+
     html = _markdown().render(text or "")
     cleaned = nh3.clean(
         html,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_request_context
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +59,8 @@ def normalize_contact(raw: str) -> str:
     """An email address (normalised) or a phone number (digits, optional +); Invalid otherwise."""
     value = (raw or "").strip()
     if "@" in value:
+        from email_validator import EmailNotValidError, validate_email  # not at app start-up (15 ms)
+
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError:
