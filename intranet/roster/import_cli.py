@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 from pathlib import Path
@@ -9,11 +10,13 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import Engine
 
 from ..actors import cli_actor
 from ..cli_support import print_json
 from ..clock import now
 from ..errors import ServiceError
+from ..extensions import db
 from ..programmes.service import get_programme
 from .importing.reader import FileRefused
 from .importing.service import ImportRefused, import_file
@@ -59,11 +62,20 @@ def import_command(file: Path, year: int, accept_good_rows: bool, as_json: bool)
     # them over and over (a third of the reading time)
     enabled = gc.isenabled()
     gc.disable()
+    atexit.register(_skip_final_collection, db.engine)
     try:
         _import(file, year, accept_good_rows, as_json)
     finally:
         if enabled:
             gc.enable()
+
+
+def _skip_final_collection(engine: Engine) -> None:
+    """At exit: close the database connections (SQLite checkpoints its WAL), then spare the
+    interpreter's final garbage collection of the ~200,000 objects of the app (0.25 s): the process
+    is ending and the OS takes the memory back."""
+    engine.dispose()
+    gc.freeze()
 
 
 def _import(file: Path, year: int, accept_good_rows: bool, as_json: bool) -> None:

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,11 @@ from ...errors import Invalid
 from ...extensions import db
 from ...programmes.models import Programme
 from ...security import ensure_role
-from ..models import ImportJob
+from ..models import ImportJob, Roster
 from ..service import draft_roster
 from . import writer
 from .headers import find_header
-from .reader import FileRefused, Limits, open_table
+from .reader import FileRefused, Limits, Table, open_table
 from .validate import CheckResult, RowError, Validator, district_aliases
 
 Progress = Callable[[float], None]
@@ -72,16 +73,18 @@ def threshold_cents(programme: Programme) -> int:
     return int(programme.threshold_usd * 100)
 
 
-def _with_progress(rows: Iterator[tuple[int, list[Any]]], size: int, progress: Progress) -> Iterator[Any]:
-    step = max(size // 50, 500)
-    for number, cells in rows:
-        if number % step == 0:
-            progress(min(number / max(size, 1), 1.0))
-        yield number, cells
+def _batches(
+    rows: Iterator[tuple[int, list[Any]]], size: int, *, first: int | None = None
+) -> Iterator[list[tuple[int, list[Any]]]]:
+    """Lists of `size` rows (the first one `first` rows long when given)."""
+    if first and (batch := list(islice(rows, first))):
+        yield batch
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
-def check_file(path: Path, filename: str, programme: Programme, *, progress: Progress | None = None) -> CheckResult:
-    """Read and validate every row; nothing is written. Raises FileRefused for the whole file."""
+def _open(path: Path, filename: str, programme: Programme) -> tuple[Table, Validator, CheckResult]:
+    """Sniff and open the file, find its header, set up the checks. Raises FileRefused."""
     table = open_table(path, filename, limits())
     header = find_header(table.rows)
     districts = db.session.execute(
@@ -93,14 +96,26 @@ def check_file(path: Path, filename: str, programme: Programme, *, progress: Pro
         districts=district_aliases((d.id, d.name_zh, d.name_en) for d in districts),
         district_names="、".join(d.name_zh for d in districts),
     )
-    result = CheckResult(header=header)
-    rows = _with_progress(table.rows, table.size_hint, progress) if progress else table.rows
-    validator.run(rows, result)
+    return table, validator, CheckResult(header=header)
+
+
+def _no_rows(result: CheckResult) -> FileRefused:
+    row = result.header.row if result.header else None
+    return FileRefused(
+        f"表头（第 {row} 行）下面没有数据行 / There are no data rows below the header (row {row})", row=row
+    )
+
+
+def check_file(path: Path, filename: str, programme: Programme, *, progress: Progress | None = None) -> CheckResult:
+    """Read and validate every row; nothing is written. Raises FileRefused for the whole file."""
+    table, validator, result = _open(path, filename, programme)
+    for batch in _batches(table.rows, max(table.size_hint // 50, 500)):
+        validator.feed(batch, result)
+        if progress:
+            progress(min(batch[-1][0] / max(table.size_hint, 1), 1.0))
+    validator.finish(result)
     if result.total == 0:
-        raise FileRefused(
-            f"表头（第 {header.row} 行）下面没有数据行 / There are no data rows below the header (row {header.row})",
-            row=header.row,
-        )
+        raise _no_rows(result)
     return result
 
 
@@ -111,6 +126,49 @@ def refusal_message(errors: list[RowError]) -> str:
         f" / {rows} rows have errors, so nothing was imported (all or nothing). Fix them and import again,"
         " or choose to import only the good rows"
     )
+
+
+def _recorded(
+    actor: Actor,
+    programme: Programme,
+    roster: Roster,
+    stats: writer.WriteStats,
+    skipped: list[RowError],
+    *,
+    filename: str,
+    sha256: str,
+    accept_good_rows: bool,
+) -> ImportOutcome:
+    """The outcome of a write, recorded in the audit log."""
+    outcome = ImportOutcome(
+        roster_id=roster.id,
+        imported=stats.eligible,
+        ineligible=stats.ineligible,
+        created=stats.created,
+        updated=stats.updated,
+        errors=skipped,
+    )
+    audit.record(
+        actor,
+        "roster.import",
+        object_type="rosters",
+        object_id=roster.id,
+        summary=(
+            f"{filename}: {outcome.imported} imported, {outcome.ineligible} ineligible,"
+            f" {len({e.row for e in skipped})} rows skipped"
+        ),
+        changes={
+            "programme": programme.year,
+            "roster_seq": roster.seq,
+            "file": filename,
+            "sha256": sha256,
+            "enterprises_created": stats.created,
+            "enterprises_updated": stats.updated,
+            "accept_good_rows": accept_good_rows,
+            "skipped_rows": sorted({e.row for e in skipped if e.row is not None})[:1000],
+        },
+    )
+    return outcome
 
 
 @transactional
@@ -144,33 +202,15 @@ def apply_check(
     stats = writer.write(
         entries, programme_id=programme.id, roster_id=roster.id, now=now, accepted_by=accepted, progress=progress
     )
-    outcome = ImportOutcome(
-        roster_id=roster.id,
-        imported=stats.eligible,
-        ineligible=stats.ineligible,
-        created=stats.created,
-        updated=stats.updated,
-        errors=remaining,
-    )
-    audit.record(
+    outcome = _recorded(
         actor,
-        "roster.import",
-        object_type="rosters",
-        object_id=roster.id,
-        summary=(
-            f"{filename}: {outcome.imported} imported, {outcome.ineligible} ineligible,"
-            f" {len({e.row for e in remaining})} rows skipped"
-        ),
-        changes={
-            "programme": programme.year,
-            "roster_seq": roster.seq,
-            "file": filename,
-            "sha256": sha256,
-            "enterprises_created": stats.created,
-            "enterprises_updated": stats.updated,
-            "accept_good_rows": accept_good_rows,
-            "skipped_rows": sorted({e.row for e in remaining if e.row is not None})[:1000],
-        },
+        programme,
+        roster,
+        stats,
+        remaining,
+        filename=filename,
+        sha256=sha256,
+        accept_good_rows=accept_good_rows,
     )
     for row in sorted(accepted):
         entry = result.pending[row]
@@ -210,20 +250,72 @@ def import_file(
     accept_good_rows: bool = False,
     progress: Progress | None = None,
 ) -> ImportOutcome:
-    """The CLI's import: check, then apply. Raises FileRefused or ImportRefused (nothing written)."""
+    """The CLI's import. Raises FileRefused or ImportRefused (then nothing was written).
+
+    All or nothing (the default): the file is read, checked and written in one pass and one
+    transaction — each batch of good rows is written while the next is checked, and the first
+    problem stops the writing (the rest is still checked for the report) and rolls it all back.
+    With accept_good_rows: the whole file is checked first, then the good rows are written."""
     ensure_role(actor, "bureau")
+    if accept_good_rows:
 
-    def scaled(low: float, high: float) -> Progress | None:
-        return (lambda f: progress(low + (high - low) * f)) if progress else None
+        def scaled(low: float, high: float) -> Progress | None:
+            return (lambda f: progress(low + (high - low) * f)) if progress else None
 
-    result = check_file(path, path.name, programme, progress=scaled(0.0, 0.6))
-    return apply_check(
+        result = check_file(path, path.name, programme, progress=scaled(0.0, 0.6))
+        return apply_check(
+            actor,
+            programme,
+            result,
+            now=now,
+            filename=path.name,
+            sha256=sha256_of(path),
+            accept_good_rows=True,
+            progress=scaled(0.6, 1.0),
+        )
+    table, validator, result = _open(path, path.name, programme)  # a refused file takes no write lock
+    return _check_and_write(
         actor,
         programme,
+        table,
+        validator,
         result,
         now=now,
         filename=path.name,
         sha256=sha256_of(path),
-        accept_good_rows=accept_good_rows,
-        progress=scaled(0.6, 1.0),
+        progress=progress,
     )
+
+
+@transactional
+def _check_and_write(
+    actor: Actor,
+    programme: Programme,
+    table: Table,
+    validator: Validator,
+    result: CheckResult,
+    *,
+    now: datetime,
+    filename: str,
+    sha256: str,
+    progress: Progress | None,
+) -> ImportOutcome:
+    ensure_role(actor, "bureau")
+    roster = draft_roster(programme, now=now)
+    with writer.Writer(programme_id=programme.id, roster_id=roster.id, now=now) as out:
+        # a short first batch: the database starts writing while the rest is still being checked
+        for batch in _batches(table.rows, writer.CHUNK, first=writer.CHUNK // 8):
+            start = len(result.entries)
+            validator.feed(batch, result)
+            if validator.clean:
+                out.add(result.entries[start:])
+            del result.entries[start:]  # written (or refused): not kept in memory
+            if progress:
+                progress(min(batch[-1][0] / max(table.size_hint, 1), 1.0))
+        validator.finish(result)
+        if result.total == 0:
+            raise _no_rows(result)
+        if result.errors:
+            raise ImportRefused(refusal_message(result.errors), result.errors)
+        stats = out.finish()
+    return _recorded(actor, programme, roster, stats, [], filename=filename, sha256=sha256, accept_good_rows=False)

@@ -5,6 +5,7 @@ Runs inside the caller's transaction: a failure anywhere rolls everything back."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -14,9 +15,9 @@ from sqlalchemy import Connection, text
 from ...coltypes import UTCDateTime
 from ...extensions import db
 from ..models import EntryStatus
-from .validate import Entry, search_fields
+from .validate import Entry, search_columns
 
-CHUNK = 5000
+CHUNK = 20_000  # rows per batch: staged, then upserted while the next batch is prepared
 T = TypeVar("T")
 
 TEMP = "roster_import_rows"
@@ -74,6 +75,7 @@ ON CONFLICT (roster_id, enterprise_id) DO UPDATE SET
   updated_at = excluded.updated_at
 """
 COUNT_KNOWN = "SELECT COUNT(*) FROM roster_import_rows r JOIN enterprises e ON e.uscc = r.uscc"
+CLEAR = "DELETE FROM roster_import_rows"
 SQLITE_CACHE_KIB = 16384  # a bigger page cache (16 MB, default 2 MB) while 100,000 rows of index entries go in
 
 
@@ -85,7 +87,8 @@ class WriteStats:
     ineligible: int = 0
 
 
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
+    size = size or CHUNK
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -97,10 +100,10 @@ def _stamp(conn: Connection, moment: datetime) -> Any:
     return process(moment) if process else moment
 
 
-def _tuples(entries: Sequence[Entry], accepted_by: dict[int, int]) -> Iterator[tuple[Any, ...]]:
-    for e in entries:
-        norm, grams = search_fields(e.name)
-        yield (
+def _tuples(entries: Sequence[Entry], accepted_by: dict[int, int]) -> list[tuple[Any, ...]]:
+    norms, grams = search_columns([e.name for e in entries])
+    return [
+        (
             e.uscc,
             e.name,
             e.district_id,
@@ -109,42 +112,111 @@ def _tuples(entries: Sequence[Entry], accepted_by: dict[int, int]) -> Iterator[t
             e.email,
             e.cents,
             e.eligible,
-            accepted_by.get(e.row),
+            accepted_by.get(e.row) if accepted_by else None,
             e.row,
             norm,
-            grams,
+            gram,
         )
+        for e, norm, gram in zip(entries, norms, grams, strict=True)
+    ]
 
 
-def _load(conn: Connection, rows: Iterator[tuple[Any, ...]], progress: Callable[[float], None] | None, n: int) -> None:
-    """Stage the rows in a temporary table: COPY on PostgreSQL, executemany on SQLite."""
+def _load(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Stage the rows in the temporary table: COPY on PostgreSQL, executemany on SQLite."""
     raw = conn.connection.driver_connection
     assert raw is not None
     cursor = raw.cursor()
-    done = 0
     try:
         if conn.dialect.name == "postgresql":
             with cursor.copy(f"COPY {TEMP} ({', '.join(TEMP_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-                    done += 1
-                    if progress and done % CHUNK == 0:
-                        progress(0.6 * done / n)
         else:
-            insert = "INSERT INTO roster_import_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            batch: list[tuple[Any, ...]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) == CHUNK:
-                    cursor.executemany(insert, batch)
-                    done += len(batch)
-                    batch.clear()
-                    if progress:
-                        progress(0.6 * done / n)
-            if batch:
-                cursor.executemany(insert, batch)
+            cursor.executemany("INSERT INTO roster_import_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     finally:
         cursor.close()
+
+
+class Writer:
+    """Upserts the enterprises (by USCC) and their entries on one roster (by enterprise), set-based,
+    inside the caller's transaction: each batch of rows is staged in a temporary table, then two
+    INSERT ... SELECT ... ON CONFLICT statements move it into place.
+
+    The set-based statements run in a worker thread: SQLite (inside sqlite3_step) and PostgreSQL
+    (in the server) do that work without the GIL, so the caller reads and validates the next batch
+    meanwhile. Only one thread uses the connection at a time: `add` waits for the previous batch's
+    statements before it stages the next. Use as a context manager (the worker is always joined)."""
+
+    def __init__(
+        self, *, programme_id: int, roster_id: int, now: datetime, accepted_by: dict[int, int] | None = None
+    ) -> None:
+        self.conn = db.session.connection()
+        self.sqlite = self.conn.dialect.name == "sqlite"
+        self.accepted_by = accepted_by or {}
+        self.params = {
+            "stamp": _stamp(self.conn, now),
+            "roster_id": roster_id,
+            "programme_id": programme_id,
+            "status": str(EntryStatus.LISTED),
+        }
+        self.stats = WriteStats()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+        self._previous_cache: int | None = None
+
+    def __enter__(self) -> Writer:
+        conn = self.conn
+        if self.sqlite:
+            self._previous_cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TEMP}")
+        conn.exec_driver_sql(TEMP_DDL)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-import-writer")
+        return self
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        """Stage `entries` (computing their search columns) and start their upserts."""
+        if not entries:
+            return
+        rows = _tuples(entries, self.accepted_by)
+        self.wait()
+        _load(self.conn, rows)
+        eligible = sum(1 for e in entries if e.eligible)
+        self.stats.eligible += eligible
+        self.stats.ineligible += len(entries) - eligible
+        assert self._pool is not None, "use Writer as a context manager"
+        self._pending = self._pool.submit(self._upsert, len(rows))
+
+    def _upsert(self, count: int) -> None:
+        conn = self.conn
+        known = int(conn.execute(text(COUNT_KNOWN)).scalar() or 0)
+        self.stats.updated += known
+        self.stats.created += count - known
+        conn.execute(text(UPSERT_ENTERPRISES), {"stamp": self.params["stamp"]})
+        conn.execute(text(UPSERT_ENTRIES), self.params)
+        conn.exec_driver_sql(CLEAR)
+
+    def wait(self) -> None:
+        """Block until the last batch is in place; re-raises its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def finish(self) -> WriteStats:
+        self.wait()
+        self.conn.exec_driver_sql(f"DROP TABLE {TEMP}")
+        return self.stats
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._pending is not None:
+                wait([self._pending])  # never leave a statement running on a connection about to roll back
+                self._pending = None
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            if self._previous_cache is not None:
+                self.conn.exec_driver_sql(f"PRAGMA cache_size={self._previous_cache}")
 
 
 def write(
@@ -156,35 +228,14 @@ def write(
     accepted_by: dict[int, int] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> WriteStats:
-    """Upsert the enterprises (by USCC) and their entries on `roster_id` (by enterprise), set-based:
-    the rows are staged once in a temporary table, then two INSERT ... SELECT ... ON CONFLICT."""
-    conn = db.session.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    stamp = _stamp(conn, now)
-    stats = WriteStats()
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TEMP}")
-    conn.exec_driver_sql(TEMP_DDL)
-    previous_cache = None
-    if sqlite:
-        previous_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-    try:
-        _load(conn, _tuples(entries, accepted_by or {}), progress, max(len(entries), 1))
-        stats.updated = int(conn.execute(text(COUNT_KNOWN)).scalar() or 0)
-        stats.created = len(entries) - stats.updated
-        conn.execute(text(UPSERT_ENTERPRISES), {"stamp": stamp})
-        if progress:
-            progress(0.8)
-        conn.execute(
-            text(UPSERT_ENTRIES),
-            {"stamp": stamp, "roster_id": roster_id, "programme_id": programme_id, "status": str(EntryStatus.LISTED)},
-        )
-        if progress:
-            progress(1.0)
-    finally:
-        if previous_cache is not None:
-            conn.exec_driver_sql(f"PRAGMA cache_size={int(previous_cache)}")
-    conn.exec_driver_sql(f"DROP TABLE {TEMP}")
-    stats.eligible = sum(1 for e in entries if e.eligible)
-    stats.ineligible = len(entries) - stats.eligible
-    return stats
+    """Upsert checked entries in batches of CHUNK (the next batch is staged while the previous
+    one's upserts run)."""
+    total = max(len(entries), 1)
+    done = 0
+    with Writer(programme_id=programme_id, roster_id=roster_id, now=now, accepted_by=accepted_by) as writer:
+        for batch in chunks(entries):
+            writer.add(batch)
+            done += len(batch)
+            if progress:
+                progress(done / total)
+        return writer.finish()

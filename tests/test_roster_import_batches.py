@@ -1,0 +1,120 @@
+"""The CLI import writes in batches while it is still checking the file (bench: 100,000 rows).
+
+Batches are made tiny here so that a few rows span several of them: a problem found after earlier
+batches were written still leaves nothing behind, and every batch is searchable at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from intranet.audit.models import AuditLog
+from intranet.enterprises.models import Enterprise
+from intranet.extensions import db
+from intranet.roster.importing import writer
+from intranet.roster.models import Roster, RosterEntry
+from intranet.roster.search import parse_query, search_board
+
+from .test_roster_import_rules import entries, row, run_import, uscc, wrong_digit, xlsx_bytes
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first batch is CHUNK // 8 = 1 row, then 8 rows per batch
+    monkeypatch.setattr(writer, "CHUNK", 8)
+
+
+def counts() -> tuple[int, int, int]:
+    db.session.expire_all()
+    return (
+        db.session.scalar(select(func.count(RosterEntry.id))),
+        db.session.scalar(select(func.count(Enterprise.id))),
+        db.session.scalar(select(func.count(Roster.id))),
+    )
+
+
+def names_found(text: str) -> set[str]:
+    roster_ids = list(db.session.scalars(select(Roster.id)))
+    page = search_board(roster_ids, parse_query(text), per_page=100)
+    return {item.name for item in page.items}
+
+
+def test_a_file_spanning_many_batches_is_written_whole_and_searchable(runner, tmp_path: Path):
+    rows = [row(n, 9_000_000 if n % 5 == 0 else "1,000,000.00") for n in range(1, 31)]
+    rows[28][2] = "深圳市最后一批光电有限公司"  # in the last batch
+    result, data = run_import(runner, tmp_path, xlsx_bytes(rows))
+    assert result.exit_code == 0, result.output
+    assert data == {"imported": 24, "ineligible": 6, "errors": []}
+    stored = entries()
+    assert len(stored) == 30
+    assert stored[uscc(30)].source_row == 31 and not stored[uscc(30)].eligible
+    assert names_found("光电") == {"深圳市最后一批光电有限公司"}
+    assert names_found("测试1号") == {"深圳市测试1号科技有限公司"}  # the first batch
+    log = db.session.scalar(select(AuditLog).where(AuditLog.action == "roster.import"))
+    assert (log.changes["enterprises_created"], log.changes["enterprises_updated"]) == (30, 0)
+
+
+def test_a_bad_row_after_written_batches_leaves_nothing_behind(runner, tmp_path: Path):
+    rows = [row(n) for n in range(1, 31)]
+    rows[27] = row(28, code=wrong_digit(uscc(28)))  # sheet row 29: batches before it are written
+    result, data = run_import(runner, tmp_path, xlsx_bytes(rows))
+    assert result.exit_code == 1
+    assert data["imported"] == 0
+    assert [(e["row"], e["column"]) for e in data["errors"]] == [(29, "统一社会信用代码")]
+    assert "nothing was imported" in result.stderr
+    assert counts() == (0, 0, 0)
+    assert names_found("测试1号") == set()
+
+
+def test_a_duplicate_across_batches_is_named_on_both_rows_and_nothing_is_written(runner, tmp_path: Path):
+    rows = [row(n) for n in range(1, 31)]
+    rows[25] = row(26, code=uscc(2))  # sheet row 27 repeats sheet row 3, written batches ago
+    result, data = run_import(runner, tmp_path, xlsx_bytes(rows))
+    assert result.exit_code == 1
+    assert sorted(e["row"] for e in data["errors"]) == [3, 27]
+    assert "第 27 行" in next(e["reason"] for e in data["errors"] if e["row"] == 3)
+    assert counts() == (0, 0, 0)
+
+
+def test_reimport_in_batches_counts_created_and_updated_across_batches(runner, tmp_path: Path):
+    first, _ = run_import(runner, tmp_path, xlsx_bytes([row(n) for n in range(1, 11)]))
+    assert first.exit_code == 0, first.output
+    again = [row(n, "2,000,000.00") for n in range(6, 21)]  # 5 known, 10 new, over several batches
+    result, data = run_import(runner, tmp_path, xlsx_bytes(again))
+    assert result.exit_code == 0, result.output
+    assert data == {"imported": 15, "ineligible": 0, "errors": []}
+    stored = entries()
+    assert len(stored) == 20 and str(stored[uscc(6)].export_amount_usd) == "2000000.00"
+    log = db.session.scalars(select(AuditLog).where(AuditLog.action == "roster.import").order_by(AuditLog.id)).all()
+    assert (log[-1].changes["enterprises_created"], log[-1].changes["enterprises_updated"]) == (10, 5)
+
+
+def test_a_database_failure_in_a_later_batch_rolls_back_the_earlier_ones(runner, tmp_path: Path, monkeypatch):
+    calls = []
+    upsert = writer.Writer._upsert
+
+    def failing(self: writer.Writer, count: int) -> None:
+        calls.append(count)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        upsert(self, count)
+
+    monkeypatch.setattr(writer.Writer, "_upsert", failing)
+    result, _data = run_import(runner, tmp_path, xlsx_bytes([row(n) for n in range(1, 31)]))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, RuntimeError)
+    assert len(calls) == 3
+    assert counts() == (0, 0, 0)
+
+
+def test_accept_good_rows_over_many_batches_skips_duplicates_on_both_rows(runner, tmp_path: Path):
+    rows = [row(n) for n in range(1, 21)]
+    rows[17] = row(18, code=uscc(3))  # sheet row 19 repeats sheet row 4
+    result, data = run_import(runner, tmp_path, xlsx_bytes(rows), "roster.xlsx", "--accept-good-rows")
+    assert result.exit_code == 0, result.output
+    assert data["imported"] == 18
+    assert sorted(e["row"] for e in data["errors"]) == [4, 19]
+    stored = entries()
+    assert uscc(3) not in stored and len(stored) == 18
