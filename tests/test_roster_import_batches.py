@@ -5,6 +5,7 @@ batches were written still leaves nothing behind, and every batch is searchable 
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from intranet.audit.models import AuditLog
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
 from intranet.roster.importing import writer
+from intranet.roster.importing.validate import fast_uscc, search_columns, search_fields
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
+from intranet.roster.uscc import ALPHABET, check_digit
 
 from .test_roster_import_rules import entries, row, run_import, uscc, wrong_digit, xlsx_bytes
 
@@ -118,3 +121,33 @@ def test_accept_good_rows_over_many_batches_skips_duplicates_on_both_rows(runner
     assert sorted(e["row"] for e in data["errors"]) == [4, 19]
     stored = entries()
     assert uscc(3) not in stored and len(stored) == 18
+
+
+NAMES = [
+    "深圳市华为技术有限公司",
+    "ＡＢＣ　Trading (HK) Co., Ltd.",
+    "A_B-C ＄ 7½ Ⅻ ß İ",
+    "x",
+    "",
+    "中国 出口-信用_保险 №1",
+    "__",
+    "😀深圳😀",
+    "长" * 250,  # longer than the 200 characters a norm keeps
+]
+
+
+def test_search_columns_of_a_batch_equal_search_fields_name_by_name():
+    norms, grams = search_columns(NAMES)
+    assert list(zip(norms, grams, strict=True)) == [search_fields(name) for name in NAMES]
+    assert search_columns([]) == ([], [])
+
+
+def test_the_fast_check_digit_agrees_with_the_standard_one():
+    rng = random.Random(2024)
+    for _ in range(3000):
+        body = "".join(rng.choice(ALPHABET) for _ in range(17))
+        good = body + check_digit(body)
+        assert fast_uscc(good) == (good, None)
+        wrong = body + rng.choice(ALPHABET.replace(good[-1], ""))
+        code, problem = fast_uscc(wrong)
+        assert code == wrong and problem is not None and f"expected {good[-1]}" in problem

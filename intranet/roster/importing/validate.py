@@ -13,7 +13,6 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from operator import mul
 from typing import Any
 
 from ..uscc import ALPHABET, WEIGHTS, check_digit, normalize_uscc, uscc_problem
@@ -29,7 +28,11 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PHONE_STRIP = str.maketrans("", "", " -()（）")
 _PHONE = re.compile(r"\+?\d{5,20}")
 _VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
-_ALPHABET = ALPHABET
+# The check digit c makes  sum(value(ch) * weight) + value(c) ≡ 0 (mod 31)  over the first 17 characters,
+# and the weights are 3**i mod 31. As 34 ≡ 3 (mod 31), that sum is ≡ the base-34 number whose digits
+# are the values, first character last: int() computes it in C (3x faster than the weighted sum).
+assert all(weight == pow(3, i, 31) for i, weight in enumerate(WEIGHTS))
+_BASE34 = str.maketrans({ch: "0123456789abcdefghijklmnopqrstuvwx"[i] for ch, i in _VALUES.items()})
 MAX_NAME = 200
 
 
@@ -163,8 +166,7 @@ def fast_uscc(raw: Any) -> tuple[str, str | None]:
         code = normalize_uscc(code)
         if not _USCC_OK.fullmatch(code):
             return code, uscc_problem(code) if code else None
-    total = sum(map(mul, map(_VALUES.__getitem__, code[:17]), WEIGHTS))
-    if _ALPHABET[(31 - total % 31) % 31] != code[17]:
+    if (int(code[16::-1].translate(_BASE34), 34) + _VALUES[code[17]]) % 31:
         expected = check_digit(code[:17])
         return (
             code,
@@ -327,10 +329,13 @@ class Validator:
         if self.i_contact is not None:
             contact = _text(cells[self.i_contact])[:64] or None
         if self.i_mobile is not None:
-            mobile = _text(cells[self.i_mobile]).translate(_PHONE_STRIP) or None
-            if mobile is not None and not _PHONE.fullmatch(mobile):
-                reason = f"手机号码格式不正确：{mobile} / Not a phone number: {mobile}"
-                errors = _add(errors, number, t["mobile"], reason, "mobile", mobile)
+            mobile = _text(cells[self.i_mobile])
+            if not (mobile.isdecimal() and 5 <= len(mobile) <= 20):  # digits only: the common case
+                mobile = mobile.translate(_PHONE_STRIP)
+                if mobile and not _PHONE.fullmatch(mobile):
+                    reason = f"手机号码格式不正确：{mobile} / Not a phone number: {mobile}"
+                    errors = _add(errors, number, t["mobile"], reason, "mobile", mobile)
+            mobile = mobile or None
         if self.i_email is not None:
             email = _text(cells[self.i_email]) or None
             if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
@@ -377,7 +382,10 @@ def search_columns(names: Sequence[str]) -> tuple[list[str], list[str]]:
     With every norm between newlines, "\nA…Z\n", the pairs (c[i], c[i+1]) interleaved with
     spaces read "\nA AB … YZ Z\n \nA' A'B' …": split at "\n \n", each piece is "A AB … YZ Z",
     and its bigrams are piece[2:-2] (norms hold no newline: it is not alphanumeric)."""
-    norms = [_NOT_ALNUM.sub("", unicodedata.normalize("NFKC", name).casefold())[:200] for name in names]
+    norms = []
+    for name in names:
+        folded = unicodedata.normalize("NFKC", name).casefold()
+        norms.append((folded if folded.isalnum() else _NOT_ALNUM.sub("", folded))[:200])
     if not norms:
         return norms, []
     units = array("I", ("\n" + "\n".join(norms) + "\n").encode("utf-32-le", "surrogatepass"))
