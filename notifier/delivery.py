@@ -75,9 +75,40 @@ def open_channel(channel: str) -> Channel:
     return LogChannel(outbox_log_path(app))
 
 
+class _Pace:
+    """A channel's per-minute cap, shared by the connections draining it: the sends of the last
+    minute (recorded before this pass started count as "now") plus the slots claimed in flight."""
+
+    def __init__(self, cap: int, already: int, now: datetime) -> None:
+        self.cap = cap
+        self.window: deque[datetime] = deque([now] * already)
+        self.reserved = 0
+        self.lock = threading.Lock()
+
+    def reserve(self, wanted: int, now: datetime) -> int:
+        with self.lock:
+            while self.window and self.window[0] <= now - MINUTE:
+                self.window.popleft()
+            take = max(0, min(wanted, self.cap - len(self.window) - self.reserved))
+            self.reserved += take
+            return take
+
+    def release(self, count: int) -> None:
+        with self.lock:
+            self.reserved -= count
+
+    def sent(self, at: datetime) -> None:
+        with self.lock:
+            self.reserved -= 1
+            self.window.append(at)
+
+
 class Dispatcher:
     """Delivers the outbox. `clock` gives the instant to act at (the business clock by default;
-    a fixed instant for `notifier tick --at`); `stop` ends a long drain between two messages."""
+    a fixed instant for `notifier tick --at`); `stop` ends a long drain between two messages.
+
+    Email and SMS are drained side by side, each on NOTIFIER_CONNECTIONS_<CHANNEL> connections
+    (default 1: then a crash re-sends at most one message of the channel)."""
 
     def __init__(self, *, clock: Callable[[], datetime] = clock_now, stop: threading.Event | None = None) -> None:
         self.clock = clock
@@ -88,44 +119,57 @@ class Dispatcher:
         now = self.clock()
         report.recovered = dispatch.recover_stuck(now)
         report.deferred += dispatch.defer_quiet_sms(now)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        lanes: list[tuple[str, _Pace]] = []
         for channel in CHANNELS:
-            if self.stop.is_set():
-                break
-            self._drain(channel, report)
+            pace = _Pace(dispatch.rate_per_minute(channel), dispatch.sent_last_minute(channel, now), now)
+            lanes += [(channel, pace)] * max(1, int(dispatch.setting(f"NOTIFIER_CONNECTIONS_{channel.upper()}")))
+        reports = [DeliveryReport() for _ in lanes]
+        errors: list[BaseException] = []
+
+        def lane(index: int) -> None:
+            channel, pace = lanes[index]
+            try:
+                with app.app_context():
+                    self._drain(channel, pace, reports[index])
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=lane, args=(i,), name=f"deliver-{lanes[i][0]}") for i in range(len(lanes))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        for part in reports:
+            report.add(part)
         return report
 
-    def _window(self, channel: str, now: datetime) -> deque[datetime]:
-        # the sends of the last minute: those already recorded (any dispatcher) count as "now"
-        return deque([now] * dispatch.sent_last_minute(channel, now))
-
-    def _drain(self, channel: str, report: DeliveryReport) -> None:
+    def _drain(self, channel: str, pace: _Pace, report: DeliveryReport) -> None:
         batch_size = int(dispatch.setting("NOTIFIER_BATCH"))
-        cap = dispatch.rate_per_minute(channel)
-        window = self._window(channel, self.clock())
         with open_channel(channel) as sender:
             while not self.stop.is_set():
                 now = self.clock()
                 if channel == "sms" and dispatch.quiet_until(now) is not None:
                     report.deferred += dispatch.defer_quiet_sms(now)
                     return
-                while window and window[0] <= now - MINUTE:
-                    window.popleft()
-                budget = cap - len(window)
-                if budget <= 0:
+                slots = pace.reserve(batch_size, now)
+                if slots <= 0:
                     return
-                batch = dispatch.claim(channel, now, min(batch_size, budget))
+                batch = dispatch.claim(channel, now, slots)
+                pace.release(slots - len(batch))
                 if not batch:
                     return
-                if not self._send_batch(sender, batch, report, window):
+                if not self._send_batch(sender, batch, report, pace):
                     return  # the server is unreachable: try again on the next pass
 
-    def _send_batch(
-        self, sender: Channel, batch: list[dispatch.Claimed], report: DeliveryReport, window: deque[datetime]
-    ) -> bool:
+    def _send_batch(self, sender: Channel, batch: list[dispatch.Claimed], report: DeliveryReport, pace: _Pace) -> bool:
         """Send one claimed batch; False when the channel's server could not be reached."""
         for index, message in enumerate(batch):
             if self.stop.is_set():
                 dispatch.release([m.id for m in batch[index:]], self.clock())
+                pace.release(len(batch) - index)
                 return True
             try:
                 provider_ref, segments = sender.send(message)
@@ -134,17 +178,19 @@ class Dispatcher:
                     message.id, message.attempts, self.clock(), error=str(exc), permanent=exc.permanent
                 )
                 self._count_failure(status, message, exc, report)
+                pace.release(1)
                 if exc.broken:  # the server is unreachable: the rest of the batch is retried later
                     for rest in batch[index + 1 :]:
                         status = dispatch.record_failure(
                             rest.id, rest.attempts, self.clock(), error=str(exc), permanent=False
                         )
                         self._count_failure(status, rest, exc, report)
+                    pace.release(len(batch) - index - 1)
                     return False
                 continue
             sent_at = self.clock()
             dispatch.record_sent(message.id, sent_at, provider_ref=provider_ref, segments=segments)
-            window.append(sent_at)
+            pace.sent(sent_at)
             report.sent[message.channel] += 1
         return True
 

@@ -201,9 +201,10 @@ def test_a_message_stuck_in_sending_is_retried_after_the_timeout(app):
     assert [c.id for c in claimed] == [message.id]
     timeout = timedelta(seconds=dispatch.setting("NOTIFIER_SENDING_TIMEOUT"))
     report = Dispatcher(clock=lambda: T0 + timeout - timedelta(seconds=1)).deliver()
+    db.session.commit()
     assert report.recovered == 0 and db.session.get(OutboxMessage, message.id).status == "sending"
     report = Dispatcher(clock=lambda: T0 + timeout).deliver()
-    db.session.expire_all()
+    db.session.commit()
     row = db.session.get(OutboxMessage, message.id)
     assert report.recovered == 1 and report.sent["email"] == 1
     assert (row.status, row.attempts) == ("sent", 2)

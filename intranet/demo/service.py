@@ -109,12 +109,19 @@ def _roster_objections_step(ctx: DemoContext) -> None:
     demo_step(ctx)
 
 
+def _outbox_step(ctx: DemoContext) -> None:
+    from ..outbox.demo import demo_step  # imported late: it uses this module's DemoContext
+
+    demo_step(ctx)
+
+
 DEMO_STEPS: list[Callable[[DemoContext], None]] = [
     _policies_step,
     _losses_step,
     _notices_step,
     _manager_contacts_step,
     _roster_objections_step,
+    _outbox_step,
 ]
 
 

@@ -145,23 +145,20 @@ def queue(
 
 def queue_many(rows: list[dict[str, Any]]) -> int:
     """Insert many rendered rows (from `build_row`) in the caller's transaction, in order, skipping
-    dedupe keys that exist already (also those another process inserts at the same moment).
-    Returns how many rows were new."""
+    dedupe keys that exist already (also those another process inserts at the same moment, which
+    the database refuses quietly). Returns how many rows were new when checked."""
     if not rows:
         return 0
     known = existing_keys(row["dedupe_key"] for row in rows)
     fresh = [row for row in rows if row["dedupe_key"] not in known]
     if not fresh:
         return 0
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
+    table = OutboxMessage.__table__
+    if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    stmt = dialect_insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    total = 0
-    for start in range(0, len(fresh), 1000):
-        chunk = fresh[start : start + 1000]
-        result = db.session.execute(stmt.returning(OutboxMessage.id), chunk)
-        total += len(result.all())
-    return total
+    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for start in range(0, len(fresh), 2000):
+        db.session.execute(stmt, fresh[start : start + 2000])
+    return len(fresh)

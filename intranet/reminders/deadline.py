@@ -46,18 +46,9 @@ def due_at(programme: Programme, day: date) -> datetime:
 
 def unclaimed_query(programme: Programme) -> Any:
     """Enterprises listed on a confirmed roster of the programme with no policy in it, by id."""
-    on_confirmed = (
-        select(RosterEntry.id)
-        .join(Roster, Roster.id == RosterEntry.roster_id)
-        .where(
-            RosterEntry.enterprise_id == Enterprise.id,
-            RosterEntry.programme_id == programme.id,
-            RosterEntry.status == EntryStatus.LISTED,
-            RosterEntry.eligible.is_(True),
-            Roster.status == RosterStatus.CONFIRMED,
-        )
+    claimed = select(Policy.id).where(
+        Policy.enterprise_id == RosterEntry.enterprise_id, Policy.programme_id == programme.id
     )
-    claimed = select(Policy.id).where(Policy.enterprise_id == Enterprise.id, Policy.programme_id == programme.id)
     return (
         select(
             Enterprise.id,
@@ -68,7 +59,17 @@ def unclaimed_query(programme: Programme) -> Any:
             Enterprise.notify_email,
             Enterprise.notify_sms,
         )
-        .where(exists(on_confirmed), ~exists(claimed))
+        .select_from(RosterEntry)
+        .join(Roster, Roster.id == RosterEntry.roster_id)
+        .join(Enterprise, Enterprise.id == RosterEntry.enterprise_id)
+        .where(
+            RosterEntry.programme_id == programme.id,
+            RosterEntry.status == EntryStatus.LISTED,
+            RosterEntry.eligible.is_(True),
+            Roster.status == RosterStatus.CONFIRMED,
+            ~exists(claimed),
+        )
+        .distinct()
         .order_by(Enterprise.id)
     )
 
