@@ -1,4 +1,5 @@
-"""Roster import: `check_file` (the dry run, nothing written) and `apply_check` (one transaction)."""
+"""Roster import: `check_file` (the dry run, nothing written) and `apply_check` (one transaction) for
+the web; `import_file` for the CLI, which checks and writes in one pass (still one transaction)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Bulk upserts of enterprises and roster entries (Core, chunked executemany, ON CONFLICT).
+"""Bulk upserts of enterprises and roster entries: batches staged in a temporary table (COPY or
+executemany), then moved into place set-based (INSERT ... SELECT ... ON CONFLICT) in a worker thread.
 
 Runs inside the caller's transaction: a failure anywhere rolls everything back."""
 
