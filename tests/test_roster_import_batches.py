@@ -20,7 +20,7 @@ from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
 from intranet.roster.uscc import ALPHABET, check_digit
 
-from .test_roster_import_rules import entries, row, run_import, uscc, wrong_digit, xlsx_bytes
+from .test_roster_import_rules import csv_bytes, entries, row, run_import, uscc, wrong_digit, xlsx_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +57,16 @@ def test_a_file_spanning_many_batches_is_written_whole_and_searchable(runner, tm
     assert names_found("测试1号") == {"深圳市测试1号科技有限公司"}  # the first batch
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "roster.import"))
     assert (log.changes["enterprises_created"], log.changes["enterprises_updated"]) == (30, 0)
+
+
+def test_a_gb18030_csv_spanning_many_batches_imports_like_the_xlsx(runner, tmp_path: Path):
+    rows = [[str(v) for v in row(n)] for n in range(1, 21)]
+    rows[19][2] = "深圳市華為技術（测试）有限公司"  # outside GB2312, inside GB18030
+    result, data = run_import(runner, tmp_path, csv_bytes(rows, encoding="gb18030"), "roster.csv")
+    assert result.exit_code == 0, result.output
+    assert data == {"imported": 20, "ineligible": 0, "errors": []}
+    assert entries()[uscc(20)].name == "深圳市華為技術（测试）有限公司"
+    assert names_found("華為") == {"深圳市華為技術（测试）有限公司"}
 
 
 def test_a_bad_row_after_written_batches_leaves_nothing_behind(runner, tmp_path: Path):
