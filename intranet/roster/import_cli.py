@@ -62,6 +62,7 @@ def import_command(file: Path, year: int, accept_good_rows: bool, as_json: bool)
     # them over and over (a third of the reading time)
     enabled = gc.isenabled()
     gc.disable()
+    atexit.unregister(_skip_final_collection)  # once per process, for the latest engine
     atexit.register(_skip_final_collection, db.engine)
     try:
         _import(file, year, accept_good_rows, as_json)
