@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from intranet.clock import now
 from intranet.extensions import db
+from intranet.outbox.dispatch import DEFAULTS
 from intranet.outbox.models import OutboxMessage
 from intranet.outbox.service import build_row, queue_many
 
@@ -23,6 +24,7 @@ from .notifier_sinks import SmtpSink
 
 TONGBAO = str(Path(sys.executable).parent / "tongbao")
 COUNT = 5000
+BATCH = DEFAULTS["NOTIFIER_BATCH"]
 
 
 def queue_bulk(app, count: int) -> list[int]:
@@ -57,12 +59,17 @@ def count(status: str) -> int:
     return int(db.session.scalar(select(func.count()).where(OutboxMessage.status == status)) or 0)
 
 
-def wait_for(condition, timeout: float, what: str) -> None:
+def wait_for(condition, timeout: float, what: str, poll: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+        time.sleep(poll)
+
+
+def mid_batch(received: int) -> bool:
+    """Past the first fifth, and in the middle of a claimed batch (batches of NOTIFIER_BATCH)."""
+    return received >= COUNT // 5 and 20 <= received % BATCH <= 80
 
 
 @pytest.mark.slow
@@ -86,7 +93,7 @@ def test_sigkill_while_delivering_then_restart_delivers_everything_once(app, bac
         with logs.open("w") as out:
             first = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
         try:
-            wait_for(lambda: len(smtp.recorder.received) >= COUNT // 5, 90, "the first deliveries")
+            wait_for(lambda: mid_batch(len(smtp.recorder.received)), 90, "a kill in mid-batch", poll=0.01)
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)

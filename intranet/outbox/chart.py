@@ -29,7 +29,7 @@ def daily_chart(
     ]
     for index, (day, *values) in enumerate(rows):
         x = left + index * slot + (slot - bar) / 2
-        y = top_pad + plot_h
+        y: float = top_pad + plot_h
         for (name, color), value in zip(SERIES, values, strict=True):
             if not value:
                 continue

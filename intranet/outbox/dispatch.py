@@ -115,7 +115,7 @@ def defer_quiet_sms(now: datetime) -> int:
         .values(status=DEFERRED, next_attempt_at=until)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- crash recovery and rate --------------------------------------------------------------------
@@ -131,7 +131,7 @@ def recover_stuck(now: datetime, *, older_than: timedelta | None = None) -> int:
         .values(status=DEFERRED, next_attempt_at=now, error="interrupted while sending (dispatcher stopped)")
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def sent_last_minute(channel: str, now: datetime) -> int:

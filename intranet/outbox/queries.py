@@ -52,9 +52,9 @@ class Filters:
 
 
 def staff_query(filters: Filters) -> Select[Any]:
-    stmt = select(OutboxMessage, Enterprise.name.label("enterprise_name")).outerjoin(
-        Enterprise, Enterprise.id == OutboxMessage.enterprise_id
-    )
+    stmt: Select[Any] = select(  # type: ignore[assignment]
+        OutboxMessage, Enterprise.name.label("enterprise_name")
+    ).outerjoin(Enterprise, Enterprise.id == OutboxMessage.enterprise_id)
     if filters.status:
         stmt = stmt.where(OutboxMessage.status == filters.status)
     if filters.channel:

@@ -6,6 +6,7 @@ requests), then to the rest."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -71,7 +72,7 @@ def named_buyer_in(countries: list[str]) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
-def ordered_recipients(notice: RiskNotice, holders: list[Any]) -> list[Any]:
+def ordered_recipients(notice: RiskNotice, holders: Sequence[Any]) -> list[Any]:
     targeted = named_buyer_in(list(notice.countries or []))
     return [h for h in holders if h.id in targeted] + [h for h in holders if h.id not in targeted]
 

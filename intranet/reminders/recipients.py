@@ -40,7 +40,7 @@ def languages(enterprise_ids: Iterable[int]) -> dict[int, str]:
                 User.enterprise_id.in_(chunk), User.role == Role.ENTERPRISE, User.locale == "en"
             )
         )
-        found.update({eid: "en" for eid, _ in rows})
+        found.update({int(eid): "en" for eid, _ in rows if eid is not None})
     return found
 
 

@@ -71,12 +71,13 @@ def build_email(message: Claimed, *, sender: str, domain: str, now: datetime | N
     text = MIMEText(message.body_text, "plain", "utf-8")
     email: MIMEBase
     if message.body_html:
-        email = MIMEMultipart("alternative")
+        # a fixed boundary spares the generator a regex per message; base64 bodies never contain "=_"
+        email = MIMEMultipart("alternative", boundary=f"=_tongbao_{message.id}_alt")
         email.attach(text)
         email.attach(MIMEText(message.body_html, "html", "utf-8"))
     else:
         email = text
-    email["Subject"] = Header(message.subject, "utf-8")
+    email["Subject"] = Header(message.subject, "utf-8")  # type: ignore[assignment]
     email["From"] = formataddr((SENDER_NAME, sender), "utf-8")
     email["To"] = message.recipient
     email["Date"] = format_datetime(now or datetime.now(UTC))
