@@ -5,6 +5,7 @@ batches were written still leaves nothing behind, and every batch is searchable 
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from intranet.audit.models import AuditLog
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
-from intranet.roster.importing import writer
+from intranet.roster.importing import readahead, service, writer
 from intranet.roster.importing.validate import fast_uscc, search_columns, search_fields
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
@@ -161,3 +162,48 @@ def test_the_fast_check_digit_agrees_with_the_standard_one():
         wrong = body + rng.choice(ALPHABET.replace(good[-1], ""))
         code, problem = fast_uscc(wrong)
         assert code == wrong and problem is not None and f"expected {good[-1]}" in problem
+
+
+def test_a_file_read_ahead_while_the_app_starts_is_imported_from_that_read(runner, tmp_path: Path, monkeypatch):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx_bytes([row(n) for n in range(1, 21)]))
+    readahead.start(["roster", "import", str(path), "--programme", "2024", "--json"])
+
+    def not_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was read a second time")
+
+    monkeypatch.setattr(service, "open_table", not_again)
+    result = runner.invoke(args=["roster", "import", str(path), "--programme", "2024", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"imported": 20, "ineligible": 0, "errors": []}
+    assert len(entries()) == 20
+
+
+def test_a_file_changed_after_its_read_ahead_is_read_again(runner, tmp_path: Path):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx_bytes([row(1)]))
+    readahead.start(["roster", "import", str(path), "--programme", "2024"])
+    path.write_bytes(xlsx_bytes([row(1), row(2), row(3)]))
+    result = runner.invoke(args=["roster", "import", str(path), "--programme", "2024", "--json"])
+    assert json.loads(result.stdout)["imported"] == 3
+    assert set(entries()) == {uscc(1), uscc(2), uscc(3)}
+
+
+def test_a_refused_file_read_ahead_is_refused_the_same_way(runner, tmp_path: Path):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    readahead.start(["roster", "import", str(path), "--programme", "2024"])
+    result = runner.invoke(args=["roster", "import", str(path), "--programme", "2024", "--json"])
+    assert result.exit_code == 1
+    assert "damaged" in json.loads(result.stdout)["errors"][0]["reason"]
+    assert counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["roster", "publish", "x.xlsx"], ["roster", "import"], ["roster", "import", "--programme", "2024"], []],
+)
+def test_no_read_ahead_for_other_commands(argv: list[str], monkeypatch):
+    monkeypatch.setattr(readahead, "_pending", None)
+    readahead.start(argv)
+    assert readahead._pending is None

@@ -24,7 +24,7 @@ from ...programmes.models import Programme
 from ...security import ensure_role
 from ..models import ImportJob, Roster
 from ..service import draft_roster
-from . import writer
+from . import readahead, writer
 from .headers import find_header
 from .reader import FileRefused, Limits, Table, open_table
 from .validate import CheckResult, RowError, Validator, district_aliases
@@ -86,7 +86,8 @@ def _batches(
 
 def _open(path: Path, filename: str, programme: Programme) -> tuple[Table, Validator, CheckResult]:
     """Sniff and open the file, find its header, set up the checks. Raises FileRefused."""
-    table = open_table(path, filename, limits())
+    lim = limits()
+    table = readahead.take(path, filename, lim) or open_table(path, filename, lim)
     header = find_header(table.rows)
     districts = db.session.execute(
         select(District.id, District.name_zh, District.name_en).order_by(District.sort)
