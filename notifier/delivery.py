@@ -121,8 +121,9 @@ class Dispatcher:
         report.deferred += dispatch.defer_quiet_sms(now)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         lanes: list[tuple[str, _Pace]] = []
+        recent = dispatch.recent_sends(now, CHANNELS)
         for channel in CHANNELS:
-            pace = _Pace(dispatch.rate_per_minute(channel), dispatch.sent_last_minute(channel, now), now)
+            pace = _Pace(dispatch.rate_per_minute(channel), recent[channel], now)
             lanes += [(channel, pace)] * max(1, int(dispatch.setting(f"NOTIFIER_CONNECTIONS_{channel.upper()}")))
         reports = [DeliveryReport() for _ in lanes]
         errors: list[BaseException] = []

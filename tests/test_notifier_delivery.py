@@ -233,3 +233,64 @@ def test_concurrent_dispatchers_never_claim_the_same_message(app):
     every = [i for mine in taken for i in mine]
     assert len(taken) == 4 and len(every) == 200 and len(set(every)) == 200
     assert sum(1 for mine in taken if mine) >= 2  # they really shared the queue
+
+
+def test_smtp_url_forms():
+    from notifier.channels.email import SmtpSettings
+
+    plain = SmtpSettings.from_url("smtp://mail.example.cn")
+    assert (plain.host, plain.port, plain.implicit_tls, plain.starttls, plain.username) == (
+        "mail.example.cn",
+        25,
+        False,
+        False,
+        None,
+    )
+    tls = SmtpSettings.from_url("smtp://bot%40gov.cn:p%40ss@mail.example.cn:587?starttls=true&timeout=5")
+    assert (tls.port, tls.starttls, tls.username, tls.password, tls.timeout) == (587, True, "bot@gov.cn", "p@ss", 5.0)
+    ssl = SmtpSettings.from_url("smtps://mail.example.cn")
+    assert (ssl.port, ssl.implicit_tls) == (465, True)
+    with pytest.raises(ValueError, match="smtp://"):
+        SmtpSettings.from_url("http://mail.example.cn")
+
+
+def test_starttls_and_login_when_the_url_asks(app, runner, tmp_path):
+    """A real STARTTLS + AUTH LOGIN exchange with aiosmtpd (a certificate made for the test)."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from .notifier_sinks import SmtpRecorder, free_port
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret")
+
+    recorder = SmtpRecorder()
+    port = free_port()
+    controller = Controller(
+        recorder, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        authenticator=authenticator, auth_required=True,
+    )  # fmt: skip
+    controller.start()
+    try:
+        app.config["TONGBAO_SMTP_URL"] = f"smtp://notifier:s3cret@127.0.0.1:{port}?starttls=true&cafile={cert}"
+        message = queue_invitation(app, 1)
+        assert tick(runner, T0)["sent"]["email"] == 1
+        assert [r.message_id for r in recorder.received] == [f"<tongbao.outbox.{message.id}@tongbao.test>"]
+        assert logins == [(b"notifier", b"s3cret")]
+    finally:
+        controller.stop()

@@ -148,6 +148,12 @@ def sent_last_minute(channel: str, now: datetime) -> int:
     )
 
 
+@transactional
+def recent_sends(now: datetime, channels: tuple[str, ...]) -> dict[str, int]:
+    """Sends per channel in the last minute, in a transaction of its own (no read left open)."""
+    return {channel: sent_last_minute(channel, now) for channel in channels}
+
+
 def rate_per_minute(channel: str) -> int:
     return int(setting(f"NOTIFIER_RATE_{channel.upper()}"))
 
