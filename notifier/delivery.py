@@ -149,23 +149,45 @@ class Dispatcher:
 
     def _drain(self, channel: str, pace: _Pace, report: DeliveryReport) -> None:
         batch_size = int(dispatch.setting("NOTIFIER_BATCH"))
-        with open_channel(channel) as sender:
-            while not self.stop.is_set():
-                now = self.clock()
-                if channel == "sms" and dispatch.quiet_until(now) is not None:
-                    report.deferred += dispatch.defer_quiet_sms(now)
-                    return
-                slots = pace.reserve(batch_size, now)
-                if slots <= 0:
-                    return
-                batch = dispatch.claim(channel, now, slots)
-                pace.release(slots - len(batch))
-                if not batch:
-                    return
-                if not self._send_batch(sender, batch, report, pace):
-                    return  # the server is unreachable: try again on the next pass
+        results = dispatch.SentLog()
+        try:
+            with open_channel(channel) as sender:
+                self._drain_with(channel, pace, report, sender, results, batch_size)
+        finally:
+            results.close()
 
-    def _send_batch(self, sender: Channel, batch: list[dispatch.Claimed], report: DeliveryReport, pace: _Pace) -> bool:
+    def _drain_with(
+        self,
+        channel: str,
+        pace: _Pace,
+        report: DeliveryReport,
+        sender: Channel,
+        results: dispatch.SentLog,
+        batch_size: int,
+    ) -> None:
+        while not self.stop.is_set():
+            now = self.clock()
+            if channel == "sms" and dispatch.quiet_until(now) is not None:
+                report.deferred += dispatch.defer_quiet_sms(now)
+                return
+            slots = pace.reserve(batch_size, now)
+            if slots <= 0:
+                return
+            batch = dispatch.claim(channel, now, slots)
+            pace.release(slots - len(batch))
+            if not batch:
+                return
+            if not self._send_batch(sender, batch, report, pace, results):
+                return  # the server is unreachable: try again on the next pass
+
+    def _send_batch(
+        self,
+        sender: Channel,
+        batch: list[dispatch.Claimed],
+        report: DeliveryReport,
+        pace: _Pace,
+        results: dispatch.SentLog,
+    ) -> bool:
         """Send one claimed batch; False when the channel's server could not be reached."""
         for index, message in enumerate(batch):
             if self.stop.is_set():
@@ -190,7 +212,7 @@ class Dispatcher:
                     return False
                 continue
             sent_at = self.clock()
-            dispatch.record_sent(message.id, sent_at, provider_ref=provider_ref, segments=segments)
+            results.sent(message.id, sent_at, provider_ref=provider_ref, segments=segments)
             pace.sent(sent_at)
             report.sent[message.channel] += 1
         return True

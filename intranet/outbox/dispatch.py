@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, func, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from ..actors import Actor
 from ..audit import service as audit
@@ -203,26 +203,49 @@ def _fast_commit() -> None:
 
 
 _TABLE = OutboxMessage.__table__
-# one compiled statement, reused for every message (plain Core: this runs once per message sent)
-_MARK_SENT = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("message_id"), _TABLE.c.status == SENDING)
-    .values(
-        status=SENT,
-        sent_at=bindparam("sent_at", type_=_TABLE.c.sent_at.type),
-        provider_ref=bindparam("provider_ref"),
-        error=None,
-        segments=func.coalesce(bindparam("segments", type_=Integer()), _TABLE.c.segments),
-    )
-)
+# the hottest statement of the notifier (once per message sent): plain driver SQL, one round trip
+_MARK_SENT_SQL = {
+    "postgresql": (
+        "UPDATE outbox_messages SET status = 'sent', sent_at = %(sent_at)s, provider_ref = %(provider_ref)s, "
+        "error = NULL, segments = COALESCE(%(segments)s, segments) WHERE id = %(message_id)s AND status = 'sending'"
+    ),
+    "sqlite": (
+        "UPDATE outbox_messages SET status = 'sent', sent_at = :sent_at, provider_ref = :provider_ref, "
+        "error = NULL, segments = COALESCE(:segments, segments) WHERE id = :message_id AND status = 'sending'"
+    ),
+}
 
 
 @transactional
 def record_sent(message_id: int, now: datetime, *, provider_ref: str | None, segments: int | None = None) -> None:
-    _fast_commit()
-    db.session.execute(
-        _MARK_SENT, {"message_id": message_id, "sent_at": now, "provider_ref": provider_ref, "segments": segments}
+    _mark_sent(db.session.connection(), message_id, now, provider_ref, segments)
+
+
+def _mark_sent(
+    conn: Connection, message_id: int, now: datetime, provider_ref: str | None, segments: int | None
+) -> None:
+    dialect = conn.dialect
+    sent_at = _TABLE.c.sent_at.type.process_bind_param(now, dialect)  # aware UTC (PostgreSQL) or naive UTC
+    conn.exec_driver_sql(
+        _MARK_SENT_SQL[dialect.name],
+        {"message_id": message_id, "sent_at": sent_at, "provider_ref": provider_ref, "segments": segments},
     )
+
+
+class SentLog:
+    """Records "sent" results for one drain on a connection it keeps: each result is still its own
+    short committed transaction (so a crash re-sends at most the message on the wire), without a
+    pool check-out, ping and reset per message."""
+
+    def __init__(self) -> None:
+        self.conn = db.engine.connect()
+
+    def sent(self, message_id: int, now: datetime, *, provider_ref: str | None, segments: int | None) -> None:
+        with self.conn.begin():
+            _mark_sent(self.conn, message_id, now, provider_ref, segments)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def next_retry(attempts: int, now: datetime) -> datetime | None:
