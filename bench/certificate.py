@@ -9,8 +9,9 @@ service built (default fetcher — the base URL only lets it load the same style
 no variant, no attachment). Runs alternate; medians of wall and CPU time.
 
 (2) A temporary SQLite database, `tongbao db upgrade`, one issued policy with its certificate
-stored, gunicorn started as `make serve WORKERS=2` starts it, an enterprise session cookie from a
-real login. wrk: 2 threads, 8 connections, 10 s per URL.
+stored, gunicorn started as `make serve WORKERS=2` starts it (with the search benchmark's bare
+template page added: `bench.search:bench_app()`), an enterprise session cookie from a real login.
+wrk: 2 threads, 8 connections, 10 s per URL.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from bench.common import BIN, ROOT, free_port, record
+from bench.search import BARE
 
 RUNS = 9
 WRK = "/usr/bin/wrk"
@@ -48,6 +50,7 @@ def _env(instance: Path) -> dict[str, str]:
         "TONGBAO_SECRET_KEY": "bench-certificate-secret",
         "TONGBAO_BASE_URL": "http://127.0.0.1:5000",
         "TONGBAO_NOW": "2024-07-06T09:00:00+08:00",
+        "PYTHONPATH": str(ROOT),
     }
 
 
@@ -187,9 +190,9 @@ def _serve_and_load(instance: Path, policy_id: int) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (instance / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(  # noqa: S603 - the same command `make serve WORKERS=2` runs
+    proc = subprocess.Popen(  # noqa: S603 - what `make serve WORKERS=2` runs, plus the search bench's bare page
         [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-"]
-        + ["intranet:create_app()"],
+        + ["bench.search:bench_app()"],
         env=env,
         cwd=ROOT,
         stdout=log,
@@ -203,9 +206,9 @@ def _serve_and_load(instance: Path, policy_id: int) -> dict[str, Any]:
         check = requests.get(download, headers={"Cookie": cookie}, timeout=30)
         if check.status_code != 200 or not check.content.startswith(b"%PDF"):
             raise RuntimeError(f"download check failed: {check.status_code}")
-        bare_path = "/notices/_bare"
+        bare_path = BARE  # the search benchmark's bare template page (base.html through the same app)
         if requests.get(base + bare_path, timeout=10).status_code != 200:
-            bare_path = "/verify"  # the public code-entry page: base layout, one template, no form post
+            raise RuntimeError(f"the bare page {bare_path} does not answer")
         results = {
             "bare_path": bare_path,
             "pdf_bytes": len(check.content),
