@@ -63,3 +63,19 @@ def test_every_linked_page_renders_with_demo_data(app, client, freeze, role, bac
     broken = {url: status for url, status in seen.items() if status >= 500 or status == 404}
     assert broken == {}
     assert len(seen) > 5
+
+
+def test_the_current_year_demo_has_losses_and_credit_reports_on_the_insurer_dashboard(app, client, freeze, backend):
+    if backend == "postgresql":
+        pytest.skip("demo content is the same on both databases")
+    freeze("2026-11-25T10:00:00+08:00")
+    load_demo()
+    login(client, LOGINS["insurer"], DEMO_PASSWORD)
+    page = soup(client.get("/staff/dashboard/insurer"))
+    assert "2026" in page.select_one("h1").get_text()
+    losses = page.select_one('[data-kpi="losses"] dd').get_text(strip=True)
+    paid = page.select_one('[data-kpi="paid"] dd').get_text(strip=True)
+    credit = page.select_one('[data-kpi="credit"] dd').get_text(strip=True)
+    assert int(losses) >= 5
+    assert paid.startswith("USD") and paid != "USD 0.00"
+    assert not credit.startswith("0 ")

@@ -93,9 +93,34 @@ def _issued(enterprise_id: int, programme_id: int) -> Policy | None:
     )
 
 
+def _scaled(case: Case, scale: float) -> Case:
+    """The same story with its days after the cover start scaled down (for a programme whose cover
+    began recently); shipments before the cover start stay before it."""
+
+    def days(n: int) -> int:
+        return round(n * scale) if n >= 0 else n
+
+    invoices = [(no, amount, days(d)) for no, amount, d in case.invoices]
+    return Case(
+        case.buyer, case.country, case.cause, invoices, days(case.due_after), days(case.reported_after),
+        case.steps, case.reason,
+    )  # fmt: skip
+
+
+STORY_DAYS = 230  # the longest story below ends about this many days after the cover start
+
+
 def demo_step(ctx: DemoContext) -> None:
-    programme = ctx.programmes[2024]
-    candidates = [(e, _issued(e.id, programme.id)) for e in ctx.enterprises[:40]]
+    for year, programme in sorted(ctx.programmes.items()):
+        today = ctx.now.astimezone(SHANGHAI).date()
+        elapsed = (today - programme.cover_start).days
+        scale = 1.0 if year == 2024 else min(1.0, (elapsed - 10) / STORY_DAYS)
+        if scale > 0.2:
+            _stories(ctx, programme.id, scale)
+
+
+def _stories(ctx: DemoContext, programme_id: int, scale: float) -> None:
+    candidates = [(e, _issued(e.id, programme_id)) for e in ctx.enterprises[:40]]
     holders = [(e, p) for e, p in candidates if p is not None]
     if not holders:
         return
@@ -103,14 +128,14 @@ def demo_step(ctx: DemoContext) -> None:
     first_enterprise, first_policy = holders[0]
     first_actor = login if login is not None and login.enterprise_id == first_enterprise.id else SINGLE_WINDOW
     # the notice's case 1: USD 230,000 of invoices, buyer default, no earlier payment → 150,000.00
-    _run(ctx, first_policy, first_actor, Case(
+    _run(ctx, first_policy, first_actor, _scaled(Case(
         "Acme Trading Co., Ltd.", "US", "buyer_default",
-        [("INV-2024-0815", "150000.00", 45), ("INV-2024-0902", "80000.00", 63)], 150, 160,
+        [("INV-0815", "150000.00", 45), ("INV-0902", "80000.00", 63)], 150, 160,
         ("accept", "note", "pay"),
-    ))  # fmt: skip
-    _run(ctx, first_policy, first_actor, Case(
+    ), scale))  # fmt: skip
+    _run(ctx, first_policy, first_actor, _scaled(Case(
         "Globex GmbH", "DE", "buyer_insolvency", [("GX-1107", "45000.00", 120)], 200, 215, ("accept", "docs"),
-    ))  # fmt: skip
+    ), scale))  # fmt: skip
     others = [
         Case("Initech S.A.", "BR", "buyer_refusal", [("BR-77", "12000.00", -10)], 60, 70),
         Case("Umbrella Imports Ltd", "GB", "buyer_default", [("UM-5", "38000.00", 80)], 140, 150,
@@ -118,9 +143,11 @@ def demo_step(ctx: DemoContext) -> None:
         Case("Pampas Comercial SRL", "AR", "exchange_control", [("AR-9", "64000.00", 100)], 190, 200, ("accept",)),
         Case("Stark Retail Pty", "AU", "buyer_bankruptcy", [("ST-3", "9000.00", 30), ("ST-4", "7500.50", 50)],
              120, 130),
+        Case("Soylent Foods LLC", "US", "buyer_default", [("SF-12", "26000.00", 40)], 110, 125, ("accept", "pay")),
+        Case("Vandelay Industries", "CA", "buyer_refusal", [("VI-8", "18500.00", 70)], 130, 140, ("accept", "note")),
     ]  # fmt: skip
     for (_enterprise, policy), case in zip(holders[1:], others, strict=False):
-        _run(ctx, policy, SINGLE_WINDOW, case)
+        _run(ctx, policy, SINGLE_WINDOW, _scaled(case, scale))
     _credit_reports(ctx, holders)
 
 
