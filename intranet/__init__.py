@@ -55,6 +55,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api.token_views import bp as api_tokens_bp
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
@@ -90,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         policies_bp,
         certificates_bp,
         api_bp,
+        api_tokens_bp,
         api_certificates_bp,
         api_losses_bp,
         api_credit_reports_bp,

@@ -25,6 +25,7 @@ from .models import ApiToken
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_PREFIX = "tb_"  # noqa: S105 - a prefix, not a secret
 MAX_DB_INT = 2**31 - 1  # INTEGER primary keys on PostgreSQL and SQLite alike
+TOKEN_MANAGERS = ("bureau", "insurer")
 
 
 def hash_token(raw: str) -> str:
@@ -34,7 +35,7 @@ def hash_token(raw: str) -> str:
 @transactional
 def create_token(actor: Actor, name: str, *, now: datetime) -> tuple[ApiToken, str]:
     """A new token; the raw value is returned once and never stored."""
-    ensure_role(actor, "bureau", "insurer")
+    ensure_role(actor, *TOKEN_MANAGERS)
     name = name.strip()
     if not name:
         raise Invalid("令牌名称不能为空 / The token needs a name", field="name")
@@ -48,12 +49,18 @@ def create_token(actor: Actor, name: str, *, now: datetime) -> tuple[ApiToken, s
 
 @transactional
 def revoke_token(actor: Actor, token_id: int, *, now: datetime) -> ApiToken | None:
-    ensure_role(actor, "bureau", "insurer")
+    ensure_role(actor, *TOKEN_MANAGERS)
     token = db.session.get(ApiToken, token_id)
     if token is not None and token.revoked_at is None:
         token.revoked_at = now
         audit.record(actor, "api_token.revoke", obj=token, summary=token.name)
     return token
+
+
+def list_tokens(actor: Actor) -> list[ApiToken]:
+    """Every token, newest first (hashes stay in the database; nobody can read a token back)."""
+    ensure_role(actor, *TOKEN_MANAGERS)
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
 
 
 def token_actor(token: ApiToken) -> SystemActor:
