@@ -16,7 +16,6 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("main.staff_home", _l("工作台"), frozenset({"bureau", "insurer"})),
     ("roster.index", _l("名单管理"), frozenset({"bureau"})),
     ("roster.objection_list", _l("名单异议"), frozenset({"insurer"})),
-    ("audit.index", _l("审计日志"), frozenset({"bureau", "insurer"})),
     ("losses.portal_list", _l("报损/索赔"), frozenset({"enterprise"})),
     ("credit_reports.portal", _l("资信报告"), frozenset({"enterprise"})),
     ("losses.staff_queue", _l("报损案件"), frozenset({"insurer"})),
