@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -96,11 +99,23 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _drop_stale_databases(conn: Any) -> None:
+    """Databases of earlier runs on this machine whose process is gone (killed runs leave them)."""
+    pattern = re.compile(rf"{re.escape(PG_PREFIX.lower())}_.+_(\d+)$")
+    for (datname,) in conn.execute(text("SELECT datname FROM pg_database")):
+        match = pattern.match(datname)
+        if match and not Path(f"/proc/{match.group(1)}").exists():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{datname}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def pg_url(worker_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name = f"{PG_PREFIX}_{worker_tag}".lower()
+    # the pid keeps two test runs on one machine (two checkouts, two engineers) off each other's database
+    name = f"{PG_PREFIX}_{worker_tag}_{os.getpid()}".lower()
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        if urlsplit(PG_ADMIN_URL).hostname in {"127.0.0.1", "localhost"}:
+            _drop_stale_databases(conn)
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
