@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFIER_RATE_EMAIL": 1200,  # per minute
     "NOTIFIER_RATE_SMS": 600,  # per minute
     "NOTIFIER_QUIET_HOURS": ("21:00", "08:00"),  # no SMS in between (Shanghai); deferred to the end
-    "NOTIFIER_BATCH": 100,
+    "NOTIFIER_BATCH": 500,  # messages per claim (a claim sorts the due queue: fewer, larger ones)
     # connections per channel, drained side by side; a crash re-sends at most one message per
     # connection (the one on the wire), so 1 keeps "at most one duplicate"
     "NOTIFIER_CONNECTIONS_EMAIL": 1,

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 from jinja2 import TemplateNotFound
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -27,6 +27,11 @@ def existing_keys(keys: Iterable[str]) -> set[str]:
     """Which of `keys` are already queued (one query per 500 keys)."""
     wanted = list(dict.fromkeys(keys))
     found: set[str] = set()
+    if len(wanted) > 500 and db.engine.dialect.name == "postgresql":
+        # the driver prepares a statement run this often, and PostgreSQL's generic plan for
+        # "dedupe_key IN (500 parameters)" can be 50x slower than a plan for the values (a table
+        # that grew since its statistics): plan each lookup for its values (this transaction only)
+        db.session.execute(func.set_config("plan_cache_mode", "force_custom_plan", True).select())
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         found.update(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))))
