@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, text
 from ...coltypes import UTCDateTime
 from ...extensions import db
 from ..models import EntryStatus
+from . import sqlite_bulk
 from .validate import Entry, search_columns
 
 CHUNK = 20_000  # rows per batch: staged, then upserted while the next batch is prepared
@@ -123,17 +125,17 @@ def _tuples(entries: Sequence[Entry], accepted_by: dict[int, int]) -> list[tuple
 
 
 def _load(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Stage the rows in the temporary table: COPY on PostgreSQL, executemany on SQLite."""
+    """Stage the rows in the temporary table: COPY on PostgreSQL, multi-row INSERTs on SQLite."""
     raw = conn.connection.driver_connection
     assert raw is not None
+    if conn.dialect.name != "postgresql":
+        sqlite_bulk.stage(raw, TEMP, rows)
+        return
     cursor = raw.cursor()
     try:
-        if conn.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {TEMP} ({', '.join(TEMP_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany("INSERT INTO roster_import_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        with cursor.copy(f"COPY {TEMP} ({', '.join(TEMP_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
     finally:
         cursor.close()
 
@@ -146,7 +148,11 @@ class Writer:
     The set-based statements run in a worker thread: SQLite (inside sqlite3_step) and PostgreSQL
     (in the server) do that work without the GIL, so the caller reads and validates the next batch
     meanwhile. Only one thread uses the connection at a time: `add` waits for the previous batch's
-    statements before it stages the next. Use as a context manager (the worker is always joined)."""
+    statements before it stages the next. Use as a context manager (the worker is always joined).
+
+    On SQLite the statements go straight to the driver's connection (no SQLAlchemy round trip
+    between them: fewer hand-overs of the GIL), and new entries enter the full-text index one batch
+    at a time (`sqlite_bulk.DeferredSearchIndex`) instead of through the per-row trigger."""
 
     def __init__(
         self, *, programme_id: int, roster_id: int, now: datetime, accepted_by: dict[int, int] | None = None
@@ -164,6 +170,8 @@ class Writer:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[None] | None = None
         self._previous_cache: int | None = None
+        self._raw: Any = self.conn.connection.driver_connection if self.sqlite else None
+        self._search_index: sqlite_bulk.DeferredSearchIndex | None = None
 
     def __enter__(self) -> Writer:
         conn = self.conn
@@ -172,6 +180,8 @@ class Writer:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TEMP}")
         conn.exec_driver_sql(TEMP_DDL)
+        if self.sqlite:
+            self._search_index = sqlite_bulk.DeferredSearchIndex(self._raw)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-import-writer")
         return self
 
@@ -189,13 +199,30 @@ class Writer:
         self._pending = self._pool.submit(self._upsert, len(rows))
 
     def _upsert(self, count: int) -> None:
-        conn = self.conn
-        known = int(conn.execute(text(COUNT_KNOWN)).scalar() or 0)
+        if self.sqlite:
+            known = self._sqlite_upsert()
+        else:
+            conn = self.conn
+            known = int(conn.execute(text(COUNT_KNOWN)).scalar() or 0)
+            conn.execute(text(UPSERT_ENTERPRISES), {"stamp": self.params["stamp"]})
+            conn.execute(text(UPSERT_ENTRIES), self.params)
+            conn.exec_driver_sql(CLEAR)
         self.stats.updated += known
         self.stats.created += count - known
-        conn.execute(text(UPSERT_ENTERPRISES), {"stamp": self.params["stamp"]})
-        conn.execute(text(UPSERT_ENTRIES), self.params)
-        conn.exec_driver_sql(CLEAR)
+
+    def _sqlite_upsert(self) -> int:
+        """The same statements through the sqlite3 connection (it takes the `:name` parameters)."""
+        cursor = self._raw.cursor()
+        try:
+            known = int(cursor.execute(COUNT_KNOWN).fetchone()[0] or 0)
+            cursor.execute(UPSERT_ENTERPRISES, {"stamp": self.params["stamp"]})
+            cursor.execute(UPSERT_ENTRIES, self.params)
+            cursor.execute(CLEAR)
+        finally:
+            cursor.close()
+        if self._search_index is not None:
+            self._search_index.catch_up()
+        return known
 
     def wait(self) -> None:
         """Block until the last batch is in place; re-raises its error."""
@@ -205,6 +232,8 @@ class Writer:
 
     def finish(self) -> WriteStats:
         self.wait()
+        if self._search_index is not None:
+            self._search_index.restore()
         self.conn.exec_driver_sql(f"DROP TABLE {TEMP}")
         return self.stats
 
@@ -216,6 +245,11 @@ class Writer:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
+            if self._search_index is not None and self._search_index.active:
+                # not finished (an error): the caller rolls back, which brings the trigger back anyway;
+                # restoring it here too means even a caller that commits regardless keeps its index whole
+                with suppress(Exception):  # the original error is what matters; the rollback restores it
+                    self._search_index.restore()
             if self._previous_cache is not None:
                 self.conn.exec_driver_sql(f"PRAGMA cache_size={self._previous_cache}")
 
