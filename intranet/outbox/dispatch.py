@@ -237,9 +237,10 @@ class SentLog:
     result): each result is ONE autocommitted UPDATE — its own committed transaction, so a crash
     re-sends at most the message on the wire — without a pool check-out, ping, BEGIN or COMMIT
     round trip per message. Like `_fast_commit`, the commit does not wait for the disk flush
-    (PostgreSQL: synchronous_commit off; SQLite: synchronous NORMAL): a process crash loses
-    nothing, only a crash of the machine could lose the last results (= resends). The connection is
-    closed, not pooled, at the end (its session settings stay with it)."""
+    (PostgreSQL: synchronous_commit off; SQLite runs WAL with synchronous NORMAL anyway, see
+    intranet/database.py): a process crash loses nothing, only a crash of the machine could lose
+    the last results (= resends). The connection is closed, not pooled, at the end (its session
+    settings go with it)."""
 
     def __init__(self) -> None:
         self.engine = db.engine
@@ -258,7 +259,6 @@ class SentLog:
             driver.execute("SET synchronous_commit TO off")
         else:
             driver.isolation_level = None  # sqlite3: autocommit, each statement its own transaction
-            driver.execute("PRAGMA synchronous = NORMAL")
         self.raw, self.cursor = raw, driver.cursor()
 
     def sent(self, message_id: int, now: datetime, *, provider_ref: str | None, segments: int | None) -> None:
