@@ -24,7 +24,7 @@ from ...programmes.models import Programme
 from ...security import ensure_role
 from ..models import ImportJob, Roster
 from ..service import draft_roster
-from . import readahead, writer
+from . import readahead, sqlite_bulk, writer
 from .headers import find_header
 from .reader import FileRefused, Limits, Table, open_table
 from .validate import CheckResult, RowError, Validator, district_aliases
@@ -276,6 +276,9 @@ def import_file(
             progress=scaled(0.6, 1.0),
         )
     table, validator, result = _open(path, path.name, programme)  # a refused file takes no write lock
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        sqlite_bulk.temporary_data_in_memory(conn.connection.driver_connection)
     return _check_and_write(
         actor,
         programme,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import lru_cache
 from itertools import chain
 from typing import Any
@@ -105,3 +106,13 @@ class DeferredSearchIndex:
         self.catch_up()
         sql, self.trigger_sql = self.trigger_sql, None
         self.raw.execute(sql)
+
+
+def temporary_data_in_memory(raw: Any) -> None:
+    """Keep this connection's temporary tables and statement journals in memory instead of temp
+    files (a 100,000-row import stages each batch in a temporary table and its set-based statements
+    journal tens of MB: as files, that is some 40,000 write() calls). Statement journals follow the
+    setting from the next write transaction on, so call this before it begins. SQLite refuses the
+    change once the connection has temporary tables open in a transaction: then it stays as it is."""
+    with suppress(sqlite3.OperationalError):
+        raw.execute("PRAGMA temp_store=MEMORY")
