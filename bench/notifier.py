@@ -280,20 +280,9 @@ def bench_reminders(app: Any) -> list[dict[str, Any]]:
             with timer() as again:
                 repeat = tick(app, at)
             assert repeat["sent"] == {"email": 0, "sms": 0}, repeat
-            runs.append(
-                {
-                    "label": label,
-                    "connections": connections,
-                    "seconds": run["seconds"],
-                    "summary": summary,
-                    "repeat": again["seconds"],
-                }
-            )
-            print(
-                f"   reminder run {label}, {connections} email connection(s): {run['seconds']:.1f} s, "
-                f"again {again['seconds']:.1f} s",
-                flush=True,
-            )
+            seconds, repeat_s = run["seconds"], again["seconds"]
+            runs.append(dict(label=label, connections=connections, seconds=seconds, summary=summary, repeat=repeat_s))
+            print(f"   reminder run {label}, {connections} email connection(s): {seconds:.1f} s", flush=True)
     return runs
 
 
