@@ -65,7 +65,12 @@ CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
         _l("客户经理名单、待领取企业、联系记录"),
         frozenset({"bureau", "insurer"}),
     ),
-    ("api_tokens.index", _l("接口令牌"), _l("单一窗口等对接系统的访问令牌：生成、吊销"), frozenset({"bureau", "insurer"})),
+    (
+        "api_tokens.index",
+        _l("接口令牌"),
+        _l("单一窗口等对接系统的访问令牌：生成、吊销"),
+        frozenset({"bureau", "insurer"}),
+    ),
     ("exports.index", _l("数据导出"), _l("名单、保单、报损导出为 Excel 或 CSV"), frozenset({"bureau", "insurer"})),
     ("outbox.index", _l("消息发送"), _l("邮件短信发送状态、失败重发、每日发送图"), frozenset({"bureau", "insurer"})),
 ]
