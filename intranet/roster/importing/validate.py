@@ -327,9 +327,11 @@ class Validator:
                 errors = _add(errors, number, t["amount"], problem, code, _shown(value))
         contact = mobile = email = None
         if self.i_contact is not None:
-            contact = _text(cells[self.i_contact])[:64] or None
+            value = cells[self.i_contact]
+            contact = (value.strip() if value.__class__ is str else _text(value))[:64] or None
         if self.i_mobile is not None:
-            mobile = _text(cells[self.i_mobile])
+            value = cells[self.i_mobile]
+            mobile = value.strip() if value.__class__ is str else _text(value)
             if not (mobile.isdecimal() and 5 <= len(mobile) <= 20):  # digits only: the common case
                 mobile = mobile.translate(_PHONE_STRIP)
                 if mobile and not _PHONE.fullmatch(mobile):
@@ -337,7 +339,8 @@ class Validator:
                     errors = _add(errors, number, t["mobile"], reason, "mobile", mobile)
             mobile = mobile or None
         if self.i_email is not None:
-            email = _text(cells[self.i_email]) or None
+            value = cells[self.i_email]
+            email = (value.strip() if value.__class__ is str else _text(value)) or None
             if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
                 reason = f"邮箱格式不正确：{email} / Not an email address: {email}"
                 errors = _add(errors, number, t["email"], reason, "email", email)
