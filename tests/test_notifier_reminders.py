@@ -77,6 +77,7 @@ def test_reminder_ladder_over_june(app, runner, sinks):
     text = first.get_body(preferencelist=("plain",)).get_content()
     assert "2024-06-30" in text and "还有 30 天" in text
     assert "2024-07-01 至 2025-06-30" in text
+    assert "客户经理：孙经理 88325712，许经理 88325648" in text  # the managers of its district (南山区)
     assert first.get_body(preferencelist=("html",)) is not None
     last = sms.to("13800000001")[-1]
     assert "今天是出口信保统保领取截止日" in last["text"] and "http://tongbao.test/portal/" in last["text"]

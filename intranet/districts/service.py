@@ -32,6 +32,17 @@ def districts() -> list[District]:
     return list(db.session.scalars(stmt))
 
 
+def manager_lines() -> dict[int, str]:
+    """Each district's active account managers as one line ("孙经理 88325712，许经理 88325648"),
+    for messages; districts without an active manager are left out."""
+    lines: dict[int, str] = {}
+    for district in districts():
+        active = [f"{m.name} {m.phone}" for m in district.managers if m.active]
+        if active:
+            lines[district.id] = "，".join(active)
+    return lines
+
+
 def managers() -> list[AccountManager]:
     return list(
         db.session.scalars(

@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 from ..actors import Actor
 from ..clock import at_shanghai, shanghai_date
 from ..db_tx import transactional
+from ..districts.service import manager_lines
 from ..enterprises.models import Enterprise
 from ..extensions import db
 from ..policies.models import Policy
@@ -54,6 +55,7 @@ def unclaimed_query(programme: Programme) -> Any:
             Enterprise.id,
             Enterprise.name,
             Enterprise.uscc,
+            Enterprise.district_id,
             Enterprise.email,
             Enterprise.mobile,
             Enterprise.notify_email,
@@ -74,7 +76,7 @@ def unclaimed_query(programme: Programme) -> Any:
     )
 
 
-def _context(programme: Programme, rung: Rung, row: Any, language: str) -> dict[str, Any]:
+def _context(programme: Programme, rung: Rung, row: Any, language: str, managers: dict[int, str]) -> dict[str, Any]:
     return {
         "enterprise_name": row.name,
         "uscc": row.uscc,
@@ -87,6 +89,7 @@ def _context(programme: Programme, rung: Rung, row: Any, language: str) -> dict[
         "cover_end": programme.cover_end.isoformat(),
         "portal_url": f"{base_url()}/portal/",
         "hotline": programme.hotline_consult,
+        "account_managers": managers.get(row.district_id, ""),
     }
 
 
@@ -103,10 +106,11 @@ def programmes_due(now: datetime) -> list[tuple[Programme, Rung]]:
 def _queue_rung(programme: Programme, rung: Rung, now: datetime) -> int:
     rows = db.session.execute(unclaimed_query(programme)).all()
     langs = languages(row.id for row in rows)
+    managers = manager_lines()
     specs: list[dict[str, Any]] = []
     for row in rows:
         language = langs.get(row.id, "zh")
-        context = _context(programme, rung, row, language)
+        context = _context(programme, rung, row, language, managers)
         for channel, recipient in enterprise_channels(row, rung.channels).items():
             specs.append(
                 {
