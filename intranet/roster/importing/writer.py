@@ -20,7 +20,7 @@ from ..models import EntryStatus
 from . import sqlite_bulk
 from .validate import Entry, search_columns
 
-CHUNK = 20_000  # rows per batch: staged, then upserted while the next batch is prepared
+CHUNK = 10_000  # rows per batch: staged, then upserted while the next batch is prepared
 T = TypeVar("T")
 
 TEMP = "roster_import_rows"
