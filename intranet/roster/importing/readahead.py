@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .reader import FileRefused, Limits, Table, open_table
+from .reader import FileRefused, Limits, Table, open_sniffed, sniff
 
 
 @dataclass
@@ -20,18 +20,22 @@ class _ReadAhead:
     path: Path
     identity: tuple[int, int, int]
     limits: Limits
+    checked: threading.Event = field(default_factory=threading.Event)  # sniffed (zip checked) or failed
     done: threading.Event = field(default_factory=threading.Event)
     table: Table | None = None
     refused: FileRefused | None = None
 
     def run(self) -> None:
         try:
-            self.table = open_table(self.path, self.path.name, self.limits)
+            kind = sniff(self.path, self.path.name, self.limits)
+            self.checked.set()
+            self.table = open_sniffed(self.path, kind)
         except FileRefused as exc:
             self.refused = exc
         except Exception:  # noqa: BLE001, S110 - the import reads the file again and reports what is wrong
             pass
         finally:
+            self.checked.set()
             self.done.set()
 
 
@@ -64,6 +68,17 @@ def start(argv: list[str], limits: Limits | None = None) -> None:
         _pending = ahead
     # a daemon: a command that fails before the import (an unknown programme) need not wait for it
     threading.Thread(target=ahead.run, name="roster-read-ahead", daemon=True).start()
+
+
+def wait_checked(timeout: float = 1.0) -> None:
+    """Wait (at most `timeout` seconds) until the read-ahead has checked the file. The entry point
+    calls this before it loads Flask: the zip check inflates in pieces and takes the GIL between
+    them, so it runs a third faster alone than against the imports (python-calamine then parses
+    without the GIL, alongside them)."""
+    with _lock:
+        ahead = _pending
+    if ahead is not None:
+        ahead.checked.wait(timeout)
 
 
 def take(path: Path, filename: str, limits: Limits) -> Table | None:
