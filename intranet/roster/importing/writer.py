@@ -78,6 +78,9 @@ ON CONFLICT (roster_id, enterprise_id) DO UPDATE SET
   updated_at = excluded.updated_at
 """
 COUNT_KNOWN = "SELECT COUNT(*) FROM roster_import_rows r JOIN enterprises e ON e.uscc = r.uscc"
+# SQLite: new enterprises get ids above the highest one, so counting them is a range scan, not a join
+MAX_ENTERPRISE_ID = "SELECT COALESCE(MAX(id), 0) FROM enterprises"
+CREATED_SINCE = "SELECT COUNT(*) FROM enterprises WHERE id > ?"
 CLEAR = "DELETE FROM roster_import_rows"
 SQLITE_CACHE_KIB = 16384  # a bigger page cache (16 MB, default 2 MB) while 100,000 rows of index entries go in
 
@@ -200,7 +203,7 @@ class Writer:
 
     def _upsert(self, count: int) -> None:
         if self.sqlite:
-            known = self._sqlite_upsert()
+            known = self._sqlite_upsert(count)
         else:
             conn = self.conn
             known = int(conn.execute(text(COUNT_KNOWN)).scalar() or 0)
@@ -210,12 +213,17 @@ class Writer:
         self.stats.updated += known
         self.stats.created += count - known
 
-    def _sqlite_upsert(self) -> int:
+    def _sqlite_upsert(self, count: int) -> int:
         """The same statements through the sqlite3 connection (it takes the `:name` parameters)."""
         cursor = self._raw.cursor()
         try:
-            known = int(cursor.execute(COUNT_KNOWN).fetchone()[0] or 0)
+            high = int(cursor.execute(MAX_ENTERPRISE_ID).fetchone()[0])
+            known = None
+            if high >= sqlite_bulk.ROWID_CEILING:  # new ids might not be above it: count by USCC
+                known = int(cursor.execute(COUNT_KNOWN).fetchone()[0] or 0)
             cursor.execute(UPSERT_ENTERPRISES, {"stamp": self.params["stamp"]})
+            if known is None:
+                known = count - int(cursor.execute(CREATED_SINCE, (high,)).fetchone()[0])
             cursor.execute(UPSERT_ENTRIES, self.params)
             cursor.execute(CLEAR)
         finally:
