@@ -1,5 +1,6 @@
-"""Bulk upserts of enterprises and roster entries: batches staged in a temporary table (COPY or
-executemany), then moved into place set-based (INSERT ... SELECT ... ON CONFLICT) in a worker thread.
+"""Bulk upserts of enterprises and roster entries: batches staged in a temporary table (COPY, or
+multi-row INSERTs on SQLite), then moved into place set-based (INSERT ... SELECT ... ON CONFLICT) in
+a worker thread.
 
 Runs inside the caller's transaction: a failure anywhere rolls everything back."""
 
