@@ -96,4 +96,5 @@ def test_invitations_queued_on_confirmation_are_delivered(app, runner, sinks):
     assert summary["sent"] == {"email": 1, "sms": 1}
     [mail] = smtp.to("new@exporter.test")
     assert "http://tongbao.test/activate/" in body(mail)
+    assert "客户经理：孙经理 88325712，许经理 88325648" in body(mail)  # its district's (南山区) managers
     assert "http://tongbao.test/activate/" in sms.to("13800000001")[0]["text"]

@@ -35,12 +35,13 @@ def districts() -> list[District]:
 def manager_lines() -> dict[int, str]:
     """Each district's active account managers as one line ("孙经理 88325712，许经理 88325648"),
     for messages; districts without an active manager are left out."""
-    lines: dict[int, str] = {}
-    for district in districts():
-        active = [f"{m.name} {m.phone}" for m in district.managers if m.active]
-        if active:
-            lines[district.id] = "，".join(active)
-    return lines
+    lines = {district.id: manager_line(district) for district in districts()}
+    return {district_id: line for district_id, line in lines.items() if line}
+
+
+def manager_line(district: District | None) -> str:
+    """One district's active account managers as one line ("" when it has none)."""
+    return "，".join(f"{m.name} {m.phone}" for m in (district.managers if district else []) if m.active)
 
 
 def managers() -> list[AccountManager]:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from ..auth import service as auth
 from ..auth.models import Role, User
+from ..districts.service import manager_line
 from ..extensions import db
 from ..outbox import service as outbox
 from ..programmes.models import Programme
@@ -81,6 +82,7 @@ def invite(enterprise: Enterprise, programme: Programme, *, now: datetime) -> in
         "claim_deadline": programme.claim_deadline.isoformat(),
         "activation_url": activation_url(token),
         "hotline": programme.hotline_consult,
+        "account_managers": manager_line(enterprise.district),
     }
     queued = 0
     # templates render with the app's context processors, which expect a request: give the CLI
