@@ -127,6 +127,34 @@ def test_progress_page_and_status_endpoint(client, officer):
     assert status == {"status": "running", "phase": "check", "progress": 40, "done": False, "url": f"{NEW}{job.id}"}
 
 
+def test_a_job_whose_worker_died_is_reported_interrupted_instead_of_polling_forever(client, officer, freeze):
+    freeze("2024-05-10T10:00:00+08:00")
+    job = ImportJob(
+        programme_id=f.programme().id,
+        created_by=officer.id,
+        created_at=f.now(),
+        heartbeat_at=f.now(),
+        filename="big.xlsx",
+        stored_path="uploads/none.xlsx",
+        sha256="0" * 64,
+        status="running",
+        phase="apply",
+        progress=30,
+        errors=[],
+        accepted_rows=[],
+    )
+    db.session.add(job)
+    db.session.commit()
+    freeze("2024-05-10T10:14:00+08:00")  # quiet, but not for long: still running
+    assert client.get(f"{NEW}{job.id}/status").get_json()["done"] is False
+    freeze("2024-05-10T10:16:00+08:00")  # no sign of life for 16 minutes: its worker is gone
+    status = client.get(f"{NEW}{job.id}/status").get_json()
+    assert (status["status"], status["done"]) == ("failed", True)
+    page = soup(client.get(f"{NEW}{job.id}"))
+    assert page.select_one("progress") is None
+    assert "导入被中断" in page.select_one(".refusal").get_text()
+
+
 def test_error_report_downloads_neutralise_formulas(client, officer):
     rows = [row(1, district='=HYPERLINK("http://evil")'), row(2, "+1+2"), row(3, code="@SUM(A1)")]
     response = upload(client, xlsx_bytes(rows))

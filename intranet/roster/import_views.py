@@ -70,7 +70,7 @@ def too_large(_exc: RequestEntityTooLarge) -> Any:
 @bp.get("/<int:job_id>")
 @roles_required("bureau")
 def show(job_id: int) -> Any:
-    job = jobs.get_job(job_id)
+    job = jobs.current_job(job_id, now=now())
     if job.status in jobs.RUNNING:
         return render_template("roster/import/progress.html", job=job)
     programme = db.session.get(Programme, job.programme_id)
@@ -99,7 +99,7 @@ def show(job_id: int) -> Any:
 @bp.get("/<int:job_id>/status")
 @roles_required("bureau")
 def status(job_id: int) -> Any:
-    job = jobs.get_job(job_id)
+    job = jobs.current_job(job_id, now=now())
     return jsonify(
         {
             "status": job.status,

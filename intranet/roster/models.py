@@ -142,3 +142,4 @@ class ImportJob(db.Model):  # type: ignore[name-defined,misc]
     message: Mapped[str | None] = mapped_column(Text)
     roster_id: Mapped[int | None] = mapped_column(ForeignKey("rosters.id"))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last sign of life while running

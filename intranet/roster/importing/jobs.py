@@ -10,12 +10,12 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import func, update
 from werkzeug.datastructures import FileStorage
 
 from ...audit import service as audit
@@ -33,6 +33,13 @@ from .reader import FileRefused, kind_of, sniff
 log = logging.getLogger(__name__)
 UPLOADS = "uploads"
 RUNNING = ("queued", "running")
+# a running job that has shown no sign of life for this long lost its worker (a restart, a deploy):
+# far longer than any import takes (100,000 rows: seconds), even inside its one write transaction
+STALL_AFTER = timedelta(minutes=15)
+INTERRUPTED = (
+    "导入被中断（服务器重启），未写入任何数据，请重新上传文件"
+    " / The import was interrupted (the server restarted) and nothing was written; upload the file again"
+)
 _threads: list[threading.Thread] = []
 
 
@@ -44,6 +51,23 @@ def upload_dir() -> Path:
 
 def stored_file(job: ImportJob) -> Path:
     return Path(current_app.instance_path) / job.stored_path
+
+
+@transactional
+def current_job(job_id: int, *, now: datetime) -> ImportJob:
+    """The job as the page should show it: one still "running" long after its last sign of life
+    is marked failed (its thread died with its process), so the page stops polling."""
+    job = get_job(job_id)
+    if job.status in RUNNING:
+        last_seen = func.coalesce(ImportJob.heartbeat_at, ImportJob.created_at)
+        db.session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status.in_(RUNNING), last_seen < now - STALL_AFTER)
+            .values(status="failed", progress=100, finished_at=now, message=INTERRUPTED)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(job)
+    return job
 
 
 def get_job(job_id: int) -> ImportJob:
@@ -98,6 +122,7 @@ def create_job(actor: User, programme: Programme, upload: FileStorage, *, now: d
         status="queued",
         phase="check",
         progress=0,
+        heartbeat_at=now,
         errors=[],
         accepted_rows=[],
     )
@@ -115,6 +140,7 @@ def create_job(actor: User, programme: Programme, upload: FileStorage, *, now: d
 
 @transactional
 def _set(job_id: int, **values: Any) -> None:
+    values.setdefault("heartbeat_at", clock_now())
     db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
 
 
@@ -210,6 +236,7 @@ def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_ro
             status="queued",
             phase="apply",
             progress=0,
+            heartbeat_at=now,
             accept_good_rows=accept_good_rows,
             accepted_rows=sorted(accepted),
             message=None,
