@@ -101,8 +101,8 @@ def test_all_or_nothing_import_from_the_web(client, officer):
     assert db.session.scalar(select(func.count(Enterprise.id))) == 2
 
 
-def test_progress_page_and_status_endpoint(client, officer):
-    f.make_user("bureau", "other@bureau.test")
+def running_job(officer, **fields) -> ImportJob:
+    """A job some worker is (or was) running, as the progress page finds it."""
     job = ImportJob(
         programme_id=f.programme().id,
         created_by=officer.id,
@@ -111,13 +111,18 @@ def test_progress_page_and_status_endpoint(client, officer):
         stored_path="uploads/none.xlsx",
         sha256="0" * 64,
         status="running",
-        phase="check",
-        progress=40,
         errors=[],
         accepted_rows=[],
+        **fields,
     )
     db.session.add(job)
     db.session.commit()
+    return job
+
+
+def test_progress_page_and_status_endpoint(client, officer):
+    f.make_user("bureau", "other@bureau.test")
+    job = running_job(officer, phase="check", progress=40)
     page = soup(client.get(f"{NEW}{job.id}"))
     bar = page.select_one("progress")
     assert bar["value"] == "40" and bar["max"] == "100"
@@ -129,22 +134,7 @@ def test_progress_page_and_status_endpoint(client, officer):
 
 def test_a_job_whose_worker_died_is_reported_interrupted_instead_of_polling_forever(client, officer, freeze):
     freeze("2024-05-10T10:00:00+08:00")
-    job = ImportJob(
-        programme_id=f.programme().id,
-        created_by=officer.id,
-        created_at=f.now(),
-        heartbeat_at=f.now(),
-        filename="big.xlsx",
-        stored_path="uploads/none.xlsx",
-        sha256="0" * 64,
-        status="running",
-        phase="apply",
-        progress=30,
-        errors=[],
-        accepted_rows=[],
-    )
-    db.session.add(job)
-    db.session.commit()
+    job = running_job(officer, phase="apply", progress=30, heartbeat_at=f.now())
     freeze("2024-05-10T10:14:00+08:00")  # quiet, but not for long: still running
     assert client.get(f"{NEW}{job.id}/status").get_json()["done"] is False
     freeze("2024-05-10T10:16:00+08:00")  # no sign of life for 16 minutes: its worker is gone
