@@ -25,7 +25,7 @@ bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install-test
-	$(BIN)/ruff check intranet notifier tests bench scripts
+	$(BIN)/ruff check intranet notifier tests bench scripts migrations
 	$(BIN)/ruff format --check intranet notifier || true
 
 typecheck: install-test

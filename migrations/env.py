@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -76,9 +75,7 @@ UNMODELLED_INDEXES = {"ix_roster_entries_search_bigrams", "ix_roster_entries_boa
 def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIXES):
         return False
-    if type_ == "index" and name in UNMODELLED_INDEXES:
-        return False
-    return True
+    return not (type_ == "index" and name in UNMODELLED_INDEXES)
 
 
 def run_migrations_online():
