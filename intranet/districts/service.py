@@ -18,7 +18,8 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..policies.models import Policy
 from ..programmes.models import Programme
-from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
+from ..roster.models import Roster, RosterEntry
+from ..roster.service import entitling_entry
 from ..security import ensure_role
 from .models import AccountManager, District, ManagerContact
 
@@ -149,13 +150,7 @@ def worklist_query(manager: AccountManager, programme: Programme | None, today: 
         .join(Programme, Programme.id == RosterEntry.programme_id)
         .join(Enterprise, Enterprise.id == RosterEntry.enterprise_id)
         .join(District, District.id == RosterEntry.district_id)
-        .where(
-            Roster.status == RosterStatus.CONFIRMED,
-            RosterEntry.status == EntryStatus.LISTED,
-            RosterEntry.eligible.is_(True),
-            RosterEntry.district_id.in_(district_ids),
-            ~has_policy,
-        )
+        .where(*entitling_entry(), RosterEntry.district_id.in_(district_ids), ~has_policy)
         .order_by(Programme.claim_deadline, Enterprise.name, Enterprise.id)
     )
     if programme is not None:

@@ -18,7 +18,8 @@ from ..enterprises.models import Enterprise
 from ..extensions import db
 from ..policies.models import Policy
 from ..programmes.models import Programme
-from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
+from ..roster.models import Roster, RosterEntry
+from ..roster.service import entitling_entry
 from ..security import ensure_role
 from .recipients import base_url, enterprise_channels, languages, queue_specs
 
@@ -64,13 +65,7 @@ def unclaimed_query(programme: Programme) -> Any:
         .select_from(RosterEntry)
         .join(Roster, Roster.id == RosterEntry.roster_id)
         .join(Enterprise, Enterprise.id == RosterEntry.enterprise_id)
-        .where(
-            RosterEntry.programme_id == programme.id,
-            RosterEntry.status == EntryStatus.LISTED,
-            RosterEntry.eligible.is_(True),
-            Roster.status == RosterStatus.CONFIRMED,
-            ~exists(claimed),
-        )
+        .where(RosterEntry.programme_id == programme.id, *entitling_entry(), ~exists(claimed))
         .distinct()
         .order_by(Enterprise.id)
     )

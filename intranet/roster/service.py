@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from ..extensions import db
 from ..programmes.models import Programme
-from .models import Roster, RosterStatus
+from .models import EntryStatus, Roster, RosterEntry, RosterStatus
+
+
+def entitling_entry() -> tuple[ColumnElement[bool], ...]:
+    """Where-clauses of an entry that entitles its enterprise to a policy: listed and eligible on a
+    confirmed roster (the query joins Roster on RosterEntry.roster_id)."""
+    return (
+        Roster.status == RosterStatus.CONFIRMED,
+        RosterEntry.status == EntryStatus.LISTED,
+        RosterEntry.eligible.is_(True),
+    )
 
 
 def rosters_of(programme: Programme) -> list[Roster]:
