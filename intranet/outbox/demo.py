@@ -3,7 +3,7 @@ for the morning), so the staff outbox page, its filters, retry and chart have so
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -19,6 +19,21 @@ if TYPE_CHECKING:
     from ..demo.service import DemoContext
 
 DAYS = 14
+
+
+def _reminder(
+    enterprise: Any, channel: str, recipient: str, context: dict[str, Any], key: str, moment: datetime
+) -> dict[str, Any]:
+    return build_row(
+        channel=channel,
+        recipient=recipient,
+        job="reminder",
+        template="reminder",
+        context={**context, "enterprise_name": enterprise.name, "uscc": enterprise.uscc},
+        dedupe_key=f"{key}:{enterprise.id}:{channel}",
+        now=moment,
+        enterprise_id=enterprise.id,
+    )
 
 
 def demo_step(ctx: DemoContext) -> None:
@@ -44,18 +59,7 @@ def demo_step(ctx: DemoContext) -> None:
             for channel, recipient in (("email", enterprise.email), ("sms", enterprise.mobile)):
                 if not recipient or (channel == "sms" and i % 3):
                     continue
-                rows.append(
-                    build_row(
-                        channel=channel,
-                        recipient=recipient,
-                        job="reminder",
-                        template="reminder",
-                        context={**context, "enterprise_name": enterprise.name, "uscc": enterprise.uscc},
-                        dedupe_key=f"demo:{day}:{enterprise.id}:{channel}",
-                        now=moment,
-                        enterprise_id=enterprise.id,
-                    )
-                )
+                rows.append(_reminder(enterprise, channel, recipient, context, f"demo:{day}", moment))
                 failed = channel == "email" and (back + i) % 17 == 0
                 outcome.append(("failed" if failed else "sent", moment + timedelta(seconds=len(rows))))
     queue_many(rows)
@@ -71,15 +75,6 @@ def demo_step(ctx: DemoContext) -> None:
     evening = at_shanghai(today - timedelta(days=1), "22:15")
     enterprise = ctx.enterprises[0]
     if enterprise.mobile:
-        late = build_row(
-            channel="sms",
-            recipient=enterprise.mobile,
-            job="reminder",
-            template="reminder",
-            context={**context, "enterprise_name": enterprise.name, "uscc": enterprise.uscc},
-            dedupe_key=f"demo:late:{enterprise.id}:sms",
-            now=evening,
-            enterprise_id=enterprise.id,
-        )
+        late = _reminder(enterprise, "sms", enterprise.mobile, context, "demo:late", evening)
         late.update(status="deferred", next_attempt_at=quiet_until(evening) or evening)
         queue_many([late])

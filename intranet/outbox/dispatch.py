@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import and_, func, select, update
 
 from ..actors import Actor
 from ..audit import service as audit
@@ -214,22 +214,6 @@ _MARK_SENT_SQL = {
         "error = NULL, segments = COALESCE(:segments, segments) WHERE id = :message_id AND status = 'sending'"
     ),
 }
-
-
-@transactional
-def record_sent(message_id: int, now: datetime, *, provider_ref: str | None, segments: int | None = None) -> None:
-    _mark_sent(db.session.connection(), message_id, now, provider_ref, segments)
-
-
-def _mark_sent(
-    conn: Connection, message_id: int, now: datetime, provider_ref: str | None, segments: int | None
-) -> None:
-    dialect = conn.dialect
-    sent_at = _TABLE.c.sent_at.type.process_bind_param(now, dialect)  # aware UTC (PostgreSQL) or naive UTC
-    conn.exec_driver_sql(
-        _MARK_SENT_SQL[dialect.name],
-        {"message_id": message_id, "sent_at": sent_at, "provider_ref": provider_ref, "segments": segments},
-    )
 
 
 class SentLog:

@@ -198,11 +198,6 @@ class Validator:
         self.repeats: dict[str, list[int]] = {}  # USCC -> rows, when more than one
         self.problems = False
 
-    def run(self, rows: Iterable[tuple[int, list[Any]]], result: CheckResult) -> None:
-        """Check every row, then the duplicates across the file."""
-        self.feed(rows, result)
-        self.finish(result)
-
     @property
     def clean(self) -> bool:
         """No problem found so far (no duplicate either): what was fed may be written."""
