@@ -233,3 +233,14 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def sinks(app: Flask) -> Iterator[tuple[Any, Any]]:
+    """A real SMTP server and HTTP SMS gateway on loopback, configured as the app's (notifier tests)."""
+    from .notifier_sinks import SmsSink, SmtpSink
+
+    with SmtpSink() as smtp, SmsSink() as sms:
+        app.config["TONGBAO_SMTP_URL"] = smtp.url
+        app.config["TONGBAO_SMS_URL"] = sms.url
+        yield smtp.recorder, sms

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.parser import BytesParser
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -133,3 +134,15 @@ class SmsSink:
 
     def to(self, number: str) -> list[dict[str, Any]]:
         return [r for r in self.received if r["to"] == number]
+
+
+def tick(runner: Any, at: datetime | str) -> dict[str, Any]:
+    """`tongbao notifier tick --at AT` as an operator runs it; its JSON summary."""
+    from intranet.extensions import db
+
+    moment = at if isinstance(at, str) else at.isoformat()
+    db.session.commit()  # the test's rows are visible to the tick, and no read snapshot stays open
+    result = runner.invoke(args=["notifier", "tick", "--at", moment])
+    assert result.exit_code == 0, result.output
+    db.session.commit()
+    return dict(json.loads(result.output))

@@ -3,33 +3,14 @@ failed messages → staff) and the outbox delivering what other features queue (
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
-
-import pytest
 
 from intranet.clock import SHANGHAI
 from intranet.enterprises import service as enterprises
 from intranet.extensions import db
 
 from . import factories as f
-from .notifier_sinks import SmsSink, SmtpSink
-
-
-@pytest.fixture
-def sinks(app):
-    with SmtpSink() as smtp, SmsSink() as sms:
-        app.config["TONGBAO_SMTP_URL"] = smtp.url
-        app.config["TONGBAO_SMS_URL"] = sms.url
-        yield smtp.recorder, sms
-
-
-def tick(runner, at: str) -> dict:
-    db.session.commit()
-    result = runner.invoke(args=["notifier", "tick", "--at", at])
-    assert result.exit_code == 0, result.output
-    db.session.commit()
-    return json.loads(result.output)
+from .notifier_sinks import tick
 
 
 def body(received) -> str:

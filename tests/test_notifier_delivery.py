@@ -21,17 +21,9 @@ from intranet.outbox.service import queue
 from notifier.delivery import Dispatcher
 
 from . import factories as f
-from .notifier_sinks import SmsSink, SmtpSink
+from .notifier_sinks import SmsSink, SmtpSink, tick
 
 T0 = datetime(2024, 6, 23, 10, 0, tzinfo=SHANGHAI)
-
-
-def tick(runner, at: datetime) -> dict:
-    db.session.commit()
-    result = runner.invoke(args=["notifier", "tick", "--at", at.isoformat()])
-    assert result.exit_code == 0, result.output
-    db.session.commit()
-    return json.loads(result.output)
 
 
 def queue_invitation(app, n: int, *, channel: str = "email", to: str | None = None, name: str | None = None):

@@ -4,11 +4,9 @@ and the one-click opt-out link stops the notices but never the deadline reminder
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 
-import pytest
 from sqlalchemy import select
 
 from intranet.clock import SHANGHAI
@@ -17,23 +15,7 @@ from intranet.extensions import db
 
 from . import factories as f
 from .helpers import soup, submit
-from .notifier_sinks import SmsSink, SmtpSink
-
-
-@pytest.fixture
-def sinks(app):
-    with SmtpSink() as smtp, SmsSink() as sms:
-        app.config["TONGBAO_SMTP_URL"] = smtp.url
-        app.config["TONGBAO_SMS_URL"] = sms.url
-        yield smtp.recorder, sms
-
-
-def tick(runner, at: str) -> dict:
-    db.session.commit()
-    result = runner.invoke(args=["notifier", "tick", "--at", at])
-    assert result.exit_code == 0, result.output
-    db.session.commit()
-    return json.loads(result.output)
+from .notifier_sinks import tick
 
 
 def test_notice_goes_to_policies_in_force_email_in_full_and_sms_as_title_and_link(app, runner, sinks):
