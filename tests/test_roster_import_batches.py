@@ -21,7 +21,16 @@ from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
 from intranet.roster.uscc import ALPHABET, check_digit
 
-from .test_roster_import_rules import csv_bytes, entries, row, run_import, uscc, wrong_digit, xlsx_bytes
+from .test_roster_import_rules import (
+    SEARCH_NAMES,
+    csv_bytes,
+    entries,
+    row,
+    run_import,
+    uscc,
+    wrong_digit,
+    xlsx_bytes,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -134,22 +143,9 @@ def test_accept_good_rows_over_many_batches_skips_duplicates_on_both_rows(runner
     assert uscc(3) not in stored and len(stored) == 18
 
 
-NAMES = [
-    "深圳市华为技术有限公司",
-    "ＡＢＣ　Trading (HK) Co., Ltd.",
-    "A_B-C ＄ 7½ Ⅻ ß İ",
-    "x",
-    "",
-    "中国 出口-信用_保险 №1",
-    "__",
-    "😀深圳😀",
-    "长" * 250,  # longer than the 200 characters a norm keeps
-]
-
-
 def test_search_columns_of_a_batch_equal_search_fields_name_by_name():
-    norms, grams = search_columns(NAMES)
-    assert list(zip(norms, grams, strict=True)) == [search_fields(name) for name in NAMES]
+    norms, grams = search_columns(SEARCH_NAMES)
+    assert list(zip(norms, grams, strict=True)) == [search_fields(name) for name in SEARCH_NAMES]
     assert search_columns([]) == ([], [])
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from intranet.audit.models import AuditLog
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
-from intranet.roster.importing.validate import search_fields
+from intranet.roster.importing.validate import MAX_NAME, search_fields
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import grams_for, normalize_for_search
 from intranet.roster.uscc import ALPHABET, check_digit
@@ -256,17 +256,21 @@ def test_cli_usage_and_refusals_exit_codes(runner, tmp_path):
     assert text.exit_code == 0 and "imported 1" in text.stdout
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "深圳市华为技术有限公司",
-        "ＡＢＣ　Trading (HK) Co., Ltd.",
-        "A_B-C ＄ 7½ Ⅻ ß İ",
-        "x",
-        "",
-        "中国 出口-信用_保险 №1",
-    ],
-)
+# names that test the import's search columns against roster.search (full-width, symbols, emoji, too long)
+SEARCH_NAMES = [
+    "深圳市华为技术有限公司",
+    "ＡＢＣ　Trading (HK) Co., Ltd.",
+    "A_B-C ＄ 7½ Ⅻ ß İ",
+    "x",
+    "",
+    "中国 出口-信用_保险 №1",
+    "__",
+    "😀深圳😀",
+    "长" * 250,  # longer than the 200 characters a norm keeps
+]
+
+
+@pytest.mark.parametrize("name", [n for n in SEARCH_NAMES if len(n) <= MAX_NAME])  # names the import accepts
 def test_search_fields_equal_the_search_module(name):
     norm = normalize_for_search(name)
     assert search_fields(name) == (norm, grams_for(norm))
