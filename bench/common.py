@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -75,3 +76,23 @@ def record(section: str, body: str) -> None:
     text = pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
     RESULTS.write_text(text, encoding="utf-8")
     print(body)
+
+
+def confirmed_roster(programme_id: int, stamp: dt.datetime) -> Any:
+    """The 2024 main roster, confirmed (notice 20-26 May), added and flushed in the app's session."""
+    from intranet.extensions import db
+    from intranet.roster.models import Roster
+
+    roster = Roster(
+        programme_id=programme_id,
+        seq=1,
+        status="confirmed",
+        notice_start=dt.date(2024, 5, 20),
+        notice_end=dt.date(2024, 5, 26),
+        created_at=stamp,
+        published_at=stamp,
+        confirmed_at=stamp,
+    )
+    db.session.add(roster)
+    db.session.flush()
+    return roster

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert, select, text
 
-from bench.common import out_dir, record, timer
+from bench.common import confirmed_roster, out_dir, record, timer
 
 ENTRIES, POLICIES, LOSSES, CREDIT_REPORTS, OBJECTIONS = 100_000, 30_000, 5_000, 12_000, 300
 WARMUP, RUNS = 5, 40
@@ -85,7 +85,7 @@ def build(app: Any) -> dict[str, float]:
     from intranet.losses.models import LossReport
     from intranet.policies.models import Policy
     from intranet.programmes.models import Programme
-    from intranet.roster.models import Objection, Roster, RosterEntry
+    from intranet.roster.models import Objection, RosterEntry
 
     rng = random.Random(2024)  # noqa: S311 - synthetic data
     took: dict[str, float] = {}
@@ -116,18 +116,7 @@ def build(app: Any) -> dict[str, float]:
                 ],
             )
             enterprise_ids = list(db.session.scalars(select(Enterprise.id).order_by(Enterprise.id)))
-            roster = Roster(
-                programme_id=programme.id,
-                seq=1,
-                status="confirmed",
-                notice_start=date(2024, 5, 20),
-                notice_end=date(2024, 5, 26),
-                created_at=now,
-                published_at=now,
-                confirmed_at=now,
-            )
-            db.session.add(roster)
-            db.session.flush()
+            roster = confirmed_roster(programme.id, now)
             entries = [
                 {
                     "roster_id": roster.id,

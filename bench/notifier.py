@@ -21,13 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, delete, insert, select, text
 
-from bench.common import free_port, record, timer
+from bench.common import confirmed_roster, free_port, record, timer
 
 # BENCH_NOTIFIER_SCALE=0.2 runs a fifth of the sizes while iterating (RESULTS.md is then left alone,
 # as with BENCH_NOTIFIER_RECORD=0)
@@ -205,7 +205,7 @@ def _fill_roster(app: Any) -> None:
     from intranet.extensions import db
     from intranet.outbox.models import OutboxMessage
     from intranet.programmes.models import Programme
-    from intranet.roster.models import Roster, RosterEntry
+    from intranet.roster.models import RosterEntry
 
     stamp = datetime(2024, 5, 27, 2, 0, tzinfo=UTC)
     with app.app_context():
@@ -225,18 +225,7 @@ def _fill_roster(app: Any) -> None:
                 for n in range(ENTERPRISES)
             ],
         )
-        roster = Roster(
-            programme_id=programme.id,
-            seq=1,
-            status="confirmed",
-            notice_start=date(2024, 5, 20),
-            notice_end=date(2024, 5, 26),
-            created_at=stamp,
-            published_at=stamp,
-            confirmed_at=stamp,
-        )
-        db.session.add(roster)
-        db.session.flush()
+        roster = confirmed_roster(programme.id, stamp)
         ids = list(db.session.execute(select(Enterprise.id, Enterprise.uscc, Enterprise.name)))
         db.session.execute(
             insert(RosterEntry),
