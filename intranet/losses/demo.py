@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ..actors import SystemActor
-from ..clock import SHANGHAI
+from ..clock import SHANGHAI, shanghai_date
 from ..extensions import db
 from ..policies.models import Policy
 from . import attachments as files
@@ -111,8 +111,8 @@ STORY_DAYS = 230  # the longest story below ends about this many days after the 
 
 
 def demo_step(ctx: DemoContext) -> None:
+    today = shanghai_date(ctx.now)
     for year, programme in sorted(ctx.programmes.items()):
-        today = ctx.now.astimezone(SHANGHAI).date()
         elapsed = (today - programme.cover_start).days
         scale = 1.0 if year == 2024 else min(1.0, (elapsed - 10) / STORY_DAYS)
         if scale > 0.2:
