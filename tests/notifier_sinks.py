@@ -91,14 +91,19 @@ class SmsSink:
     """A JSON SMS gateway: 200 {"id": "gw-<n>"} per message; `status_for` maps a number to an
     HTTP status to answer instead (e.g. 400 for a bad number)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
         self.received: list[dict[str, Any]] = []
         self.status_for: dict[str, int] = {}
+        self.connections: set[int] = set()  # the client ports seen: one per TCP connection
         self.lock = threading.Lock()
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.0 closes the connection after each answer; HTTP/1.1 keeps it open
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:  # noqa: N802
+                sink.connections.add(self.client_address[1])
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status = sink.status_for.get(body.get("to"), 200)

@@ -142,6 +142,20 @@ def test_sms_carries_the_outbox_id_as_reference_and_stores_its_segments(app, run
     assert db.session.get(OutboxMessage, long.id).segments >= 2
 
 
+def test_sms_reuses_one_keep_alive_connection_and_retries_a_gateway_error(app, runner):
+    with SmsSink(keep_alive=True) as sms:
+        app.config["TONGBAO_SMS_URL"] = sms.url
+        sms.status_for["13900000003"] = 503  # the gateway is busy for this one: try again later
+        ok = [queue_invitation(app, n, channel="sms", to=f"1390000000{n}") for n in (1, 2, 4)]
+        busy = queue_invitation(app, 3, channel="sms", to="13900000003")
+        summary = tick(runner, T0 + timedelta(hours=1))
+    assert summary["sent"]["sms"] == 3 and summary["deferred"] == 1
+    assert {r["reference"] for r in sms.received} == {str(m.id) for m in ok}
+    assert len(sms.connections) == 1, "every message went over the one kept connection"
+    row = db.session.get(OutboxMessage, busy.id)
+    assert row.status == "deferred" and "503" in row.error
+
+
 @pytest.mark.parametrize(
     ("text", "parts"),
     [
