@@ -96,3 +96,34 @@ def confirmed_roster(programme_id: int, stamp: dt.datetime) -> Any:
     db.session.add(roster)
     db.session.flush()
     return roster
+
+
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_pg_database(name: str) -> str | None:
+    """The URL of an empty PostgreSQL database `name` (dropped and created anew), or None when
+    BENCH_PG=0 or no PostgreSQL answers (the benchmark then runs on SQLite only)."""
+    from sqlalchemy import create_engine, text
+
+    if os.environ.get("BENCH_PG", "1") == "0":
+        return None
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
+        admin.dispose()
+    except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional for benchmarks
+        print(f"   (PostgreSQL skipped: {exc.__class__.__name__})")
+        return None
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -18,14 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 
-from bench.common import confirmed_roster, out_dir, record, timer
+from bench.common import confirmed_roster, drop_pg_database, fresh_pg_database, out_dir, record, timer
 
 ENTRIES, POLICIES, LOSSES, CREDIT_REPORTS, OBJECTIONS = 100_000, 30_000, 5_000, 12_000, 300
 WARMUP, RUNS = 5, 40
 GOAL_MS = 200.0
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_NAME = "tongbao_desk_bench"
 CAUSES = [
     "buyer_insolvency",
@@ -271,28 +270,6 @@ def measure(app: Any) -> dict[str, tuple[float, float, float]]:
     return results
 
 
-def _pg_url() -> str | None:
-    if os.environ.get("BENCH_PG", "1") == "0":
-        return None
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-            conn.execute(text(f"CREATE DATABASE \"{PG_NAME}\" TEMPLATE template0 ENCODING 'UTF8'"))
-        admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional here
-        print(f"   (PostgreSQL skipped: {exc.__class__.__name__})")
-        return None
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
-
-
-def _drop_pg() -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def run_backend(name: str, url: str, instance: Path) -> tuple[dict[str, float], dict[str, tuple[float, float, float]]]:
     app = _app(url, instance)
     took = build(app)
@@ -312,7 +289,7 @@ def main() -> None:
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
     backends = [("SQLite", f"sqlite:///{base / 'dashboards.db'}")]
-    pg = _pg_url()
+    pg = fresh_pg_database(PG_NAME)
     if pg:
         backends.append(("PostgreSQL", pg))
     lines = [
@@ -332,7 +309,7 @@ def main() -> None:
                 lines.append(f"| {name} | {label} | {median:.1f} | {p95:.1f} | {cpu:.1f} | {verdict} |")
     finally:
         if pg:
-            _drop_pg()
+            drop_pg_database(PG_NAME)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines += ["", f"Load average during the run: {load} (the machine is shared; CPU ms is this process's own time)."]
     record("Dashboards", "\n".join(lines))

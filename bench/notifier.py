@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, insert, select, text
+from sqlalchemy import delete, insert, select
 
-from bench.common import confirmed_roster, free_port, record, timer
+from bench.common import confirmed_roster, drop_pg_database, free_port, fresh_pg_database, record, timer
 
 # BENCH_NOTIFIER_SCALE=0.2 runs a fifth of the sizes while iterating (RESULTS.md is then left alone,
 # as with BENCH_NOTIFIER_RECORD=0)
@@ -43,7 +43,6 @@ REMINDER_EMAIL_CONNECTIONS = tuple(
 )
 GOAL_RATIO = 0.50
 GOAL_REMINDER_S = 60.0
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_NAME = "tongbao_notifier_bench"
 REMINDER_DAYS = (
     ("2024-06-16T09:30:00+08:00", "14 days before: email"),
@@ -275,27 +274,6 @@ def bench_reminders(app: Any) -> list[dict[str, Any]]:
     return runs
 
 
-def _pg_url() -> str | None:
-    if os.environ.get("BENCH_PG") == "0":
-        return None
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-            conn.execute(text(f"CREATE DATABASE \"{PG_NAME}\" TEMPLATE template0 ENCODING 'UTF8'"))
-        admin.dispose()
-    except Exception:  # noqa: BLE001 - no PostgreSQL here
-        return None
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
-
-
-def _drop_pg() -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _run(label: str, url: str, instance: Path, smtp_url: str, sms_url: str) -> tuple[str, str]:
     from intranet.extensions import db
 
@@ -333,14 +311,14 @@ def main() -> None:
         e, r = _run("SQLite", f"sqlite:///{work / 'bench.db'}", work / "sqlite", smtp_url, sms_url)
         emails.append(e)
         reminders.append(r)
-        pg = _pg_url()
+        pg = fresh_pg_database(PG_NAME)
         if pg:
             try:
                 e, r = _run("PostgreSQL", pg, work / "pg", smtp_url, sms_url)
                 emails.append(e)
                 reminders.append(r)
             finally:
-                _drop_pg()
+                drop_pg_database(PG_NAME)
     finally:
         for proc in servers:
             proc.terminate()
