@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .reader import FileRefused, Limits, Table, open_sniffed, sniff
+from .reader import FileRefused, Limits, Table, examine, open_sniffed
 
 
 @dataclass
@@ -27,9 +27,9 @@ class _ReadAhead:
 
     def run(self) -> None:
         try:
-            kind = sniff(self.path, self.path.name, self.limits)
+            sniffed = examine(self.path, self.path.name, self.limits)
             self.checked.set()
-            self.table = open_sniffed(self.path, kind)
+            self.table = open_sniffed(self.path, sniffed)
         except FileRefused as exc:
             self.refused = exc
         except Exception:  # noqa: BLE001, S110 - the import reads the file again and reports what is wrong
