@@ -74,7 +74,8 @@ class RosterEntry(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (roster_id, enterprise_id) and the board index begin with it
+    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id", ondelete="CASCADE"))
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
     name: Mapped[str] = mapped_column(String(200))  # as listed on this roster
