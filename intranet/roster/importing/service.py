@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from ...actors import Actor
 from ...audit import service as audit
-from ...db_tx import transactional
+from ...db_tx import bulk_transactional
 from ...districts.models import District
 from ...errors import Invalid
 from ...extensions import db
@@ -173,7 +173,7 @@ def _recorded(
     return outcome
 
 
-@transactional
+@bulk_transactional
 def apply_check(
     actor: Actor,
     programme: Programme,
@@ -292,7 +292,7 @@ def import_file(
     )
 
 
-@transactional
+@bulk_transactional
 def _check_and_write(
     actor: Actor,
     programme: Programme,

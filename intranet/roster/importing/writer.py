@@ -16,9 +16,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, text
 
 from ...coltypes import UTCDateTime
+from ...database import foreign_keys_enforced
 from ...extensions import db
 from ..models import EntryStatus
 from . import sqlite_bulk
+from .references import References
 from .validate import Entry, search_columns
 
 CHUNK = 10_000  # rows per batch: staged, then upserted while the next batch is prepared
@@ -156,7 +158,9 @@ class Writer:
 
     On SQLite the statements go straight to the driver's connection (no SQLAlchemy round trip
     between them: fewer hand-overs of the GIL), and new entries enter the full-text index one batch
-    at a time (`sqlite_bulk.DeferredSearchIndex`) instead of through the per-row trigger."""
+    at a time (`sqlite_bulk.DeferredSearchIndex`) instead of through the per-row trigger. When the
+    connection does not check foreign keys (a SQLite bulk write, database.bulk_write), each batch's
+    references are checked by `references.References` instead."""
 
     def __init__(
         self, *, programme_id: int, roster_id: int, now: datetime, accepted_by: dict[int, int] | None = None
@@ -176,6 +180,9 @@ class Writer:
         self._previous_cache: int | None = None
         self._raw: Any = self.conn.connection.driver_connection if self.sqlite else None
         self._search_index: sqlite_bulk.DeferredSearchIndex | None = None
+        self._references: References | None = None
+        if not foreign_keys_enforced(self.conn):
+            self._references = References(self.conn, roster_id=roster_id, programme_id=programme_id)
 
     def __enter__(self) -> Writer:
         conn = self.conn
@@ -194,7 +201,9 @@ class Writer:
         if not entries:
             return
         rows = _tuples(entries, self.accepted_by)
-        self.wait()
+        self.wait()  # the connection is free from here on
+        if self._references is not None:
+            self._references.check(entries, self.accepted_by)
         _load(self.conn, rows)
         eligible = sum(1 for e in entries if e.eligible)
         self.stats.eligible += eligible
