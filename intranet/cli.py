@@ -21,7 +21,6 @@ def main() -> None:
     # only for `roster import FILE …` of an existing regular file; the import takes what was read
     # only if it is the same, unchanged file (otherwise it reads the file itself)
     readahead.start(sys.argv[1:])
-    readahead.wait_checked()
 
     from flask.cli import FlaskGroup
 

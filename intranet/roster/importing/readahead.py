@@ -1,8 +1,10 @@
 """Read-ahead for `tongbao roster import FILE`: check and parse the file while the app starts.
 
 Building the app is ~0.7 s of Python that holds the GIL; checking the zip (zlib) and parsing the
-sheet (python-calamine) take about as long but release it. When the `tongbao` entry point calls
-`start(sys.argv[1:])` before it builds the app, both run at once on a machine with a core to spare.
+sheet (python-calamine, in two halves for a big file: xlsx_parts) take about as long but release
+it. When the `tongbao` entry point calls `start(sys.argv[1:])` before it builds the app, they all
+run at once on the machine's cores (the app does not wait for the zip check first: that left a
+core idle for 0.1 s).
 The import takes the result only for the same, unchanged file checked with the same limits;
 otherwise (or when nothing was started) it reads the file itself, exactly as before."""
 
@@ -20,22 +22,18 @@ class _ReadAhead:
     path: Path
     identity: tuple[int, int, int]
     limits: Limits
-    checked: threading.Event = field(default_factory=threading.Event)  # sniffed (zip checked) or failed
     done: threading.Event = field(default_factory=threading.Event)
     table: Table | None = None
     refused: FileRefused | None = None
 
     def run(self) -> None:
         try:
-            sniffed = examine(self.path, self.path.name, self.limits)
-            self.checked.set()
-            self.table = open_sniffed(self.path, sniffed)
+            self.table = open_sniffed(self.path, examine(self.path, self.path.name, self.limits))
         except FileRefused as exc:
             self.refused = exc
         except Exception:  # noqa: BLE001, S110 - the import reads the file again and reports what is wrong
             pass
         finally:
-            self.checked.set()
             self.done.set()
 
 
@@ -68,17 +66,6 @@ def start(argv: list[str], limits: Limits | None = None) -> None:
         _pending = ahead
     # a daemon: a command that fails before the import (an unknown programme) need not wait for it
     threading.Thread(target=ahead.run, name="roster-read-ahead", daemon=True).start()
-
-
-def wait_checked(timeout: float = 1.0) -> None:
-    """Wait (at most `timeout` seconds) until the read-ahead has checked the file. The entry point
-    calls this before it loads Flask: the zip check inflates in pieces and takes the GIL between
-    them, so it runs a third faster alone than against the imports (python-calamine then parses
-    without the GIL, alongside them)."""
-    with _lock:
-        ahead = _pending
-    if ahead is not None:
-        ahead.checked.wait(timeout)
 
 
 def take(path: Path, filename: str, limits: Limits) -> Table | None:
