@@ -3,11 +3,11 @@
 python-calamine parses a whole sheet in one call (without the GIL) and cannot stream it, so a
 100,000-row roster is ~1 s of one core before the first row can be checked. The zip check inflates
 every member anyway (reader.check_zip); for the one worksheet of a big file it keeps the XML. The
-sheet's `<sheetData>` is cut at `<row` tags into PARTS slices; each slice, with the sheet's own
-head and tail, goes into an in-memory copy of the workbook (stored, not deflated), and calamine
-parses the copies (temporary files, so that their bytes are not held twice in memory) in parallel
-threads; the kept XML is let go before the parse begins. Each copy keeps the original row numbers (`<row r="…">`),
-so the rows come out exactly as one parse of the whole file gives them (a test holds them equal).
+sheet's `<sheetData>` is cut at numbered `<row r="…">` tags into PARTS slices; each slice, with the
+sheet's head and tail and the workbook's other members, is written to a temporary stored (not
+deflated) copy of the workbook, the kept XML is let go, and calamine parses the copies in parallel
+threads. Each copy keeps the original row numbers, so the rows come out exactly as one parse of
+the whole file gives them (a test holds them equal).
 
 Anything unexpected — a comment or CDATA in the sheet, a prefixed tag, a row without its number,
 parts out of order, any parse error — returns None, and the caller parses the file whole as before
@@ -21,7 +21,7 @@ import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -94,13 +94,11 @@ def split_rows(path: Path, sheet: SheetXml) -> tuple[Iterator[tuple[int, list[An
         copies = [Path(tmp) / f"part-{k}.xlsx" for k in range(len(cuts) - 1)]
         with zipfile.ZipFile(path) as archive:  # checked by reader.check_zip: small, honest members
             others = [(i.filename, archive.read(i)) for i in archive.infolist() if i.filename != sheet.member]
-        with memoryview(data) as view:
-            head, tail = view[: cuts[0]], view[cuts[-1] :]
-            for k, copy in enumerate(copies):
-                _write_copy(copy, others, sheet.member, (head, view[cuts[k] : cuts[k + 1]], tail))
-            head.release()
-            tail.release()
-        del data, others
+        view = memoryview(data)  # slices without copies
+        head, tail = view[: cuts[0]], view[cuts[-1] :]
+        for k, copy in enumerate(copies):
+            _write_copy(copy, others, sheet.member, (head, view[cuts[k] : cuts[k + 1]], tail))
+        del data, view, head, tail, others  # the XML is let go before the parse
         return _parse(copies)
 
 
@@ -131,7 +129,7 @@ def _joined(sheets: list[Any]) -> tuple[Iterator[tuple[int, list[Any]]], int] | 
     present = [s for s in sheets if s.start is not None]
     if not present:
         return iter(()), 0
-    for before, after in zip(present, present[1:], strict=False):
+    for before, after in pairwise(present):
         if after.start[0] <= before.end[0]:
             return None  # rows out of order: not what one parse would give
     left = min(s.start[1] for s in present)
