@@ -44,7 +44,7 @@ LOSS_STATUSES = ["reported", "accepted", "investigating", "rejected", "paid", "d
 
 
 def _uscc(n: int) -> str:
-    from intranet.roster.uscc import ALPHABET, check_digit
+    from intranet.uscc import ALPHABET, check_digit
 
     body, value = "", n
     for _ in range(9):

@@ -48,7 +48,7 @@ def generate(path: Path, rows: int = ROWS) -> int:
     import xlsxwriter
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from intranet.roster.uscc import ALPHABET, check_digit
+    from intranet.uscc import ALPHABET, check_digit
 
     rng = random.Random(20240520)  # noqa: S311 - benchmark data
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})

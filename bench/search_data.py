@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from intranet.roster.search import grams_for, normalize_for_search
-from intranet.roster.uscc import ALPHABET, check_digit
+from intranet.uscc import ALPHABET, check_digit
 
 PLACES = ["深圳市", "深圳", "深圳市", "深圳市", "深圳前海", "深圳市", "广东"]
 BRAND_CHARS = (

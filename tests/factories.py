@@ -16,7 +16,7 @@ from intranet.policies.models import Policy
 from intranet.programmes.models import Programme
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import grams_for, normalize_for_search
-from intranet.roster.uscc import ALPHABET, check_digit
+from intranet.uscc import ALPHABET, check_digit
 
 PASSWORD = "correct horse battery"
 

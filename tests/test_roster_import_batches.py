@@ -19,7 +19,7 @@ from intranet.roster.importing import readahead, service, writer
 from intranet.roster.importing.validate import fast_uscc, search_columns, search_fields
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
-from intranet.roster.uscc import ALPHABET, check_digit
+from intranet.uscc import ALPHABET, check_digit
 
 from .test_roster_import_rules import (
     SEARCH_NAMES,

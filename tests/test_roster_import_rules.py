@@ -17,7 +17,7 @@ from intranet.extensions import db
 from intranet.roster.importing.validate import MAX_NAME, search_fields
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import grams_for, normalize_for_search
-from intranet.roster.uscc import ALPHABET, check_digit
+from intranet.uscc import ALPHABET, check_digit
 
 from . import factories as f
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from intranet.roster.uscc import check_digit, normalize_uscc, uscc_problem
+from intranet.uscc import check_digit, normalize_uscc, uscc_problem
 
 from .factories import make_uscc
 

@@ -16,7 +16,7 @@ from ..extensions import csrf
 from ..policies import service as policies
 from ..programmes import service as programmes
 from ..programmes.models import Programme
-from ..roster.uscc import normalize_uscc, uscc_problem
+from ..uscc import normalize_uscc, uscc_problem
 from .auth import token_required
 from .openapi import build_document
 from .serializers import enterprise_json, policy_json

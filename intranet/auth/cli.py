@@ -7,7 +7,7 @@ from ..actors import cli_actor
 from ..cli_support import refuse, service_errors
 from ..clock import now
 from ..enterprises import service as enterprises
-from ..roster.uscc import normalize_uscc
+from ..uscc import normalize_uscc
 from . import service
 
 

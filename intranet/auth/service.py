@@ -15,7 +15,7 @@ from ..audit import service as audit
 from ..db_tx import transactional
 from ..errors import Invalid, NotFound, RateLimited, Refused
 from ..extensions import db
-from ..roster.uscc import normalize_uscc
+from ..uscc import normalize_uscc
 from .models import ActivationToken, LoginAttempt, Role, User
 
 MAX_FAILURES_PER_HOUR = 100

@@ -24,7 +24,7 @@ from ..programmes import service as programmes
 from ..programmes.models import Programme
 from ..roster.models import Roster, RosterEntry
 from ..roster.search import grams_for, normalize_for_search
-from ..roster.uscc import ALPHABET, check_digit
+from ..uscc import ALPHABET, check_digit
 
 DEMO_PASSWORD = "tongbao-demo-2024"  # noqa: S105 - the published demo password
 DEMO_ACTOR = SystemActor(name="demo")

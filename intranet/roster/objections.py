@@ -24,9 +24,9 @@ from ..extensions import db
 from ..outbox import service as outbox
 from ..programmes.models import Programme
 from ..security import ensure_role
+from ..uscc import normalize_uscc
 from .models import EntryStatus, Objection, ObjectionStatus, Roster, RosterEntry, RosterStatus
 from .notice_service import notice_state, roster_label
-from .uscc import normalize_uscc
 
 RESOLVERS = ("bureau", "insurer")
 DECISIONS = (ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from ..extensions import db
-from .uscc import ALPHABET, normalize_uscc
+from ..uscc import ALPHABET, normalize_uscc
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 60

@@ -15,12 +15,12 @@ from ..errors import ServiceError
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
 from ..security import roles_required, staff_required
+from ..uscc import normalize_uscc
 from . import invitations, notice_service, objections
 from .forms import ConfirmForm, PublishForm, ResolveForm
 from .models import Objection, RosterEntry
 from .search import normalize_for_search
 from .service import rosters_of
-from .uscc import normalize_uscc
 
 bp = Blueprint("roster", __name__, url_prefix="/staff/roster")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from ..uscc import ALPHABET, WEIGHTS, check_digit, normalize_uscc, uscc_problem
+from ...uscc import ALPHABET, WEIGHTS, check_digit, normalize_uscc, uscc_problem
 from .headers import FIELDS, Header
 
 CENT = Decimal("0.01")
