@@ -1,6 +1,6 @@
 """Every model module, imported explicitly so Alembic and the app see one metadata."""
 
-from .api.models import ApiToken
+from .api_auth.models import ApiToken
 from .audit.models import AuditLog
 from .auth.models import ActivationToken, LoginAttempt, Role, User
 from .certificates.models import Certificate

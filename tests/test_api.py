@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from intranet.api.models import ApiToken
 from intranet.api.openapi import EXAMPLE_USCC
+from intranet.api_auth.models import ApiToken
 from intranet.audit.models import AuditLog
 from intranet.extensions import db
 from intranet.policies.models import Policy

@@ -16,7 +16,7 @@ from pdfminer.high_level import extract_text
 from sqlalchemy import func, select
 
 from intranet.actors import SystemActor
-from intranet.api.auth import create_token
+from intranet.api_auth.tokens import create_token
 from intranet.certificates import render, service
 from intranet.certificates.models import Certificate
 from intranet.certificates.qr import grouped

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from intranet.actors import cli_actor
-from intranet.api.auth import create_token
+from intranet.api_auth.tokens import create_token
 from intranet.clock import now
 from intranet.extensions import db
 from intranet.losses.models import LossReport

@@ -7,11 +7,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..actors import cli_actor
+from ..api_auth.models import ApiToken
+from ..api_auth.tokens import create_token, revoke_token
 from ..cli_support import refuse, service_errors
 from ..clock import now
 from ..extensions import db
-from .auth import create_token, revoke_token
-from .models import ApiToken
 
 
 @click.group("token", help="API bearer tokens for integrating systems.")

@@ -11,10 +11,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..api_auth.tokens import TOKEN_MANAGERS, create_token, list_tokens, revoke_token
 from ..clock import now
 from ..errors import ServiceError
 from ..security import roles_required
-from .auth import TOKEN_MANAGERS, create_token, list_tokens, revoke_token
 from .forms import RevokeForm, TokenForm
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/staff/api-tokens")

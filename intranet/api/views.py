@@ -1,6 +1,6 @@
 """The single window's JSON API (CONTRACT.md): enterprise standing, claim, policy; the OpenAPI document.
 
-Bearer token required (intranet/api/auth.py); CSRF-exempt; errors {"error": {"code", "message"}}."""
+Bearer token required (intranet/api_auth/tokens.py); CSRF-exempt; errors {"error": {"code", "message"}}."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from ..api_auth.tokens import token_required
 from ..clock import now
 from ..enterprises import service as enterprises
 from ..enterprises.models import Enterprise
@@ -17,7 +18,6 @@ from ..policies import service as policies
 from ..programmes import service as programmes
 from ..programmes.models import Programme
 from ..uscc import normalize_uscc, uscc_problem
-from .auth import token_required
 from .openapi import build_document
 from .serializers import enterprise_json, policy_json
 

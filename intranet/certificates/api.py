@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from ..api.auth import token_required
+from ..api_auth.tokens import token_required
 from ..clock import now
 from ..error_pages import json_error
 from ..extensions import csrf

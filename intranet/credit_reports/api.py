@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from ..api.auth import token_required
+from ..api_auth.tokens import token_required
 from ..clock import now
 from ..errors import Invalid
 from ..extensions import csrf
