@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import REPO_ROOT, Config
 
@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    _register_template_context(app)
 
     from . import models  # noqa: F401  (one metadata for Alembic)
     from .database import init_engine_events
@@ -107,6 +108,18 @@ def _register_blueprints(app: Flask) -> None:
         exports_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def _register_template_context(app: Flask) -> None:
+    """What every page's layout shows from the features: the navigation and the site's programme."""
+    from .main.navigation import nav_items, staff_cards
+    from .programmes.service import current_programme
+
+    app.jinja_env.globals.update(nav_items=nav_items, staff_cards=staff_cards)
+
+    @app.context_processor
+    def site_context() -> dict[str, Any]:
+        return {"site_programme": current_programme()}
 
 
 def _register_errors(app: Flask) -> None:

@@ -24,6 +24,8 @@ def main() -> None:
 
     from flask.cli import FlaskGroup
 
+    from notifier.cli import notifier_cli
+
     class TongbaoGroup(FlaskGroup):
         """The app's own commands only: no `flask.commands` entry points are scanned, so a command
         does not pay for importing every installed plugin (Flask-Migrate's `db` is added lazily
@@ -38,4 +40,5 @@ def main() -> None:
         help="Tongbao (统保) command line: database, demo data, rosters, policies, notifier.",
         load_dotenv=False,
     )
+    group.add_command(notifier_cli)  # the scheduler process is not part of the web app's CLI
     group.main(args=sys.argv[1:], prog_name="tongbao")

@@ -37,8 +37,6 @@ def db_group(directory: str | None, x_arg: tuple[str, ...]) -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
 
-    from notifier.cli import notifier_cli
-
     from .api.cli import token_cli
     from .auth.cli import user_cli
     from .certificates.cli import certificate_cli
@@ -59,6 +57,5 @@ def register_commands(app: Flask) -> None:
         certificate_cli,
         loss_cli,
         notice_cli,
-        notifier_cli,
     ):
         app.cli.add_command(command)

@@ -53,13 +53,7 @@ def nl2br(text: str | None) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    from .main.navigation import nav_items, staff_cards
-
+    """The filters and globals of this module; what templates need from features (navigation, the
+    site's programme) is registered by the app factory (intranet.create_app)."""
     app.jinja_env.filters.update(money=money, date=fmt_date, datetime=fmt_datetime, percent=percent, nl2br=nl2br)
-    app.jinja_env.globals.update(page_url=page_url, business_now=now, nav_items=nav_items, staff_cards=staff_cards)
-
-    @app.context_processor
-    def site_context() -> dict[str, Any]:
-        from .programmes.service import current_programme
-
-        return {"site_programme": current_programme()}
+    app.jinja_env.globals.update(page_url=page_url, business_now=now)

@@ -144,10 +144,11 @@ class SmsSink:
 def tick(runner: Any, at: datetime | str) -> dict[str, Any]:
     """`tongbao notifier tick --at AT` as an operator runs it; its JSON summary."""
     from intranet.extensions import db
+    from notifier.cli import notifier_cli  # registered by the console script, not by the app
 
     moment = at if isinstance(at, str) else at.isoformat()
     db.session.commit()  # the test's rows are visible to the tick, and no read snapshot stays open
-    result = runner.invoke(args=["notifier", "tick", "--at", moment])
+    result = runner.invoke(notifier_cli, args=["tick", "--at", moment])
     assert result.exit_code == 0, result.output
     db.session.commit()
     return dict(json.loads(result.output))
