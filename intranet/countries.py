@@ -5,6 +5,10 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wtforms.fields.choices import SelectChoice
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,17 @@ def country_label(code: str, language: str = "zh") -> str:
     if country is None:
         return code
     return country.name_en if language == "en" else f"{country.name_zh} ({country.code})"
+
+
+def country_choices(*, blank: bool = False) -> list[SelectChoice]:
+    """Every country for a form's select, in the page's language: "德国 (DE)" in Chinese, "Germany (DE)"
+    in English; `blank` puts "choose a country" first (a single select that must be chosen)."""
+    from flask_babel import gettext as _
+    from wtforms.fields.choices import SelectChoice
+
+    from .i18n import current_language
+
+    english = current_language() == "en"
+    rows = [SelectChoice("", _("请选择国家/地区"))] if blank else []
+    rows += [SelectChoice(c.code, f"{c.name_en if english else c.name_zh} ({c.code})") for c in all_countries()]
+    return rows

@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..losses.forms import country_choices
+from ..countries import country_choices
 
 
 class CreditReportForm(FlaskForm):
@@ -20,7 +20,7 @@ class CreditReportForm(FlaskForm):
     def __init__(self, *args: Any, policies: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.policy_id.choices = [SelectChoice(value, label) for value, label in policies or []]
-        self.buyer_country.choices = country_choices()
+        self.buyer_country.choices = country_choices(blank=True)
 
 
 class DeliverForm(FlaskForm):

@@ -11,22 +11,12 @@ from wtforms import DateField, DecimalField, FieldList, Form, FormField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..countries import all_countries
+from ..countries import country_choices
 from ..i18n import current_language
 from . import rules
 
 INVOICE_ROWS = 3
 MAX_ROWS = 20
-
-
-def country_choices() -> list[SelectChoice]:
-    """Every ISO 3166 country (pycountry), Chinese and English names."""
-    english = current_language() == "en"
-    rows = [SelectChoice("", str(_l("请选择国家/地区")))]
-    for c in all_countries():
-        label = f"{c.name_en} ({c.code})" if english else f"{c.name_zh} · {c.name_en} ({c.code})"
-        rows.append(SelectChoice(c.code, label))
-    return rows
 
 
 def cause_choices() -> list[SelectChoice]:
@@ -77,7 +67,7 @@ class LossReportForm(FlaskForm):
     def __init__(self, *args: Any, policies: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.policy_id.choices = [SelectChoice(value, label) for value, label in policies or []]
-        self.buyer_country.choices = country_choices()
+        self.buyer_country.choices = country_choices(blank=True)
         self.cause.choices = cause_choices()
 
     def validate_invoices(self, field: FieldList) -> None:

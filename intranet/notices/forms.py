@@ -8,18 +8,13 @@ from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
-from ..countries import all_countries
+from ..countries import country_choices
 
 CATEGORY_LABELS: dict[str, Any] = {
     "country_risk": _l("国别风险信息"),
     "market_info": _l("海外市场信息"),
     "risk_alert": _l("风险提示"),
 }
-
-
-def country_choices() -> list[SelectChoice]:
-    """Every ISO 3166 country, labelled in Chinese and English (pycountry, not a typed list)."""
-    return [SelectChoice(c.code, f"{c.name_zh} · {c.name_en} ({c.code})") for c in all_countries()]
 
 
 class NoticeForm(FlaskForm):

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, Field, IntegerField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from ..notices.forms import country_choices
+from ..countries import country_choices
 
 
 class DayListField(StringField):
