@@ -10,7 +10,7 @@ from ..api_auth.tokens import token_required
 from ..clock import now
 from ..errors import Invalid
 from ..extensions import csrf
-from ..losses.service import visible_policy
+from ..policies.visibility import visible_policy
 from . import service
 
 bp = Blueprint("api_credit_reports", __name__, url_prefix="/api/v1")

@@ -21,9 +21,9 @@ from ..extensions import db
 from ..losses import attachments as files
 from ..losses import notify as loss_notify
 from ..losses import rules
-from ..losses.service import ensure_in_force, scope_of, visible_policy
 from ..outbox import service as outbox
 from ..policies.models import Policy
+from ..policies.visibility import ensure_in_force, reportable_policies, scope_of, visible_policy
 from ..programmes.models import Programme
 from ..security import ensure_role
 from .models import CreditReportRequest
@@ -239,8 +239,6 @@ def for_enterprise(enterprise_id: int) -> list[CreditReportRequest]:
 
 
 def policies_with_quota(enterprise_id: int) -> list[tuple[Policy, Quota]]:
-    from ..losses.service import reportable_policies
-
     return [(p, quota(enterprise_id, p.programme)) for p in reportable_policies(enterprise_id)]
 
 

@@ -16,9 +16,10 @@ from ..audit import service as audit
 from ..clock import shanghai_date
 from ..countries import get_country, normalize_code
 from ..db_tx import transactional
-from ..errors import Invalid, NotFound, Refused
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..policies.models import Policy
+from ..policies.visibility import ensure_in_force, scope_of, visible_policy
 from ..security import ensure_role
 from . import attachments as files
 from . import rules
@@ -46,14 +47,6 @@ class LossInput:
     due_date: date | None
     cause: str
     invoices: list[rules.Invoice]
-
-
-def scope_of(actor: Actor) -> int | None:
-    """The enterprise an actor is confined to (None: staff or an unscoped system)."""
-    if actor.role == "enterprise":
-        return int(getattr(actor, "enterprise_id", 0) or 0)
-    scoped = getattr(actor, "enterprise_id", None)
-    return int(scoped) if scoped else None
 
 
 def parse_amount(raw: Any, label: str = "invoice_amount_usd") -> Decimal:
@@ -142,35 +135,6 @@ def validate(data: LossInput, now: datetime) -> LossInput:
             rules.Invoice(rules.clean_text(i.invoice_no).strip(), rules.money(i.amount_usd), i.shipment_date)
             for i in data.invoices
         ],
-    )
-
-
-# ---- policies the actor may report under -------------------------------------------------------
-
-
-def visible_policy(actor: Actor, policy_id: int) -> Policy:
-    """404 for a policy that does not exist or belongs to another enterprise."""
-    policy = db.session.get(Policy, policy_id)
-    scope = scope_of(actor)
-    if policy is None or (scope is not None and policy.enterprise_id != scope):
-        raise NotFound(f"保单 {policy_id} 不存在 / Policy {policy_id} not found", code="policy_not_found")
-    return policy
-
-
-def ensure_in_force(policy: Policy) -> None:
-    if policy.status == "revoked":
-        raise Refused("保单已撤销，不能报损 / The policy is revoked", code="policy_revoked")
-    if policy.status != "issued" or policy.cover_start is None:
-        raise Refused("保单尚未签发，不能报损 / The policy is not issued yet", code="policy_not_issued")
-
-
-def reportable_policies(enterprise_id: int) -> list[Policy]:
-    return list(
-        db.session.scalars(
-            select(Policy)
-            .where(Policy.enterprise_id == enterprise_id, Policy.status == "issued")
-            .order_by(Policy.cover_start.desc(), Policy.id.desc())
-        )
     )
 
 

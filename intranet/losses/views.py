@@ -14,6 +14,7 @@ from ..clock import now
 from ..countries import country_label
 from ..errors import ServiceError
 from ..i18n import current_language
+from ..policies.visibility import reportable_policies
 from ..security import roles_required
 from . import attachments as files
 from . import rules, service, workflow
@@ -30,7 +31,7 @@ def _actor() -> Any:
 def policy_choices() -> list[tuple[int, str]]:
     return [
         (p.id, f"{p.policy_no or p.id} · {p.programme.year} · {p.cover_start} — {p.cover_end}")
-        for p in service.reportable_policies(current_user.enterprise_id)
+        for p in reportable_policies(current_user.enterprise_id)
     ]
 
 
