@@ -70,9 +70,11 @@ def _register_blueprints(app: Flask) -> None:
     from .credit_reports.views import bp as credit_reports_bp
     from .dashboards.views import bp as dashboards_bp
     from .districts.views import bp as districts_bp
+    from .enterprises.views import bp as preferences_bp
     from .exports.views import bp as exports_bp
+    from .losses import staff_views, views  # noqa: F401  (their routes are on the losses blueprint)
     from .losses.api import bp as api_losses_bp
-    from .losses.views import bp as losses_bp
+    from .losses.blueprint import bp as losses_bp
     from .main.views import bp as main_bp
     from .notices.views import bp as notices_bp
     from .outbox.views import bp as outbox_bp
@@ -101,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         api_losses_bp,
         api_credit_reports_bp,
         outbox_bp,
+        preferences_bp,
         losses_bp,
         credit_reports_bp,
         notices_bp,

@@ -16,8 +16,9 @@ from ..extensions import db
 from ..pagination import paginate
 from ..security import roles_required
 from . import service, workflow
+from .blueprint import bp
 from .forms import AcceptForm, DecideForm, NoteForm, ReasonForm, RequestDocumentsForm
-from .views import bp, download
+from .views import download
 
 STAFF = ("insurer",)
 

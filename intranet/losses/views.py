@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,10 +18,9 @@ from ..policies.visibility import reportable_policies
 from ..security import roles_required
 from . import attachments as files
 from . import rules, service, workflow
+from .blueprint import bp
 from .forms import MAX_ROWS, AnswerForm, ConfirmReportForm, LossReportForm
 from .models import LossAttachment, LossEvent, LossReport
-
-bp = Blueprint("losses", __name__)
 
 
 def _actor() -> Any:
@@ -205,5 +204,3 @@ def portal_attachment(report_id: int, attachment_id: int) -> Any:
     row, path = service.attachment_of(_actor(), report_id, attachment_id)
     return download(row, path)
 
-
-from . import staff_views  # noqa: E402,F401  (registers the insurer pages on this blueprint)

@@ -27,7 +27,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("dashboards.insurer", _l("看板"), frozenset({"insurer"})),
     ("notices.staff_index", _l("风险通报"), frozenset({"insurer"})),
     ("outbox.index", _l("消息发送"), frozenset({"bureau", "insurer"})),
-    ("outbox.preferences.edit", _l("通知设置"), frozenset({"enterprise"})),
+    ("preferences.edit", _l("通知设置"), frozenset({"enterprise"})),
 ]
 
 # (endpoint, title, text, roles)

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..clock import now
-from ..enterprises.views import bp as preferences_bp
 from ..errors import ServiceError
 from ..pagination import page_arg, paginate
 from ..security import staff_required
@@ -19,8 +18,6 @@ from .chart import daily_chart
 from .forms import RetryForm
 
 bp = Blueprint("outbox", __name__)
-# the enterprise's contact preferences and the one-click opt-out link live beside the outbox
-bp.register_blueprint(preferences_bp)
 
 PRIVATE_JOBS = {"invitation"}  # bodies carry a personal activation link: staff see the envelope only
 
