@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import click
@@ -17,14 +16,21 @@ from ..actors import SystemActor
 from ..auth.models import User
 from ..clock import now as clock_now
 from ..clock import shanghai_date
+from ..districts.demo import demo_step as manager_contacts_step
 from ..districts.models import District
 from ..enterprises.models import Enterprise
 from ..extensions import db
+from ..losses.demo import demo_step as losses_step
+from ..notices.demo import demo_step as notices_step
+from ..outbox.demo import demo_step as outbox_step
+from ..policies.demo import demo_step as policies_step
 from ..programmes import service as programmes
 from ..programmes.models import Programme
 from ..roster.models import Roster, RosterEntry
+from ..roster.notice_demo import demo_step as roster_objections_step
 from ..roster.search import grams_for, normalize_for_search
 from ..uscc import ALPHABET, check_digit
+from .context import DemoContext
 
 DEMO_PASSWORD = "tongbao-demo-2024"  # noqa: S105 - the published demo password
 DEMO_ACTOR = SystemActor(name="demo")
@@ -69,59 +75,13 @@ TRADES = [
 ]
 
 
-@dataclass
-class DemoContext:
-    now: datetime
-    programmes: dict[int, Programme] = field(default_factory=dict)
-    enterprises: list[Enterprise] = field(default_factory=list)
-    users: dict[str, User] = field(default_factory=dict)
-    logins: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-# Later features add their own demo steps (policies, losses, notices...) to this list.
-def _policies_step(ctx: DemoContext) -> None:
-    from ..policies.demo import demo_step  # imported late: it uses this module's DemoContext
-
-    demo_step(ctx)
-
-
-def _losses_step(ctx: DemoContext) -> None:
-    from ..losses.demo import demo_step  # imported late: it uses this module's DemoContext
-
-    demo_step(ctx)
-
-
-def _notices_step(ctx: DemoContext) -> None:
-    from ..notices.demo import demo_step  # imported late: it uses this module's DemoContext
-
-    demo_step(ctx)
-
-
-def _manager_contacts_step(ctx: DemoContext) -> None:
-    from ..districts.demo import demo_step  # imported late: it uses this module's DemoContext
-
-    demo_step(ctx)
-
-
-def _roster_objections_step(ctx: DemoContext) -> None:
-    from ..roster.notice_demo import demo_step  # imported late: it uses this module's DemoContext
-
-    demo_step(ctx)
-
-
-def _outbox_step(ctx: DemoContext) -> None:
-    from ..outbox.demo import demo_step  # imported late: it uses this module's DemoContext
-
-    demo_step(ctx)
-
-
 DEMO_STEPS: list[Callable[[DemoContext], None]] = [
-    _policies_step,
-    _losses_step,
-    _notices_step,
-    _manager_contacts_step,
-    _roster_objections_step,
-    _outbox_step,
+    policies_step,
+    losses_step,
+    notices_step,
+    manager_contacts_step,
+    roster_objections_step,
+    outbox_step,
 ]
 
 

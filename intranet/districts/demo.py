@@ -14,7 +14,7 @@ from . import service
 from .models import AccountManager
 
 if TYPE_CHECKING:
-    from ..demo.service import DemoContext
+    from ..demo.context import DemoContext
 
 OPERATOR = SystemActor(name="demo")
 NOTES = [("phone", "已电话提醒在截止日前领取保单，企业表示本周内办理。"), ("visit", "上门介绍统保政策和报损流程。")]

@@ -20,7 +20,7 @@ from . import attachments as files
 from . import rules, service, workflow
 
 if TYPE_CHECKING:
-    from ..demo.service import DemoContext
+    from ..demo.context import DemoContext
 
 SINGLE_WINDOW = SystemActor(name="api:单一窗口 (demo)", role="api")
 OPERATOR = SystemActor(name="demo")

@@ -9,7 +9,7 @@ from ..clock import shanghai
 from . import service
 
 if TYPE_CHECKING:
-    from ..demo.service import DemoContext
+    from ..demo.context import DemoContext
 
 OPERATOR = SystemActor(name="demo")
 

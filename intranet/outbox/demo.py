@@ -16,7 +16,7 @@ from .models import OutboxMessage
 from .service import build_row, queue_many
 
 if TYPE_CHECKING:
-    from ..demo.service import DemoContext
+    from ..demo.context import DemoContext
 
 DAYS = 14
 

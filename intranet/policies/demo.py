@@ -14,7 +14,7 @@ from ..programmes.models import Programme
 from . import rules, service
 
 if TYPE_CHECKING:
-    from ..demo.service import DemoContext
+    from ..demo.context import DemoContext
 
 API = SystemActor(name="api:单一窗口 (demo)", role="api")
 

@@ -13,7 +13,7 @@ from .models import Roster, RosterEntry, RosterStatus
 from .notice_service import notice_state
 
 if TYPE_CHECKING:
-    from ..demo.service import DemoContext
+    from ..demo.context import DemoContext
 
 OPERATOR = SystemActor(name="demo")
 
