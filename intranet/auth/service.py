@@ -42,13 +42,10 @@ def find_user(identifier: str) -> User | None:
         return None
     if "@" in ident:
         return db.session.scalar(select(User).where(func.lower(User.email) == ident.lower()))
-    from ..enterprises.models import Enterprise
-
     uscc = normalize_uscc(ident)
     return db.session.scalar(
         select(User)
-        .join(Enterprise, Enterprise.id == User.enterprise_id)
-        .where(Enterprise.uscc == uscc, User.role == Role.ENTERPRISE)
+        .where(User.enterprise.has(uscc=uscc), User.role == Role.ENTERPRISE)
         .order_by(User.id)
         .limit(1)
     )

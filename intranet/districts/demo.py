@@ -10,7 +10,7 @@ from ..actors import SystemActor
 from ..clock import shanghai_date
 from ..extensions import db
 from ..programmes.models import Programme
-from . import service
+from . import worklist
 from .models import AccountManager
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def demo_step(ctx: DemoContext) -> None:
     today = shanghai_date(ctx.now)
     programme = db.session.scalar(select(Programme).where(Programme.year == today.year))
     for manager in db.session.scalars(select(AccountManager).order_by(AccountManager.id).limit(3)):
-        rows = db.session.execute(service.worklist_query(manager, programme, today).limit(len(NOTES))).all()
+        rows = db.session.execute(worklist.worklist_query(manager, programme, today).limit(len(NOTES))).all()
         for row, (channel, note) in zip(rows, NOTES, strict=False):
-            enterprise = service.get_enterprise(row.enterprise_id)
-            service.log_contact(OPERATOR, manager, enterprise, programme, channel=channel, note=note, now=ctx.now)
+            enterprise = worklist.get_enterprise(row.enterprise_id)
+            worklist.log_contact(OPERATOR, manager, enterprise, programme, channel=channel, note=note, now=ctx.now)

@@ -16,6 +16,7 @@ from ..programmes import service as programmes
 from ..security import roles_required, staff_required
 from . import service
 from .forms import CHANNEL_LABELS, ContactForm, ManagerForm
+from .worklist import contacts, get_enterprise, log_contact, worklist_query
 
 bp = Blueprint("districts", __name__, url_prefix="/staff/districts")
 
@@ -78,7 +79,7 @@ def _programme_arg() -> Any:
 def worklist(manager_id: int) -> Any:
     manager = service.get_manager(manager_id)
     programme = _programme_arg()
-    stmt = service.worklist_query(manager, programme, shanghai_date(now()))
+    stmt = worklist_query(manager, programme, shanghai_date(now()))
     page = paginate(stmt, page_arg(request.args.get("page")), per_page=50, scalars=False)
     return render_template(
         "districts/worklist.html",
@@ -86,7 +87,7 @@ def worklist(manager_id: int) -> Any:
         programme=programme,
         programmes=programmes.list_programmes(),
         page=page,
-        recent=service.contacts(manager, limit=10),
+        recent=contacts(manager, limit=10),
         channels=CHANNEL_LABELS,
         can_log=current_user.role in service.EDITORS,
     )
@@ -96,12 +97,12 @@ def worklist(manager_id: int) -> Any:
 @roles_required(*service.EDITORS)
 def contact(manager_id: int, enterprise_id: int) -> Any:
     manager = service.get_manager(manager_id)
-    enterprise = service.get_enterprise(enterprise_id)
+    enterprise = get_enterprise(enterprise_id)
     programme = _programme_arg()
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            service.log_contact(
+            log_contact(
                 current_user,
                 manager,
                 enterprise,
@@ -123,6 +124,6 @@ def contact(manager_id: int, enterprise_id: int) -> Any:
         manager=manager,
         enterprise=enterprise,
         programme=programme,
-        history=service.contacts(manager, enterprise.id, limit=50),
+        history=contacts(manager, enterprise.id, limit=50),
         channels=CHANNEL_LABELS,
     ), (422 if form.errors else 200)

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
 from ..actors import cli_actor
 from ..cli_support import print_json, service_errors
 from ..clock import now
 from ..countries import get_country
+from ..extensions import db
+from ..policies.models import Policy
+from ..roster.models import Roster
 from . import service
+from .models import Programme
 
 
 def _names(codes: list[str]) -> str:
@@ -17,6 +25,44 @@ def _names(codes: list[str]) -> str:
         country = get_country(code)
         parts.append(f"{code} {country.name_zh} ({country.name_en})" if country else code)
     return ", ".join(parts) or "(none)"
+
+
+def programme_summary(programme: Programme, now: datetime) -> dict[str, Any]:
+    """What `tongbao programme show` prints: parameters, excluded countries and state."""
+    rosters = list(db.session.scalars(select(Roster).where(Roster.programme_id == programme.id).order_by(Roster.seq)))
+    policies = dict(
+        db.session.execute(
+            select(Policy.status, func.count(Policy.id))
+            .where(Policy.programme_id == programme.id)
+            .group_by(Policy.status)
+        ).all()
+    )
+    data: dict[str, Any] = {
+        "year": programme.year,
+        "name_zh": programme.name_zh,
+        "name_en": programme.name_en,
+    }
+    for field, value in service.parameters(programme).items():
+        data[field] = value.isoformat() if hasattr(value, "isoformat") else value
+    data["threshold_usd"] = str(programme.threshold_usd)
+    data["per_buyer_limit_usd"] = str(programme.per_buyer_limit_usd)
+    data["indemnity_ratio"] = str(programme.indemnity_ratio.normalize())
+    data["excluded_countries"] = programme.excluded_codes
+    data["state"] = {
+        "claim_phase": service.claim_phase(programme, now),
+        "rosters": [
+            {
+                "seq": r.seq,
+                "kind": "supplementary" if r.is_supplementary else "main",
+                "status": r.status,
+                "notice_start": r.notice_start.isoformat() if r.notice_start else None,
+                "notice_end": r.notice_end.isoformat() if r.notice_end else None,
+            }
+            for r in rosters
+        ],
+        "policies": {str(k): int(v) for k, v in policies.items()},
+    }
+    return data
 
 
 @click.group("programme", help="Programme parameters and excluded countries.")
@@ -30,7 +76,7 @@ def programme_cli() -> None:
 @with_appcontext
 @service_errors
 def show(year: int, as_json: bool) -> None:
-    data = service.show(service.get_programme(year), now())
+    data = programme_summary(service.get_programme(year), now())
     if as_json:
         print_json(data)
         return

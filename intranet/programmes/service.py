@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..actors import Actor
 from ..audit import service as audit
@@ -89,47 +89,6 @@ def claim_phase(programme: Programme, now: datetime) -> str:
 
 def parameters(programme: Programme) -> dict[str, Any]:
     return {field: getattr(programme, field) for field in PARAMETER_FIELDS}
-
-
-def show(programme: Programme, now: datetime) -> dict[str, Any]:
-    """What `tongbao programme show` prints: parameters, excluded countries and state."""
-    from ..policies.models import Policy
-    from ..roster.models import Roster
-
-    rosters = list(db.session.scalars(select(Roster).where(Roster.programme_id == programme.id).order_by(Roster.seq)))
-    policies = dict(
-        db.session.execute(
-            select(Policy.status, func.count(Policy.id))
-            .where(Policy.programme_id == programme.id)
-            .group_by(Policy.status)
-        ).all()
-    )
-    data: dict[str, Any] = {
-        "year": programme.year,
-        "name_zh": programme.name_zh,
-        "name_en": programme.name_en,
-    }
-    for field, value in parameters(programme).items():
-        data[field] = value.isoformat() if hasattr(value, "isoformat") else value
-    data["threshold_usd"] = str(programme.threshold_usd)
-    data["per_buyer_limit_usd"] = str(programme.per_buyer_limit_usd)
-    data["indemnity_ratio"] = str(programme.indemnity_ratio.normalize())
-    data["excluded_countries"] = programme.excluded_codes
-    data["state"] = {
-        "claim_phase": claim_phase(programme, now),
-        "rosters": [
-            {
-                "seq": r.seq,
-                "kind": "supplementary" if r.is_supplementary else "main",
-                "status": r.status,
-                "notice_start": r.notice_start.isoformat() if r.notice_start else None,
-                "notice_end": r.notice_end.isoformat() if r.notice_end else None,
-            }
-            for r in rosters
-        ],
-        "policies": {str(k): int(v) for k, v in policies.items()},
-    }
-    return data
 
 
 def _valid_codes(codes: list[str]) -> list[str]:
