@@ -161,7 +161,8 @@ def unit_of(module: str) -> tuple[int, str] | None:
 
 def layer_order() -> str:
     lines = ["The layers, lowest first (a module may import its own layer's units or lower ones):"]
-    lines += [f"  {i}. {name}: {', '.join(units)}" for i, (name, units) in enumerate(LAYERS)]
+    shown = {unit: f"{unit} (its __init__.py only)" for unit in PACKAGE_ONLY}
+    lines += [f"  {i}. {name}: {', '.join(shown.get(u, u) for u in units)}" for i, (name, units) in enumerate(LAYERS)]
     return "\n".join(lines)
 
 

@@ -44,10 +44,7 @@ def find_user(identifier: str) -> User | None:
         return db.session.scalar(select(User).where(func.lower(User.email) == ident.lower()))
     uscc = normalize_uscc(ident)
     return db.session.scalar(
-        select(User)
-        .where(User.enterprise.has(uscc=uscc), User.role == Role.ENTERPRISE)
-        .order_by(User.id)
-        .limit(1)
+        select(User).where(User.enterprise.has(uscc=uscc), User.role == Role.ENTERPRISE).order_by(User.id).limit(1)
     )
 
 

@@ -203,4 +203,3 @@ def portal_answer(report_id: int) -> Any:
 def portal_attachment(report_id: int, attachment_id: int) -> Any:
     row, path = service.attachment_of(_actor(), report_id, attachment_id)
     return download(row, path)
-
