@@ -15,6 +15,8 @@ ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so" || missing+=(libharfbu
 command -v make >/dev/null || missing+=(make)
 if [ "$mode" = "test" ] || [ "$mode" = "bench" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v openssl >/dev/null || missing+=(openssl)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
 fi
 if [ "$mode" = "bench" ]; then
