@@ -17,6 +17,7 @@ def worker_command(workers: int) -> None:
     from .worker import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(message)s", stream=sys.stderr)
-    logging.getLogger("huey").setLevel(logging.WARNING)
+    for noisy in ("huey", "weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     run(app, workers)

@@ -6,6 +6,7 @@ committed, so a worker never looks for a row it cannot see yet."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,17 +20,21 @@ from ..extensions import db
 
 log = logging.getLogger(__name__)
 PENDING = "tongbao_tasks_pending"
-QUEUE_NAME = "tongbao"
+
+
+def queue_name(database_url: str) -> str:
+    """One queue per database: two deployments (or test runs) sharing a Redis never mix their tasks."""
+    return "tongbao-" + hashlib.sha256(database_url.encode()).hexdigest()[:12]
 
 
 def make_huey(app: Flask) -> Huey:
+    name = queue_name(str(app.config["SQLALCHEMY_DATABASE_URI"]))
     redis_url = app.config.get("TONGBAO_REDIS_URL")
     if app.config.get("TASKS_IMMEDIATE"):
-        return Huey(QUEUE_NAME, immediate=True, results=False)  # tests: run where submitted
+        return Huey(name, immediate=True, results=False)  # tests: run where submitted
     if redis_url:
-        return RedisHuey(QUEUE_NAME, url=redis_url, results=False)
-    filename = app.config.get("TASKS_SQLITE_PATH") or f"{app.instance_path}/tasks.db"
-    return SqliteHuey(QUEUE_NAME, filename=filename, results=False, timeout=30)
+        return RedisHuey(name, url=redis_url, results=False)
+    return SqliteHuey(name, filename=f"{app.instance_path}/tasks.db", results=False, timeout=30)
 
 
 def init_app(app: Flask, execute: Callable[[int], None]) -> None:
