@@ -46,6 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .database import init_engine_events
 
     init_engine_events(app)
+    _init_tasks(app)
     _register_blueprints(app)
     _register_errors(app)
 
@@ -123,6 +124,17 @@ def _register_template_context(app: Flask) -> None:
     @app.context_processor
     def site_context() -> dict[str, Any]:
         return {"site_programme": current_programme()}
+
+
+def _init_tasks(app: Flask) -> None:
+    """The task queue, and each feature's handlers (registered here, from the top, so that the
+    queue, a foundation module, never imports a feature)."""
+    from .certificates.bulk import issue_and_certify
+    from .policies.bulk import KIND as ISSUE_POLICY
+    from .tasks import queue, service
+
+    queue.init_app(app, service.execute)
+    service.register(app, ISSUE_POLICY, issue_and_certify)
 
 
 def _register_errors(app: Flask) -> None:

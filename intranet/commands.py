@@ -46,6 +46,7 @@ def register_commands(app: Flask) -> None:
     from .policies.cli import policy_cli
     from .programmes.cli import programme_cli
     from .roster.cli import roster_cli
+    from .tasks.cli import worker_command
 
     for command in (
         demo_command,
@@ -57,5 +58,6 @@ def register_commands(app: Flask) -> None:
         certificate_cli,
         loss_cli,
         notice_cli,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -54,6 +54,7 @@ class Config:
     sms_url: str | None = None
     frozen_now: datetime | None = None
     trusted_proxies: int = 0
+    redis_url: str | None = None
     instance_path: Path = DEFAULT_INSTANCE
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +71,7 @@ class Config:
             "frozen_now": parse_frozen_now(os.environ.get("TONGBAO_NOW")),
             "instance_path": instance,
             "trusted_proxies": int(os.environ.get("TONGBAO_TRUSTED_PROXIES", "0") or 0),
+            "redis_url": os.environ.get("TONGBAO_REDIS_URL") or None,
         }
         values.update(overrides)
         return cls(**values)
@@ -87,6 +89,7 @@ class Config:
             "TONGBAO_SMTP_URL": self.smtp_url,
             "TONGBAO_SMS_URL": self.sms_url,
             "TONGBAO_NOW": self.frozen_now,
+            "TONGBAO_REDIS_URL": self.redis_url,
             "TESTING": self.testing,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

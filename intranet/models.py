@@ -21,8 +21,10 @@ from .roster.models import (
     RosterEntry,
     RosterStatus,
 )
+from .tasks.models import Task
 
 __all__ = [
+    "Task",
     "AccountManager",
     "ActivationToken",
     "ApiToken",

@@ -57,7 +57,9 @@ class FreshContextClient(FlaskClient):
 
 
 def make_config(url: str, instance: Path, **extra: object) -> Config:
-    settings = {"PASSWORD_HASH_METHOD": FAST_HASH, **extra}
+    # background tasks run where they are submitted, once the transaction commits (tests of the
+    # real workers turn this off)
+    settings = {"PASSWORD_HASH_METHOD": FAST_HASH, "TASKS_IMMEDIATE": True, **extra}
     return Config(
         database_url=url,
         secret_key="test-secret-key",

@@ -53,6 +53,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.outbox.segments",
             "intranet.outbox.service",
             "intranet.outbox.dispatch",
+            "intranet.tasks",
         ),
     ),
     ("reference data", ("intranet.programmes", "intranet.districts")),

@@ -3,6 +3,7 @@ a process whose own time zone is UTC."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -218,11 +219,14 @@ def test_a_utc_process_decides_claims_and_issue_dates_in_shanghai(app, database_
     first = claim(on_time, "2024-06-30T15:59:00+00:00").policy
     second = claim(late, "2024-06-30T16:01:00+00:00").policy
     assert first.claimed_on_time and not second.claimed_on_time
+    ids = [first.id, second.id]
     db.session.commit()
-    # the insurer's batch at 00:30 Shanghai on 5 July, which is still 4 July in UTC
-    result = _cli(["policy", "issue", "--all-claimed"], database_url, tmp_path, TONGBAO_NOW="2024-07-04T16:30:00+00:00")
-    assert result.returncode == 0, result.stderr
-    assert "2 issued" in result.stdout
+    # the insurer issues at 00:30 Shanghai on 5 July, which is still 4 July in UTC
+    output = ""
+    for policy_id in ids:
+        result = _cli(["policy", "issue", str(policy_id)], database_url, tmp_path, TONGBAO_NOW="2024-07-04T16:30:00+00:00")
+        assert result.returncode == 0, result.stderr
+        output += result.stdout
     db.session.expire_all()
     first, second = db.session.get(Policy, first.id), db.session.get(Policy, second.id)
     assert (first.issue_date, first.cover_start, first.cover_end) == (
@@ -235,7 +239,7 @@ def test_a_utc_process_decides_claims_and_issue_dates_in_shanghai(app, database_
         date(2024, 7, 5),
         date(2025, 6, 30),
     )
-    assert second.policy_no in result.stdout and first.policy_no in result.stdout
+    assert second.policy_no in output and first.policy_no in output
 
 
 def test_policy_issue_cli_usage_and_refusals(app, runner, freeze):
@@ -252,4 +256,7 @@ def test_policy_issue_cli_usage_and_refusals(app, runner, freeze):
     assert db.session.get(Policy, policy.id).issue_date == date(2024, 7, 2)
     again = runner.invoke(args=["policy", "issue", str(policy.id)])
     assert again.exit_code == 1 and "already issued" in again.output
-    assert runner.invoke(args=["policy", "issue", "--all-claimed"]).exit_code == 0  # nothing left: fine
+    nothing = runner.invoke(args=["policy", "issue", "--all-claimed", "--wait"])
+    assert nothing.exit_code == 0, nothing.output  # nothing left: fine
+    assert json.loads(nothing.output.splitlines()[-1]) == {"issued": 0, "skipped": 0}
+    assert runner.invoke(args=["policy", "issue", str(policy.id), "--wait"]).exit_code == 2

@@ -72,8 +72,10 @@ def test_issue_one_from_the_queue_then_all(client, freeze):
     remaining = soup(client.get("/staff/policies/queue")).select("table.queue tbody tr[data-policy-id]")
     assert [int(r["data-policy-id"]) for r in remaining] == [made[7].id, made[1].id]
 
-    page = submit(client, "/staff/policies/queue", form="form.issue-all")
-    assert "已签发 2 份保单" in text_of(page)
+    page = soup(submit(client, "/staff/policies/queue", form="form.issue-all"))
+    status = page.select_one(".issue-progress [role=status]")
+    assert status is not None and "共 2 份，已处理 2 份" in status.get_text(" ", strip=True)
+    assert page.select_one(".issue-progress .js-finished") is not None
     numbers = [db.session.get(Policy, made[d].id).policy_no for d in (7, 1)]
     assert numbers == ["TB2024-SZ-000003", "TB2024-SZ-000004"]
     assert "没有待签发的保单" in text_of(client.get("/staff/policies/queue"))

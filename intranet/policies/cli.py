@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask.cli import with_appcontext
 
@@ -9,7 +11,8 @@ from ..actors import cli_actor
 from ..cli_support import refuse, service_errors
 from ..clock import now
 from ..programmes import service as programmes
-from . import service
+from ..tasks import service as tasks
+from . import bulk, service
 from .models import Policy
 
 
@@ -30,23 +33,37 @@ def _line(policy: Policy) -> str:
 @click.argument("policy_id", type=int, required=False)
 @click.option("--all-claimed", is_flag=True, help="issue every claimed policy, oldest claim first")
 @click.option("--programme", "year", type=int, default=None, help="with --all-claimed: only this programme year")
+@click.option("--wait", is_flag=True, help="with --all-claimed: wait for the workers, then print a JSON summary")
+@click.option("--timeout", type=click.IntRange(min=1), default=24 * 3600, help="with --wait: give up after N seconds")
 @with_appcontext
 @service_errors
-def issue_command(policy_id: int | None, all_claimed: bool, year: int | None) -> None:
+def issue_command(policy_id: int | None, all_claimed: bool, year: int | None, wait: bool, timeout: int) -> None:
     if (policy_id is None) == (not all_claimed):
         raise click.UsageError("give either POLICY_ID or --all-claimed (not both)")
     if policy_id is not None:
         if year is not None:
             raise click.UsageError("--programme goes with --all-claimed")
+        if wait:
+            raise click.UsageError("--wait goes with --all-claimed")
         policy = service.issue(cli_actor(), policy_id, now=now())
         click.echo(_line(policy))
         return
     programme = programmes.get_programme(year) if year is not None else None
-    batch = service.issue_claimed(cli_actor(), now=now(), programme=programme)
-    for policy in batch.issued:
-        click.echo(_line(policy))
-    for policy, reason in batch.skipped:
-        click.echo(f"skipped policy {policy.id} ({policy.enterprise.uscc}): {reason}", err=True)
-    click.echo(f"{len(batch.issued)} issued, {len(batch.skipped)} skipped")
-    if batch.skipped and not batch.issued:
-        refuse("error: no claimed policy could be issued")
+    submitted = bulk.queue_issue_all(cli_actor(), now=now(), programme=programme)
+    if not wait:
+        click.echo(
+            f"queued {submitted.queued} claimed policies for issuance (batch {submitted.batch}); "
+            f"{submitted.already_queued} were queued already. `tongbao worker` issues them."
+        )
+        return
+    try:
+        tasks.wait_for_batch(submitted.batch, timeout=timeout)
+    except TimeoutError as exc:
+        refuse(f"error: {exc} (is a `tongbao worker` running?)")
+    results = tasks.batch_results(submitted.batch)
+    issued = sum(1 for r in results if r.get("issued"))
+    progress = tasks.batch_progress(submitted.batch)
+    for result in results:
+        if not result.get("issued"):
+            click.echo(f"skipped policy {result.get('policy_id')}: {result.get('reason')}", err=True)
+    click.echo(json.dumps({"issued": issued, "skipped": progress.total - issued + submitted.already_queued}))

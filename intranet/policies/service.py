@@ -5,7 +5,7 @@ claim fails inside a savepoint and gets the first one back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -23,7 +23,7 @@ from ..extensions import db
 from ..programmes.models import Programme
 from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
 from ..security import ensure_role
-from . import queries, rules
+from . import rules
 from .models import Policy, PolicyStatus
 
 
@@ -45,12 +45,6 @@ class Standing:
 class ClaimResult:
     policy: Policy
     created: bool
-
-
-@dataclass
-class IssueBatch:
-    issued: list[Policy] = field(default_factory=list)
-    skipped: list[tuple[Policy, str]] = field(default_factory=list)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -238,7 +232,7 @@ def _refuse_unless_issuable(policy: Policy, now: datetime) -> None:
         )
 
 
-def _apply_issue(actor: Actor, policy: Policy, sequence: int, now: datetime) -> None:
+def _apply_issue(actor: Actor, policy: Policy, sequence: int, now: datetime, batch: str | None = None) -> None:
     programme = policy.programme
     start, end = rules.cover_on_issue(programme, claimed_on_time=policy.claimed_on_time, issued_at=now)
     number = rules.policy_number(programme, sequence)
@@ -255,53 +249,27 @@ def _apply_issue(actor: Actor, policy: Policy, sequence: int, now: datetime) -> 
         "policy.issue",
         obj=policy,
         summary=f"{number} {policy.enterprise.uscc}",
-        changes={"status": ["claimed", "issued"], "cover_start": start, "cover_end": end, "policy_no": number},
+        changes={
+            "status": ["claimed", "issued"],
+            "cover_start": start,
+            "cover_end": end,
+            "policy_no": number,
+            **({"batch": batch} if batch else {}),
+        },
     )
 
 
 @transactional
-def issue(actor: Actor, policy_id: int, *, now: datetime) -> Policy:
-    """Issue a claimed policy as of `now`: number, verification code, issue date and cover."""
+def issue(actor: Actor, policy_id: int, *, now: datetime, batch: str | None = None) -> Policy:
+    """Issue a claimed policy as of `now`: number, verification code, issue date and cover
+    (`batch`: the bulk issuance it belongs to, kept in its audit record)."""
     ensure_role(actor, "insurer")
     policy = _locked(policy_id)
     _refuse_unless_issuable(policy, now)
     _lock_numbering({policy.programme_id})
-    _apply_issue(actor, policy, _last_sequence(policy.programme) + 1, now)
+    _apply_issue(actor, policy, _last_sequence(policy.programme) + 1, now, batch)
     db.session.flush()
     return policy
-
-
-@transactional
-def issue_claimed(actor: Actor, *, now: datetime, programme: Programme | None = None) -> IssueBatch:
-    """Issue every claimed policy (oldest claim first, numbered in that order); those the rules
-    refuse (cover period over) are skipped with the reason. One locked read, one flush."""
-    ensure_role(actor, "insurer")
-    stmt = queries.queue_query(programme).execution_options(populate_existing=True)
-    if is_postgres():
-        stmt = stmt.with_for_update(of=Policy, key_share=True)
-    policies = list(db.session.scalars(stmt).unique())
-    _lock_numbering({p.programme_id for p in policies})
-    last = {p.programme_id: _last_sequence(p.programme) for p in policies}
-    batch = IssueBatch()
-    with db.session.no_autoflush:
-        for policy in policies:
-            try:
-                _refuse_unless_issuable(policy, now)
-            except Refused as exc:
-                batch.skipped.append((policy, exc.message))
-                continue
-            last[policy.programme_id] += 1
-            _apply_issue(actor, policy, last[policy.programme_id], now)
-            batch.issued.append(policy)
-    audit.record(
-        actor,
-        "policy.issue_all",
-        object_type="policies",
-        summary=f"issued {len(batch.issued)}, skipped {len(batch.skipped)}",
-        changes={"issued": [p.id for p in batch.issued], "skipped": [p.id for p, _ in batch.skipped]},
-    )
-    db.session.flush()
-    return batch
 
 
 @transactional

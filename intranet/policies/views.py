@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,8 @@ from ..errors import ServiceError
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
 from ..security import roles_required, staff_required
-from . import queries, rules, service
+from ..tasks import service as tasks
+from . import bulk, queries, rules, service
 from .forms import ActionForm, RevokeForm
 from .models import PolicyStatus
 
@@ -58,11 +59,19 @@ def queue() -> Any:
 @roles_required("insurer")
 def issue_all() -> Any:
     if ActionForm().validate_on_submit():
-        batch = service.issue_claimed(current_user, now=now())
-        flash(_("已签发 %(n)s 份保单", n=len(batch.issued)), "success")
-        for policy, reason in batch.skipped:
-            flash(_("未签发 %(name)s：%(reason)s", name=policy.enterprise.name, reason=reason), "warning")
+        submitted = bulk.queue_issue_all(current_user, now=now())
+        return redirect(url_for("policies.issue_progress", batch=submitted.batch))
     return redirect(url_for("policies.queue"))
+
+
+@bp.get("/queue/issuing/<batch>")
+@roles_required("insurer")
+def issue_progress(batch: str) -> Any:
+    progress = tasks.batch_progress(batch)
+    if not progress.total:
+        abort(404)
+    skipped = [r for r in tasks.batch_results(batch) if not r.get("issued")] if progress.finished else []
+    return render_template("policies/issuing.html", progress=progress, skipped=skipped, batch=batch)
 
 
 @bp.post("/<int:policy_id>/issue")

@@ -1,0 +1,157 @@
+"""Real `tongbao worker` processes on both queue storages: the embedded one (SQLite database, SQLite
+queue file) and production's (PostgreSQL, Redis). A worker SIGKILLed in the middle of a bulk
+issuance loses nothing: a second worker finishes it, and every policy is issued once with one
+certificate."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from intranet import create_app
+from intranet.actors import cli_actor
+from intranet.audit.models import AuditLog
+from intranet.certificates.models import Certificate
+from intranet.clock import SHANGHAI
+from intranet.extensions import db
+from intranet.policies import bulk
+from intranet.policies.models import Policy
+from intranet.tasks import service as tasks
+
+from . import factories as f
+from .conftest import make_config
+
+BIN = Path(sys.executable).parent
+REDIS_URL = os.environ.get("TONGBAO_TEST_REDIS", "redis://127.0.0.1:6379/0")
+POLICIES = int(os.environ.get("TONGBAO_TEST_BULK_POLICIES", "1000"))
+
+pytestmark = pytest.mark.slow
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture
+def queued_app(database_url: str, backend: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app with a real queue: SQLite → the SQLite queue file; PostgreSQL → Redis."""
+    extra: dict[str, object] = {"TASKS_IMMEDIATE": False}
+    if backend == "postgresql":
+        if not redis_available():
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        extra["TONGBAO_REDIS_URL"] = REDIS_URL
+    application = create_app(make_config(database_url, tmp_path / "instance", **extra))
+    with application.app_context():
+        if backend == "postgresql":
+            from .conftest import reset_postgres
+
+            reset_postgres(application)
+        huey = application.extensions["tongbao_huey"]
+        huey.flush()  # a queue of its own (named after the database): nothing left from before
+        yield application
+        huey.flush()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def start_worker(app: Flask, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TONGBAO_DATABASE_URL": str(app.config["SQLALCHEMY_DATABASE_URI"]),
+        "TONGBAO_INSTANCE_PATH": app.instance_path,
+        "TONGBAO_SECRET_KEY": "test-secret-key",
+        "TONGBAO_BASE_URL": "http://tongbao.test",
+    }
+    env.pop("TONGBAO_NOW", None)
+    if app.config.get("TONGBAO_REDIS_URL"):
+        env["TONGBAO_REDIS_URL"] = app.config["TONGBAO_REDIS_URL"]
+    else:
+        env.pop("TONGBAO_REDIS_URL", None)
+    return subprocess.Popen(  # noqa: S603
+        [str(BIN / "tongbao"), "worker", "--workers", str(workers)],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: SIGKILL reaches the consumer and its children
+    )
+
+
+def kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    proc.wait(timeout=60)
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def claimed_policies(n: int, moment: datetime) -> list[int]:
+    prog = f.programme()
+    return [f.make_policy(f.confirmed_enterprise(i), prog, claimed_at=moment).id for i in range(1, n + 1)]
+
+
+def test_a_killed_worker_loses_no_policy_and_issues_none_twice(queued_app, tmp_path):
+    moment = datetime(2024, 7, 3, 10, tzinfo=SHANGHAI)
+    ids = claimed_policies(POLICIES, moment)
+    db.session.commit()
+    log = tmp_path / "workers.log"
+    first = start_worker(queued_app, 2, log)
+    second = None
+    try:
+        submitted = bulk.queue_issue_all(cli_actor(), now=moment)
+        assert submitted.queued == POLICIES
+        # the first worker dies mid-way, as a host would: no signal handler runs
+        wait_until(lambda: tasks.batch_progress(submitted.batch).done >= POLICIES // 4, 600, "a quarter issued")
+        kill_group(first, signal.SIGKILL)
+        db.session.rollback()
+        stranded = tasks.batch_progress(submitted.batch)
+        assert stranded.done < POLICIES, "the first worker finished before it was killed"
+        second = start_worker(queued_app, 2, log)
+        wait_until(lambda: tasks.batch_progress(submitted.batch).finished, 900, "the batch to finish")
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                kill_group(proc, signal.SIGTERM)
+
+    progress = tasks.batch_progress(submitted.batch)
+    assert (progress.done, progress.failed) == (POLICIES, 0), log.read_text(errors="replace")[-3000:]
+    assert sum(1 for r in tasks.batch_results(submitted.batch) if r.get("issued")) == POLICIES
+    statuses = db.session.execute(select(Policy.status, func.count()).group_by(Policy.status)).all()
+    assert [tuple(row) for row in statuses] == [("issued", POLICIES)]
+    numbers = sorted(db.session.scalars(select(Policy.policy_no)))
+    assert numbers == [f"TB2024-SZ-{n:06d}" for n in range(1, POLICIES + 1)]
+    per_policy = db.session.execute(
+        select(Certificate.policy_id, func.count()).group_by(Certificate.policy_id).having(func.count() != 1)
+    ).all()
+    assert per_policy == [] and db.session.scalar(select(func.count(Certificate.id))) == POLICIES
+    issued_records = db.session.execute(
+        select(AuditLog.object_id, func.count())
+        .where(AuditLog.action == "policy.issue")
+        .group_by(AuditLog.object_id)
+        .having(func.count() != 1)
+    ).all()
+    assert issued_records == []
+    assert db.session.scalar(select(func.count()).where(AuditLog.action == "policy.issue")) == len(ids)
