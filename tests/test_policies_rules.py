@@ -224,7 +224,8 @@ def test_a_utc_process_decides_claims_and_issue_dates_in_shanghai(app, database_
     # the insurer issues at 00:30 Shanghai on 5 July, which is still 4 July in UTC
     output = ""
     for policy_id in ids:
-        result = _cli(["policy", "issue", str(policy_id)], database_url, tmp_path, TONGBAO_NOW="2024-07-04T16:30:00+00:00")
+        at = "2024-07-04T16:30:00+00:00"
+        result = _cli(["policy", "issue", str(policy_id)], database_url, tmp_path, TONGBAO_NOW=at)
         assert result.returncode == 0, result.stderr
         output += result.stdout
     db.session.expire_all()
