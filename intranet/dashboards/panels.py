@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import LazyString, lazy_pgettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..countries import get_country
 from ..i18n import current_language
-from ..losses.rules import CAUSES
+from ..losses.rules import cause_label
 from ..programmes.models import Programme
 from ..templating import fmt_datetime, money
 from .charts import Chart, bar_chart, donut_chart, line_chart
@@ -24,34 +26,37 @@ def _pct(value: Decimal) -> str:
     return f"{value * 100:.1f}%"
 
 
+ROSTER_STATUS: dict[str, LazyString] = {"draft": _l("草稿"), "notice": _l("公示中"), "confirmed": _l("已确认")}
+POLICY_STATUS: dict[str, LazyString] = {"claimed": _l("已领取待签发"), "issued": _l("已签发"), "revoked": _l("已撤销")}
+OBJECTION_STATUS: dict[str, LazyString] = {"open": _l("待处理"), "upheld": _l("异议成立"), "dismissed": _l("已驳回")}
+LOSS_STATUS: dict[str, LazyString] = {  # short labels: they sit on chart axes
+    "reported": _l("已报案"),
+    "accepted": _l("已受理"),
+    "investigating": _l("调查中"),
+    "rejected": lazy_pgettext("loss status", "不予受理"),
+    "paid": _l("已赔付"),
+    "declined": _l("拒赔"),
+}
+
+
+def _label(labels: dict[str, LazyString], code: str) -> str:
+    return str(labels.get(code, code))
+
+
 def roster_status_label(status: str) -> str:
-    return {"draft": _("草稿"), "notice": _("公示中"), "confirmed": _("已确认")}.get(status, status)
+    return _label(ROSTER_STATUS, status)
 
 
 def policy_status_label(status: str) -> str:
-    return {"claimed": _("已领取待签发"), "issued": _("已签发"), "revoked": _("已撤销")}.get(status, status)
+    return _label(POLICY_STATUS, status)
 
 
 def objection_status_label(status: str) -> str:
-    return {"open": _("待处理"), "upheld": _("异议成立"), "dismissed": _("已驳回")}.get(status, status)
+    return _label(OBJECTION_STATUS, status)
 
 
 def loss_status_label(status: str) -> str:
-    return {
-        "reported": _("已报案"),
-        "accepted": _("已受理"),
-        "investigating": _("调查中"),
-        "rejected": _("不予受理"),
-        "paid": _("已赔付"),
-        "declined": _("拒赔"),
-    }.get(status, status)
-
-
-def cause_label(code: str) -> str:
-    names = CAUSES.get(code)
-    if names is None:
-        return code
-    return names[1] if current_language() == "en" else names[0]
+    return _label(LOSS_STATUS, status)
 
 
 def country_name(code: str) -> str:

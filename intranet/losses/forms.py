@@ -20,21 +20,19 @@ MAX_ROWS = 20
 
 
 def country_choices() -> list[SelectChoice]:
-    """Every ISO 3166 country (pycountry), Chinese and English names."""
+    """Every ISO 3166 country (pycountry), named in the page's language."""
     english = current_language() == "en"
     rows = [SelectChoice("", str(_l("请选择国家/地区")))]
     for c in all_countries():
-        label = f"{c.name_en} ({c.code})" if english else f"{c.name_zh} · {c.name_en} ({c.code})"
-        rows.append(SelectChoice(c.code, label))
+        rows.append(SelectChoice(c.code, f"{c.name_en if english else c.name_zh} ({c.code})"))
     return rows
 
 
 def cause_choices() -> list[SelectChoice]:
     """CONTRACT.md cause codes, grouped as commercial and political risks."""
-    english = current_language() == "en"
     rows = [SelectChoice("", str(_l("请选择损失原因")))]
     for group, causes in ((_l("商业风险"), rules.COMMERCIAL_CAUSES), (_l("政治风险"), rules.POLITICAL_CAUSES)):
-        rows.extend(SelectChoice(code, en if english else zh, optgroup=str(group)) for code, zh, en in causes)
+        rows.extend(SelectChoice(code, str(label), optgroup=str(group)) for code, label in causes.items())
     return rows
 
 

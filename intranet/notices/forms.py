@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from ..countries import all_countries
+from ..i18n import current_language
 
 CATEGORY_LABELS: dict[str, Any] = {
     "country_risk": _l("国别风险信息"),
@@ -18,8 +19,9 @@ CATEGORY_LABELS: dict[str, Any] = {
 
 
 def country_choices() -> list[SelectChoice]:
-    """Every ISO 3166 country, labelled in Chinese and English (pycountry, not a typed list)."""
-    return [SelectChoice(c.code, f"{c.name_zh} · {c.name_en} ({c.code})") for c in all_countries()]
+    """Every ISO 3166 country (pycountry, not a typed list), named in the page's language."""
+    english = current_language() == "en"
+    return [SelectChoice(c.code, f"{c.name_en if english else c.name_zh} ({c.code})") for c in all_countries()]
 
 
 class NoticeForm(FlaskForm):

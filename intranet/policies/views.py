@@ -19,16 +19,9 @@ from .models import PolicyStatus
 
 bp = Blueprint("policies", __name__, url_prefix="/staff/policies")
 
-STATUS_LABELS = {
-    PolicyStatus.CLAIMED: "已领取，待签发",
-    PolicyStatus.ISSUED: "已签发",
-    PolicyStatus.REVOKED: "已撤销",
-}
-
-
 @bp.app_context_processor
 def policy_labels() -> dict[str, Any]:
-    return {"policy_status_label": lambda status: _(STATUS_LABELS.get(status, status))}
+    return {"policy_status_label": service.status_label}
 
 
 def _year_arg() -> int | None:
@@ -61,7 +54,7 @@ def issue_all() -> Any:
         batch = service.issue_claimed(current_user, now=now())
         flash(_("已签发 %(n)s 份保单", n=len(batch.issued)), "success")
         for policy, reason in batch.skipped:
-            flash(_("未签发 %(name)s：%(reason)s", name=policy.enterprise.name, reason=reason), "warning")
+            flash(_("未签发 %(name)s：%(reason)s", name=policy.enterprise.name, reason=str(reason)), "warning")
     return redirect(url_for("policies.queue"))
 
 
@@ -72,7 +65,7 @@ def issue(policy_id: int) -> Any:
         try:
             policy = service.issue(current_user, policy_id, now=now())
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(str(exc.message), "error")
         else:
             flash(_("已签发保单 %(no)s", no=policy.policy_no), "success")
     target = request.form.get("next") or ""
@@ -113,7 +106,7 @@ def show(policy_id: int) -> Any:
             try:
                 service.revoke(current_user, policy_id, form.reason.data or "", now=now())
             except ServiceError as exc:
-                form.reason.errors = [*form.reason.errors, exc.message]
+                form.reason.errors = [*form.reason.errors, str(exc.message)]
             else:
                 flash(_("保单已撤销"), "success")
                 return redirect(url_for("policies.show", policy_id=policy_id))
