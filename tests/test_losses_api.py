@@ -107,6 +107,15 @@ def test_bad_input_is_422_with_a_code(api):
     assert db.session.scalar(select(LossReport.id)) is None
 
 
+def test_errors_carry_a_code_and_a_chinese_message_by_default(api):
+    _e, _u, policy = f.loss_policy_holder(12)
+    db.session.commit()
+    bad = api("POST", f"/api/v1/policies/{policy.id}/loss-reports", CASE_1 | {"cause": "bad_luck"})
+    assert bad.get_json()["error"] == {"code": "invalid_cause", "message": "损失原因不在列表中"}
+    missing = api("GET", "/api/v1/loss-reports/999999")
+    assert missing.get_json()["error"] == {"code": "report_not_found", "message": "报损案件 999999 不存在"}
+
+
 def test_control_characters_are_dropped_not_a_server_error(api):
     _e, _u, policy = f.loss_policy_holder(10)
     db.session.commit()

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..countries import get_country
-from ..i18n import current_language
+from ..i18n import current_language, localized
 from ..losses.rules import cause_label
 from ..programmes.models import Programme
 from ..templating import fmt_datetime, money
@@ -76,7 +76,7 @@ def bureau_panels(programme: Programme, stats: BureauStats) -> dict[str, Any]:
     ]
     shares = [
         (
-            localized_district(d.district, d.district_en),
+            localized(d, "district"),
             d.share * 100,
             f"{d.claimed:,} / {d.listed:,} ({_pct(d.share)})",
         )
@@ -91,7 +91,7 @@ def bureau_panels(programme: Programme, stats: BureauStats) -> dict[str, Any]:
         ),
         columns=[_("所属区"), _("名单企业"), _("已领取"), _("领取率")],
         rows=[
-            [localized_district(d.district, d.district_en), _n(d.listed), _n(d.claimed), _pct(d.share)]
+            [localized(d, "district"), _n(d.listed), _n(d.claimed), _pct(d.share)]
             for d in stats.by_district
         ],
     )
@@ -128,10 +128,6 @@ def bureau_panels(programme: Programme, stats: BureauStats) -> dict[str, Any]:
         "charts": [district_chart, weekly_chart, objection_chart],
         "roster_rows": roster_rows,
     }
-
-
-def localized_district(name_zh: str, name_en: str) -> str:
-    return name_en if current_language() == "en" and name_en else name_zh
 
 
 def queue_label(key: str, lag: int) -> str:
