@@ -43,8 +43,12 @@ def test_three_free_reports_then_the_fourth_is_refused_on_the_web(client, freeze
     refused = ask(client, "Fourth Buyer Ltd")
     assert refused.status_code == 409
     page = soup(refused)
-    assert "免费资信报告已用完" in page.select_one(".error-summary .problem").get_text()
+    problem = page.select_one(".error-summary .problem").get_text(strip=True)
+    assert problem == "2024 年度 3 份免费资信报告已用完，剩余 0 份"
     assert remaining(page) == 0
+    client.get("/lang/en?next=/portal/credit-reports")
+    problem = soup(ask(client, "Fourth Buyer Ltd")).select_one(".error-summary .problem").get_text(strip=True)
+    assert problem == "All 3 free credit reports of the 2024 programme are used; 0 remaining"
     rows = page.select("table.credit-requests tbody tr")
     assert len(rows) == 3
     assert db.session.scalar(select(CreditReportRequest.buyer_country).limit(1)) == "DE"

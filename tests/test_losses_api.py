@@ -73,10 +73,7 @@ def test_api_reports_not_covered_with_reasons_and_accepts_amount_strings(api):
     assert created.status_code == 201
     data = created.get_json()
     assert data["covered"] is False and data["indemnity_estimate_usd"] == 0
-    assert data["reasons"] == [
-        "发票 — 出运日 2024-06-20 早于保险起期 2024-07-01 / "
-        "invoice —: shipment on 2024-06-20 is before the cover start 2024-07-01"
-    ]
+    assert data["reasons"] == ["发票 — 出运日 2024-06-20 早于保险起期 2024-07-01"]
     assert db.session.scalar(select(LossReport.invoice_total_usd)) == Decimal("1000.50")
 
 
@@ -108,6 +105,15 @@ def test_bad_input_is_422_with_a_code(api):
         assert response.status_code == 422, (change, response.get_json())
         assert response.get_json()["error"]["code"] == code, change
     assert db.session.scalar(select(LossReport.id)) is None
+
+
+def test_errors_carry_a_code_and_a_chinese_message_by_default(api):
+    _e, _u, policy = f.loss_policy_holder(12)
+    db.session.commit()
+    bad = api("POST", f"/api/v1/policies/{policy.id}/loss-reports", CASE_1 | {"cause": "bad_luck"})
+    assert bad.get_json()["error"] == {"code": "invalid_cause", "message": "损失原因不在列表中"}
+    missing = api("GET", "/api/v1/loss-reports/999999")
+    assert missing.get_json()["error"] == {"code": "report_not_found", "message": "报损案件 999999 不存在"}
 
 
 def test_control_characters_are_dropped_not_a_server_error(api):

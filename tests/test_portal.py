@@ -131,7 +131,13 @@ def test_an_enterprise_not_on_the_confirmed_roster_cannot_claim(client, freeze):
     assert soup(page).select_one("form.claim-form") is None
     assert soup(page).select_one(".roster-standing").get_text(strip=True) == "名单公示中，确认后可领取"
     refused = client.post("/portal/claim/2024", data={"csrf_token": _token(page)}, follow_redirects=True)
-    assert "不在已确认的统保名单上" in text_of(refused)
+    flash = soup(refused).select_one(".flash-error").get_text(strip=True)
+    assert "不在已确认的统保名单上" in flash and "roster" not in flash  # one language: the page's
+    client.get("/lang/en?next=/portal/")
+    page = client.get("/portal/")
+    refused = client.post("/portal/claim/2024", data={"csrf_token": _token(page)}, follow_redirects=True)
+    flash = soup(refused).select_one(".flash-error").get_text(strip=True)
+    assert "not on a confirmed roster of the 2024 programme" in flash and "名单" not in flash
     assert db.session.scalar(select(func.count(Policy.id))) == 0
 
 

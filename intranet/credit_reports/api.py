@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from ..api_auth.tokens import token_required
 from ..clock import now
@@ -24,12 +25,12 @@ def create(policy_id: int) -> Any:
     visible_policy(actor, policy_id)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Invalid("请求体须为 JSON 对象 / The body must be a JSON object", code="invalid_json")
+        raise Invalid(_l("请求体须为 JSON 对象"), code="invalid_json")
     name, country = data.get("buyer_name"), data.get("buyer_country")
     if not isinstance(name, str) or not name.strip():
-        raise Invalid("缺少 buyer_name / Missing field buyer_name", code="missing_field", field="buyer_name")
+        raise Invalid(_l("缺少字段 %(fields)s", fields="buyer_name"), code="missing_field", field="buyer_name")
     if not isinstance(country, str) or not country.strip():
-        raise Invalid("缺少 buyer_country / Missing field buyer_country", code="missing_field", field="buyer_country")
+        raise Invalid(_l("缺少字段 %(fields)s", fields="buyer_country"), code="missing_field", field="buyer_country")
     row, remaining = service.request_report(actor, policy_id, name, country, now=now())
     response = jsonify({"request_id": row.id, "status": row.status, "remaining_free": remaining})
     response.status_code = 201

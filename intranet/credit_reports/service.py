@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from ..actors import Actor
@@ -29,11 +31,15 @@ from ..security import ensure_role
 from .models import CreditReportRequest
 
 STATUSES = ("requested", "delivered", "declined")
-STATUS_LABELS = {
-    "requested": ("已申请，待出具", "Requested"),
-    "delivered": ("已出具", "Report ready"),
-    "declined": ("未能出具", "Declined"),
+STATUS_LABELS: dict[str, LazyString] = {
+    "requested": _l("已申请，待出具"),
+    "delivered": _l("已出具"),
+    "declined": _l("未能出具"),
 }
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 @dataclass(frozen=True)
@@ -64,14 +70,14 @@ def _clean(buyer_name: str, buyer_country: str) -> tuple[str, str]:
     name = " ".join(rules.clean_text(buyer_name).split())
     if not name or len(name) > 200 or not rules.normalize_buyer_name(name):
         raise Invalid(
-            "请填写买方名称（200字以内） / Buyer name is required (≤ 200 characters)",
+            _l("请填写买方名称（200字以内）"),
             code="invalid_buyer_name",
             field="buyer_name",
         )
     country = normalize_code(buyer_country)
     if get_country(country) is None:
         raise Invalid(
-            "买方所在国须为有效的 ISO 国家代码 / buyer_country must be an ISO 3166 alpha-2 code",
+            _l("买方所在国 %(country)s 不是有效的 ISO 国家代码", country=str(buyer_country)),
             code="invalid_country",
             field="buyer_country",
         )
@@ -93,8 +99,11 @@ def request_report(
     current = quota(policy.enterprise_id, policy.programme)
     if current.remaining <= 0:
         raise Refused(
-            f"{policy.programme.year} 年度 {current.allowed} 份免费资信报告已用完，剩余 0 份 / "
-            f"All {current.allowed} free credit reports of the {policy.programme.year} programme are used; 0 remaining",
+            _l(
+                "%(year)s 年度 %(n)s 份免费资信报告已用完，剩余 0 份",
+                year=policy.programme.year,
+                n=current.allowed,
+            ),
             code="quota_exhausted",
         )
     row = CreditReportRequest(
@@ -118,11 +127,15 @@ def _locked(request_id: int) -> CreditReportRequest:
     stmt = select(CreditReportRequest).where(CreditReportRequest.id == request_id).with_for_update()
     row = db.session.scalar(stmt.execution_options(populate_existing=True))
     if row is None:
-        raise NotFound(f"资信报告申请 {request_id} 不存在 / Credit report request {request_id} not found")
+        raise NotFound(_l("资信报告申请 %(id)s 不存在", id=request_id))
     if row.status != "requested":
         raise Refused(
-            f"资信报告申请 {request_id} 已处理（{row.status}） / "
-            f"Request {request_id} is already answered ({row.status})",
+            _l(
+                "资信报告申请 %(id)s 已处理（%(status)s）",
+                id=request_id,
+                status=STATUS_LABELS.get(row.status, row.status),
+                state=row.status,
+            ),
             code="already_answered",
         )
     return row
@@ -166,9 +179,7 @@ def decline(actor: Actor, request_id: int, reason: str, *, now: datetime) -> Cre
     ensure_role(actor, "insurer")
     text = rules.clean_text(reason, multiline=True).strip()
     if not text or len(text) > 4000:
-        raise Invalid(
-            "请填写理由（4000字以内） / A reason is required (≤ 4000 characters)", code="reason_required", field="text"
-        )
+        raise Invalid(_l("请填写理由（4000字以内）"), code="reason_required", field="text")
     row = _locked(request_id)
     row.status = "declined"
     row.decline_reason = text
@@ -217,14 +228,14 @@ def get_visible(actor: Actor, request_id: int) -> CreditReportRequest:
     row = db.session.get(CreditReportRequest, request_id)
     scope = scope_of(actor)
     if row is None or (scope is not None and row.enterprise_id != scope):
-        raise NotFound(f"资信报告申请 {request_id} 不存在 / Credit report request {request_id} not found")
+        raise NotFound(_l("资信报告申请 %(id)s 不存在", id=request_id))
     return row
 
 
 def report_file(actor: Actor, request_id: int) -> tuple[CreditReportRequest, Path]:
     row = get_visible(actor, request_id)
     if row.status != "delivered" or not row.report_path:
-        raise NotFound("报告尚未出具 / The report is not ready")
+        raise NotFound(_l("报告尚未出具"))
     return row, files.path_of(row.report_path)
 
 

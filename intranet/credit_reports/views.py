@@ -11,7 +11,6 @@ from flask_login import current_user
 
 from ..clock import now
 from ..errors import ServiceError
-from ..i18n import current_language
 from ..losses import attachments as files
 from ..pagination import page_arg, paginate
 from ..programmes.service import current_programme
@@ -26,14 +25,9 @@ def _actor() -> Any:
     return current_user._get_current_object()
 
 
-def credit_status_label(status: str) -> str:
-    zh, en = service.STATUS_LABELS.get(status, (status, status))
-    return en if current_language() == "en" else zh
-
-
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
-    return {"credit_status_label": credit_status_label}
+    return {"credit_status_label": service.status_label}
 
 
 def _portal(form: CreditReportForm, status: int = 200, problem: str | None = None) -> Any:
@@ -70,7 +64,7 @@ def portal() -> Any:
                 _actor(), form.policy_id.data, form.buyer_name.data or "", form.buyer_country.data or "", now=now()
             )
         except ServiceError as exc:
-            return _portal(form, exc.status, problem=exc.message)
+            return _portal(form, exc.status, problem=str(exc.message))
         flash(_("已申请资信报告 #%(id)s，剩余免费次数 %(n)s", id=row.id, n=remaining), "success")
         return redirect(url_for("credit_reports.portal"))
     return _portal(form, 422 if request.method == "POST" else 200)
@@ -126,7 +120,7 @@ def staff_deliver(request_id: int) -> Any:
         else:
             flash(_("资信报告 #%(id)s 已出具，已通知企业", id=request_id), "success")
     else:
-        flash(_("请选择 PDF 文件 / Choose a PDF file"), "error")
+        flash(_("请选择 PDF 文件"), "error")
     return redirect(url_for("credit_reports.staff_queue"))
 
 
@@ -142,7 +136,7 @@ def staff_decline(request_id: int) -> Any:
         else:
             flash(_("已答复资信报告申请 #%(id)s", id=request_id), "success")
     else:
-        flash(_("请填写理由 / A reason is required"), "error")
+        flash(_("请填写理由"), "error")
     return redirect(url_for("credit_reports.staff_queue"))
 
 

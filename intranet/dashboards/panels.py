@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import LazyString, lazy_pgettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..countries import get_country
-from ..i18n import current_language
-from ..losses.rules import CAUSES
+from ..i18n import current_language, localized
+from ..losses.rules import cause_label
 from ..programmes.models import Programme
 from ..templating import fmt_datetime, money
 from .charts import Chart, bar_chart, donut_chart, line_chart
@@ -24,34 +26,37 @@ def _pct(value: Decimal) -> str:
     return f"{value * 100:.1f}%"
 
 
+ROSTER_STATUS: dict[str, LazyString] = {"draft": _l("草稿"), "notice": _l("公示中"), "confirmed": _l("已确认")}
+POLICY_STATUS: dict[str, LazyString] = {"claimed": _l("已领取待签发"), "issued": _l("已签发"), "revoked": _l("已撤销")}
+OBJECTION_STATUS: dict[str, LazyString] = {"open": _l("待处理"), "upheld": _l("异议成立"), "dismissed": _l("已驳回")}
+LOSS_STATUS: dict[str, LazyString] = {  # short labels: they sit on chart axes
+    "reported": _l("已报案"),
+    "accepted": _l("已受理"),
+    "investigating": _l("调查中"),
+    "rejected": lazy_pgettext("loss status", "不予受理"),
+    "paid": _l("已赔付"),
+    "declined": _l("拒赔"),
+}
+
+
+def _label(labels: dict[str, LazyString], code: str) -> str:
+    return str(labels.get(code, code))
+
+
 def roster_status_label(status: str) -> str:
-    return {"draft": _("草稿"), "notice": _("公示中"), "confirmed": _("已确认")}.get(status, status)
+    return _label(ROSTER_STATUS, status)
 
 
 def policy_status_label(status: str) -> str:
-    return {"claimed": _("已领取待签发"), "issued": _("已签发"), "revoked": _("已撤销")}.get(status, status)
+    return _label(POLICY_STATUS, status)
 
 
 def objection_status_label(status: str) -> str:
-    return {"open": _("待处理"), "upheld": _("异议成立"), "dismissed": _("已驳回")}.get(status, status)
+    return _label(OBJECTION_STATUS, status)
 
 
 def loss_status_label(status: str) -> str:
-    return {
-        "reported": _("已报案"),
-        "accepted": _("已受理"),
-        "investigating": _("调查中"),
-        "rejected": _("不予受理"),
-        "paid": _("已赔付"),
-        "declined": _("拒赔"),
-    }.get(status, status)
-
-
-def cause_label(code: str) -> str:
-    names = CAUSES.get(code)
-    if names is None:
-        return code
-    return names[1] if current_language() == "en" else names[0]
+    return _label(LOSS_STATUS, status)
 
 
 def country_name(code: str) -> str:
@@ -71,7 +76,7 @@ def bureau_panels(programme: Programme, stats: BureauStats) -> dict[str, Any]:
     ]
     shares = [
         (
-            localized_district(d.district, d.district_en),
+            localized(d, "district"),
             d.share * 100,
             f"{d.claimed:,} / {d.listed:,} ({_pct(d.share)})",
         )
@@ -86,7 +91,7 @@ def bureau_panels(programme: Programme, stats: BureauStats) -> dict[str, Any]:
         ),
         columns=[_("所属区"), _("名单企业"), _("已领取"), _("领取率")],
         rows=[
-            [localized_district(d.district, d.district_en), _n(d.listed), _n(d.claimed), _pct(d.share)]
+            [localized(d, "district"), _n(d.listed), _n(d.claimed), _pct(d.share)]
             for d in stats.by_district
         ],
     )
@@ -123,10 +128,6 @@ def bureau_panels(programme: Programme, stats: BureauStats) -> dict[str, Any]:
         "charts": [district_chart, weekly_chart, objection_chart],
         "roster_rows": roster_rows,
     }
-
-
-def localized_district(name_zh: str, name_en: str) -> str:
-    return name_en if current_language() == "en" and name_en else name_zh
 
 
 def queue_label(key: str, lag: int) -> str:

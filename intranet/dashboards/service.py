@@ -37,7 +37,7 @@ def _money(value: Any) -> Decimal:
 
 @dataclass
 class DistrictShare:
-    district: str
+    district_zh: str  # the district's name is data kept in both languages (i18n.localized)
     district_en: str
     listed: int
     claimed: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from ..clock import now
 from ..errors import NotFound
@@ -19,7 +20,7 @@ def _programme() -> Any:
     year = request.args.get("programme", type=int)
     programme = programmes.get_programme(year) if year else programmes.current_programme(now())
     if programme is None:
-        raise NotFound("尚未设置统保项目 / No programme has been set up", code="programme_not_found")
+        raise NotFound(_l("尚未设置统保项目"), code="programme_not_found")
     return programme
 
 

@@ -227,9 +227,9 @@ def build(ctx: DemoContext) -> None:
 
 def print_logins() -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    click.echo("  bureau (商务局)      bureau@demo.tongbao.cn")
-    click.echo("  insurer (中国信保)   insurer@demo.tongbao.cn")
-    click.echo(f"  enterprise (企业)    {demo_uscc(1)}  or  contact1@exporter1.example.cn")
+    click.echo("  bureau (Commerce Bureau)   bureau@demo.tongbao.cn")
+    click.echo("  insurer (Sinosure)         insurer@demo.tongbao.cn")
+    click.echo(f"  enterprise                 {demo_uscc(1)}  or  contact1@exporter1.example.cn")
 
 
 def load_demo(*, if_empty: bool = False) -> bool:

@@ -13,6 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from ..actors import Actor
@@ -23,9 +26,12 @@ from ..districts.models import District
 from ..enterprises.models import Enterprise
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import current_language
 from ..losses.models import LossReport
 from ..losses.rules import CAUSES
+from ..losses.service import STATUS_LABELS as LOSS_STATUS
 from ..policies.models import Policy
+from ..policies.service import STATUS_LABELS as POLICY_STATUS
 from ..programmes.models import Programme
 from ..roster.models import Roster, RosterEntry
 from ..security import ensure_role
@@ -46,30 +52,33 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-ENTRY_STATUS = {"listed": "在册", "removed": "已移除"}
-ROSTER_STATUS = {"draft": "草稿", "notice": "公示中", "confirmed": "已确认"}
-POLICY_STATUS = {"claimed": "已领取待签发", "issued": "已签发", "revoked": "已撤销"}
-LOSS_STATUS = {
-    "reported": "已报案",
-    "accepted": "已受理",
-    "investigating": "调查中",
-    "rejected": "不予受理",
-    "paid": "已赔付",
-    "declined": "拒赔",
-}
-CAUSE_LABELS = {code: names[0] for code, names in CAUSES.items()}
+# Headers and labels are in the language of the page the export was asked from.
+ENTRY_STATUS: dict[str, LazyString] = {"listed": _l("在册"), "removed": _l("已移除")}
+ROSTER_STATUS: dict[str, LazyString] = {"draft": _l("草稿"), "notice": _l("公示中"), "confirmed": _l("已确认")}
 
 
 @dataclass
 class Column:
-    header: str
+    header: LazyString
     kind: str = "text"  # text | money | int | date | datetime | bool
-    labels: dict[str, str] | None = None  # stored code → what the spreadsheet shows
+    labels: dict[str, LazyString] | None = None  # stored code → what the spreadsheet shows
 
     def shown(self, value: Any) -> Any:
         if self.labels and isinstance(value, str):
-            return self.labels.get(value, value)
+            label = self.labels.get(value)
+            return value if label is None else str(label)
         return value
+
+
+def _district_name() -> Any:
+    """The district's name in the export's language (data kept in both)."""
+    if current_language() == "en":
+        return func.coalesce(func.nullif(District.name_en, ""), District.name_zh)
+    return District.name_zh
+
+
+def _yes_no(value: Any) -> str:
+    return _("是") if value else _("否")
 
 
 @dataclass
@@ -95,23 +104,23 @@ class Dataset:
 
 def _roster(programme: Programme) -> Dataset:
     columns = [
-        Column("统一社会信用代码"),
-        Column("企业名称"),
-        Column("所属区"),
-        Column("出口额（美元）", "money"),
-        Column("符合条件", "bool"),
-        Column("名单状态", labels=ENTRY_STATUS),
-        Column("名单批次", "int"),
-        Column("名单阶段", labels=ROSTER_STATUS),
-        Column("联系人"),
-        Column("手机"),
-        Column("邮箱"),
+        Column(_l("统一社会信用代码")),
+        Column(_l("企业名称")),
+        Column(_l("所属区")),
+        Column(_l("出口额（美元）"), "money"),
+        Column(_l("符合条件"), "bool"),
+        Column(_l("名单状态"), labels=ENTRY_STATUS),
+        Column(_l("名单批次"), "int"),
+        Column(_l("名单阶段"), labels=ROSTER_STATUS),
+        Column(_l("联系人")),
+        Column(_l("手机")),
+        Column(_l("邮箱")),
     ]
     stmt = (
         select(
             RosterEntry.uscc,
             RosterEntry.name,
-            District.name_zh,
+            _district_name(),
             RosterEntry.export_amount_usd,
             RosterEntry.eligible,
             RosterEntry.status,
@@ -132,24 +141,24 @@ def _roster(programme: Programme) -> Dataset:
 
 def _policies(programme: Programme) -> Dataset:
     columns = [
-        Column("保单号"),
-        Column("统一社会信用代码"),
-        Column("企业名称"),
-        Column("所属区"),
-        Column("状态", labels=POLICY_STATUS),
-        Column("领取时间", "datetime"),
-        Column("截止前领取", "bool"),
-        Column("签发日期", "date"),
-        Column("保险起期", "date"),
-        Column("保险止期", "date"),
-        Column("撤销原因"),
+        Column(_l("保单号")),
+        Column(_l("统一社会信用代码")),
+        Column(_l("企业名称")),
+        Column(_l("所属区")),
+        Column(_l("状态"), labels=POLICY_STATUS),
+        Column(_l("领取时间"), "datetime"),
+        Column(_l("截止前领取"), "bool"),
+        Column(_l("签发日期"), "date"),
+        Column(_l("保险起期"), "date"),
+        Column(_l("保险止期"), "date"),
+        Column(_l("撤销原因")),
     ]
     stmt = (
         select(
             Policy.policy_no,
             Enterprise.uscc,
             Enterprise.name,
-            District.name_zh,
+            _district_name(),
             Policy.status,
             Policy.claimed_at,
             Policy.claimed_on_time,
@@ -168,20 +177,20 @@ def _policies(programme: Programme) -> Dataset:
 
 def _losses(programme: Programme) -> Dataset:
     columns = [
-        Column("案件号", "int"),
-        Column("保单号"),
-        Column("统一社会信用代码"),
-        Column("企业名称"),
-        Column("买方名称"),
-        Column("买方国家"),
-        Column("原因", labels=CAUSE_LABELS),
-        Column("状态", labels=LOSS_STATUS),
-        Column("发票金额（美元）", "money"),
-        Column("属于保险责任", "bool"),
-        Column("赔款估算（美元）", "money"),
-        Column("已赔付（美元）", "money"),
-        Column("报案时间", "datetime"),
-        Column("决定时间", "datetime"),
+        Column(_l("案件号"), "int"),
+        Column(_l("保单号")),
+        Column(_l("统一社会信用代码")),
+        Column(_l("企业名称")),
+        Column(_l("买方名称")),
+        Column(_l("买方国家")),
+        Column(_l("原因"), labels=CAUSES),
+        Column(_l("状态"), labels=LOSS_STATUS),
+        Column(_l("发票金额（美元）"), "money"),
+        Column(_l("属于保险责任"), "bool"),
+        Column(_l("赔款估算（美元）"), "money"),
+        Column(_l("已赔付（美元）"), "money"),
+        Column(_l("报案时间"), "datetime"),
+        Column(_l("决定时间"), "datetime"),
     ]
     stmt = (
         select(
@@ -211,7 +220,7 @@ def _losses(programme: Programme) -> Dataset:
 def dataset(kind: str, programme: Programme) -> Dataset:
     builders = {"roster": _roster, "policies": _policies, "losses": _losses}
     if kind not in builders:
-        raise NotFound(f"没有这种导出：{kind} / No such export: {kind}", code="export_not_found")
+        raise NotFound(_l("没有这种导出：%(kind)s", kind=kind), code="export_not_found")
     return builders[kind](programme)
 
 
@@ -220,7 +229,7 @@ def record_export(actor: Actor, data: Dataset, fmt: str, *, now: datetime) -> in
     """Audit who exported what (before the file is produced); returns the number of rows."""
     ensure_role(actor, *EXPORTERS)
     if fmt not in FORMATS:
-        raise NotFound(f"不支持的格式：{fmt} / Unsupported format: {fmt}", code="export_not_found")
+        raise NotFound(_l("不支持的格式：%(fmt)s", fmt=fmt), code="export_not_found")
     rows = data.count()
     audit.record(
         actor,
@@ -241,7 +250,7 @@ def _text(value: Any, kind: str) -> Any:
     if value is None:
         return ""
     if kind == "bool":
-        return "是" if value else "否"
+        return _yes_no(value)
     if isinstance(value, datetime):
         return shanghai(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
@@ -256,7 +265,7 @@ def csv_chunks(data: Dataset) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow([c.header for c in data.columns])
+    writer.writerow([str(c.header) for c in data.columns])
     for row in data.rows():
         writer.writerow([_text(c.shown(v), c.kind) for v, c in zip(row, data.columns, strict=True)])
         if buffer.tell() >= CHUNK:
@@ -288,7 +297,7 @@ def write_xlsx(data: Dataset, target: IO[bytes]) -> None:
         "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
     }
     for col, column in enumerate(data.columns):
-        sheet.write_string(0, col, column.header, bold)
+        sheet.write_string(0, col, str(column.header), bold)
         sheet.set_column(col, col, 22 if column.kind == "text" else 16)
     sheet.freeze_panes(1, 0)
     for r, row in enumerate(data.rows(), start=1):
@@ -301,7 +310,7 @@ def _xlsx_cell(sheet: Any, r: int, c: int, value: Any, kind: str, formats: dict[
     if value is None:
         sheet.write_blank(r, c, None)
     elif kind == "bool":
-        sheet.write_string(r, c, "是" if value else "否")
+        sheet.write_string(r, c, _yes_no(value))
     elif isinstance(value, datetime):
         sheet.write_datetime(r, c, shanghai(value).replace(tzinfo=None), formats["datetime"])
     elif isinstance(value, date):

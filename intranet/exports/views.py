@@ -6,6 +6,7 @@ import tempfile
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..clock import now, shanghai
@@ -26,7 +27,7 @@ def _programme() -> Any:
     year = request.args.get("programme", type=int)
     programme = programmes.get_programme(year) if year else programmes.current_programme(now())
     if programme is None:
-        raise NotFound("尚未设置统保项目 / No programme has been set up", code="programme_not_found")
+        raise NotFound(_l("尚未设置统保项目"), code="programme_not_found")
     return programme
 
 
@@ -42,7 +43,7 @@ def index() -> Any:
 @roles_required(*service.EXPORTERS)
 def download(kind: str, fmt: str) -> Any:
     if fmt not in service.FORMATS:
-        raise NotFound(f"不支持的格式：{fmt} / Unsupported format: {fmt}", code="export_not_found")
+        raise NotFound(_l("不支持的格式：%(fmt)s", fmt=fmt), code="export_not_found")
     data = service.dataset(kind, _programme())
     service.record_export(current_user, data, fmt, now=now())
     stamp = shanghai(now()).strftime("%Y%m%d-%H%M")

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from ..api_auth.tokens import token_required
 from ..clock import now
@@ -33,7 +34,7 @@ def report_json(row: LossReport) -> dict[str, Any]:
         "report_id": row.id,
         "status": row.status,
         "covered": bool(row.covered),
-        "reasons": list(row.reasons or []),
+        "reasons": [rules.describe(r) for r in row.reasons or []],
         "indemnity_estimate_usd": amount(row.estimate_usd),
     }
     if row.status in ("paid", "declined", "rejected"):
@@ -44,7 +45,7 @@ def report_json(row: LossReport) -> dict[str, Any]:
 def _json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Invalid("请求体须为 JSON 对象 / The body must be a JSON object", code="invalid_json")
+        raise Invalid(_l("请求体须为 JSON 对象"), code="invalid_json")
     return data
 
 
@@ -55,16 +56,14 @@ def _date(data: dict[str, Any], key: str) -> date:
             raise ValueError
         return date.fromisoformat(raw.strip())
     except ValueError as exc:
-        raise Invalid(
-            f"{key} 须为 YYYY-MM-DD 日期 / {key} must be a date YYYY-MM-DD", code="invalid_date", field=key
-        ) from exc
+        raise Invalid(_l("%(field)s 须为 YYYY-MM-DD 日期", field=key), code="invalid_date", field=key) from exc
 
 
 def _text(data: dict[str, Any], key: str, limit: int) -> str:
     raw = data.get(key)
     if not isinstance(raw, str) or len(raw) > limit:
         raise Invalid(
-            f"{key} 须为不超过 {limit} 字的文本 / {key} must be text of at most {limit} characters",
+            _l("%(field)s 须为不超过 %(n)s 字的文本", field=key, n=limit),
             code=f"invalid_{key}",
             field=key,
         )
@@ -75,13 +74,13 @@ def parse(data: dict[str, Any]) -> service.LossInput:
     missing = [key for key in REQUIRED if data.get(key) in (None, "")]
     if missing:
         raise Invalid(
-            f"缺少字段 {', '.join(missing)} / Missing field(s): {', '.join(missing)}",
+            _l("缺少字段 %(fields)s", fields=", ".join(missing)),
             code="missing_field",
             field=missing[0],
         )
     invoice_no = data.get("invoice_no") or ""
     if not isinstance(invoice_no, str):
-        raise Invalid("invoice_no 须为文本 / invoice_no must be text", code="invalid_invoice", field="invoice_no")
+        raise Invalid(_l("%(field)s 须为文本", field="invoice_no"), code="invalid_invoice", field="invoice_no")
     invoice = rules.Invoice(
         invoice_no=invoice_no,
         amount_usd=service.parse_amount(data.get("invoice_amount_usd")),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from ..errors import Invalid
 
@@ -71,20 +72,20 @@ def check(filename: str, data: bytes, allowed: dict[str, tuple[str, str]] = DOCU
     """Refuse empty, oversized or disguised files (the bytes must match the extension)."""
     name = clean_filename(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    kinds = "、".join(sorted({k.upper() for k in allowed}))
+    kinds = ", ".join(sorted({k.upper() for k in allowed}))
     if ext not in allowed:
         raise Invalid(
-            f"文件 {name} 类型不支持，仅接受 {kinds} / {name}: file type not accepted (only {kinds})",
+            _l("文件 %(name)s 类型不支持，仅接受 %(kinds)s", name=name, kinds=kinds),
             code="file_type",
             field="attachments",
         )
     if not data:
-        raise Invalid(f"文件 {name} 为空 / {name} is empty", code="file_empty", field="attachments")
+        raise Invalid(_l("文件 %(name)s 为空", name=name), code="file_empty", field="attachments")
     limit = max_bytes()
     if len(data) > limit:
         mb = limit / (1024 * 1024)
         raise Invalid(
-            f"文件 {name} 超过 {mb:g} MB / {name} is larger than {mb:g} MB", code="file_too_large", field="attachments"
+            _l("文件 %(name)s 超过 %(mb)s MB", name=name, mb=f"{mb:g}"), code="file_too_large", field="attachments"
         )
     expected, mime = allowed[ext]
     import filetype  # loaded with the first upload, not at app start-up
@@ -92,7 +93,7 @@ def check(filename: str, data: bytes, allowed: dict[str, tuple[str, str]] = DOCU
     kind = filetype.guess(data[:8192])
     if kind is None or kind.extension != expected:
         raise Invalid(
-            f"文件 {name} 的内容不是 {ext.upper()} 文件 / {name}: the content is not a real {ext.upper()} file",
+            _l("文件 %(name)s 的内容不是 %(kind)s 文件", name=name, kind=ext.upper()),
             code="file_content",
             field="attachments",
         )
@@ -115,7 +116,7 @@ def check_files(files: Iterable[object], allowed: dict[str, tuple[str, str]] = D
         uploads.append(read_stream(str(name), item.stream, allowed))  # type: ignore[attr-defined]
     if len(uploads) > max_files():
         raise Invalid(
-            f"一次最多上传 {max_files()} 个文件 / At most {max_files()} files at once",
+            _l("一次最多上传 %(n)s 个文件", n=max_files()),
             code="too_many_files",
             field="attachments",
         )
@@ -145,7 +146,7 @@ def path_of(storage_path: str) -> Path:
     base = root().resolve()
     target = (base / storage_path).resolve()
     if base not in target.parents:
-        raise Invalid("无效的文件路径 / Invalid file path", code="bad_path")
+        raise Invalid(_l("无效的文件路径"), code="bad_path")
     return target
 
 

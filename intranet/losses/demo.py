@@ -139,7 +139,7 @@ def _stories(ctx: DemoContext, programme_id: int, scale: float) -> None:
     others = [
         Case("Initech S.A.", "BR", "buyer_refusal", [("BR-77", "12000.00", -10)], 60, 70),
         Case("Umbrella Imports Ltd", "GB", "buyer_default", [("UM-5", "38000.00", 80)], 140, 150,
-             ("accept", "decline"), "买方已于报案后全额付款 / The buyer paid in full after the report"),
+             ("accept", "decline"), "买方已于报案后全额付款"),
         Case("Pampas Comercial SRL", "AR", "exchange_control", [("AR-9", "64000.00", 100)], 190, 200, ("accept",)),
         Case("Stark Retail Pty", "AU", "buyer_bankruptcy", [("ST-3", "9000.00", 30), ("ST-4", "7500.50", 50)],
              120, 130),

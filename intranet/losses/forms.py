@@ -12,7 +12,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..countries import country_choices
-from ..i18n import current_language
 from . import rules
 
 INVOICE_ROWS = 3
@@ -21,10 +20,9 @@ MAX_ROWS = 20
 
 def cause_choices() -> list[SelectChoice]:
     """CONTRACT.md cause codes, grouped as commercial and political risks."""
-    english = current_language() == "en"
     rows = [SelectChoice("", str(_l("请选择损失原因")))]
     for group, causes in ((_l("商业风险"), rules.COMMERCIAL_CAUSES), (_l("政治风险"), rules.POLITICAL_CAUSES)):
-        rows.extend(SelectChoice(code, en if english else zh, optgroup=str(group)) for code, zh, en in causes)
+        rows.extend(SelectChoice(code, str(label), optgroup=str(group)) for code, label in causes.items())
     return rows
 
 

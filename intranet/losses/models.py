@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,7 +27,7 @@ class LossReport(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[str] = mapped_column(String(16), default="reported", index=True)
     invoice_total_usd: Mapped[Decimal] = mapped_column(Money())
     covered: Mapped[bool] = mapped_column(Boolean, default=True)
-    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # rules.Reason.as_json() (older rows: text)
     estimate_usd: Mapped[Decimal] = mapped_column(Money())
     paid_usd: Mapped[Decimal | None] = mapped_column(Money())
     decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_request_context
+from flask_babel import LazyString, force_locale, lazy_pgettext
 
 from ..enterprises import service as enterprises
 from ..enterprises.models import Enterprise
@@ -16,12 +17,18 @@ from ..outbox import service as outbox
 from . import rules
 from .models import LossEvent, LossReport
 
-DECISIONS = {
-    "accepted": ("已受理", "accepted"),
-    "rejected": ("不予受理", "rejected"),
-    "paid": ("同意赔付", "paid"),
-    "declined": ("拒赔", "declined"),
+DECISIONS: dict[str, LazyString] = {
+    "accepted": lazy_pgettext("loss decision", "已受理"),
+    "rejected": lazy_pgettext("loss decision", "不予受理"),
+    "paid": lazy_pgettext("loss decision", "同意赔付"),
+    "declined": lazy_pgettext("loss decision", "拒赔"),
 }
+
+
+def worded(text: LazyString, language: str) -> str:
+    """A lazy text in a message's language (the recipient's, not the request's)."""
+    with force_locale(language):
+        return str(text)
 
 
 def channels_for(enterprise: Enterprise) -> dict[str, str]:
@@ -91,12 +98,11 @@ def _base_context(report: LossReport) -> dict[str, Any]:
 
 
 def decision(report: LossReport, event: LossEvent, now: datetime) -> int:
-    zh, en = DECISIONS[report.status]
     context = {
         **_base_context(report),
         "decision": report.status,
-        "decision_zh": zh,
-        "decision_en": en,
+        "decision_zh": worded(DECISIONS[report.status], "zh"),
+        "decision_en": worded(DECISIONS[report.status], "en"),
         "amount": rules.fmt(report.paid_usd) if report.paid_usd is not None else "",
         "reason": event.text or "",
     }

@@ -7,32 +7,79 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..countries import country_label
+from ..i18n import current_language
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-# CONTRACT.md cause codes, grouped as the UI shows them.
-COMMERCIAL_CAUSES: tuple[tuple[str, str, str], ...] = (
-    ("buyer_insolvency", "买方破产/无力偿付", "Buyer insolvency"),
-    ("buyer_bankruptcy", "买方破产清算", "Buyer bankruptcy"),
-    ("buyer_default", "买方拖欠货款", "Buyer payment default"),
-    ("buyer_refusal", "买方拒收货物", "Buyer refused the goods"),
-    ("bank_insolvency", "开证行破产/停业/被接管", "Issuing bank insolvency, closure or takeover"),
-    ("bank_default", "开证行拖欠", "Issuing bank default"),
-    ("bank_refusal", "开证行拒绝承兑/付款", "Issuing bank refused to accept or honour"),
-)
-POLITICAL_CAUSES: tuple[tuple[str, str, str], ...] = (
-    ("war", "战争", "War"),
-    ("civil_unrest", "内乱/暴乱", "Civil unrest"),
-    ("trade_control", "贸易管制", "Trade controls"),
-    ("exchange_control", "汇兑限制", "Exchange controls"),
-)
-CAUSES: dict[str, tuple[str, str]] = {code: (zh, en) for code, zh, en in COMMERCIAL_CAUSES + POLITICAL_CAUSES}
+# CONTRACT.md cause codes, grouped as the UI shows them; labels are worded in the reader's language.
+COMMERCIAL_CAUSES: dict[str, LazyString] = {
+    "buyer_insolvency": _l("买方破产/无力偿付"),
+    "buyer_bankruptcy": _l("买方破产清算"),
+    "buyer_default": _l("买方拖欠货款"),
+    "buyer_refusal": _l("买方拒收货物"),
+    "bank_insolvency": _l("开证行破产/停业/被接管"),
+    "bank_default": _l("开证行拖欠"),
+    "bank_refusal": _l("开证行拒绝承兑/付款"),
+}
+POLITICAL_CAUSES: dict[str, LazyString] = {
+    "war": _l("战争"),
+    "civil_unrest": _l("内乱/暴乱"),
+    "trade_control": _l("贸易管制"),
+    "exchange_control": _l("汇兑限制"),
+}
+CAUSES: dict[str, LazyString] = {**COMMERCIAL_CAUSES, **POLITICAL_CAUSES}
+
+# Why (part of) a loss is not covered: stored as a code with its facts, worded when read.
+REASONS: dict[str, LazyString] = {
+    "excluded_country": _l("买方所在国 %(country)s 属不予承保国别"),
+    "no_cover_period": _l("发票 %(invoice)s：保单尚无保险期限"),
+    "before_cover_start": _l("发票 %(invoice)s 出运日 %(day)s 早于保险起期 %(limit)s"),
+    "after_cover_end": _l("发票 %(invoice)s 出运日 %(day)s 晚于保险止期 %(limit)s"),
+}
+
+
+def cause_label(code: str) -> str:
+    return str(CAUSES.get(code, code))
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason a loss is not covered. `str()` words it in the current language; `as_json()`
+    is what a report keeps (so each reader sees it in their own language)."""
+
+    code: str
+    invoice: str = ""
+    day: str = ""
+    limit: str = ""
+    country: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v}
+
+    def __str__(self) -> str:
+        return describe(self.as_json())
+
+
+def describe(stored: Any) -> str:
+    """A stored reason in the current language (reports made before reasons were stored as codes
+    keep their text)."""
+    if not isinstance(stored, dict) or stored.get("code") not in REASONS:
+        return str(stored)
+    facts = {"invoice": "", "day": "", "limit": "", **stored}
+    country = str(facts.get("country", ""))
+    facts["country"] = country if current_language() == "en" else country_label(country)
+    return REASONS[str(stored["code"])] % facts
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -81,7 +128,7 @@ class Assessment:
     """Whether a loss looks covered, why not, and the indemnity with its arithmetic."""
 
     covered: bool
-    reasons: list[str]
+    reasons: list[Reason]
     invoice_covered: list[bool]
     total: Decimal
     covered_loss: Decimal
@@ -92,11 +139,14 @@ class Assessment:
     remaining: Decimal
     indemnity: Decimal
     capped: bool
-    lines: list[str] = field(default_factory=list)
 
     @property
     def ratio_percent(self) -> str:
         return f"{(self.ratio * 100).normalize():f} %"
+
+    @property
+    def lines(self) -> list[str]:
+        return arithmetic_lines(self)
 
 
 def assess(
@@ -113,14 +163,11 @@ def assess(
     """Apply DOMAIN.md: covered only if every shipment is inside the cover period (both days
     inclusive) and the buyer's country is not excluded; uncovered invoices count 0 in the estimate.
     Indemnity = min(ratio × covered loss, limit − already paid for that buyer), in cents, HALF_UP."""
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     country = (buyer_country or "").strip().upper()
     excluded = country in {c.upper() for c in excluded_countries}
     if excluded:
-        reasons.append(
-            f"买方所在国 {country_label(country)} 属不予承保国别 / "
-            f"Buyer country {country} is an excluded country (not covered)"
-        )
+        reasons.append(Reason("excluded_country", country=country))
     flags: list[bool] = []
     for inv in invoices:
         ok = not excluded
@@ -128,19 +175,13 @@ def assess(
         day = inv.shipment_date.isoformat()
         if cover_start is None or cover_end is None:
             ok = False
-            reasons.append(f"发票 {label}：保单尚无保险期限 / invoice {label}: the policy has no cover period yet")
+            reasons.append(Reason("no_cover_period", invoice=label))
         elif inv.shipment_date < cover_start:
             ok = False
-            reasons.append(
-                f"发票 {label} 出运日 {day} 早于保险起期 {cover_start.isoformat()} / "
-                f"invoice {label}: shipment on {day} is before the cover start {cover_start.isoformat()}"
-            )
+            reasons.append(Reason("before_cover_start", invoice=label, day=day, limit=cover_start.isoformat()))
         elif inv.shipment_date > cover_end:
             ok = False
-            reasons.append(
-                f"发票 {label} 出运日 {day} 晚于保险止期 {cover_end.isoformat()} / "
-                f"invoice {label}: shipment on {day} is after the cover end {cover_end.isoformat()}"
-            )
+            reasons.append(Reason("after_cover_end", invoice=label, day=day, limit=cover_end.isoformat()))
         flags.append(ok)
     total = money(sum((inv.amount_usd for inv in invoices), ZERO))
     covered_loss = money(sum((inv.amount_usd for inv, ok in zip(invoices, flags, strict=True) if ok), ZERO))
@@ -149,7 +190,7 @@ def assess(
     paid = money(already_paid)
     remaining = max(ZERO, money(limit - paid))
     indemnity = min(ratio_amount, remaining)
-    result = Assessment(
+    return Assessment(
         covered=bool(invoices) and all(flags),
         reasons=reasons,
         invoice_covered=flags,
@@ -163,24 +204,30 @@ def assess(
         indemnity=indemnity,
         capped=ratio_amount > remaining,
     )
-    result.lines = arithmetic_lines(result)
-    return result
 
 
 def arithmetic_lines(a: Assessment) -> list[str]:
-    """The estimate as a clerk would write it down (bilingual)."""
+    """The estimate as a clerk would write it down, in the current language."""
     lines = []
     if a.covered_loss != a.total:
         lines.append(
-            f"保障范围内损失 {fmt(a.covered_loss)}（报损合计 {fmt(a.total)}） / "
-            f"covered loss {fmt(a.covered_loss)} (reported {fmt(a.total)})"
+            _("保障范围内损失 %(covered)s（报损合计 %(total)s）", covered=fmt(a.covered_loss), total=fmt(a.total))
         )
     lines.append(f"{a.ratio_percent} × {fmt(a.covered_loss)} = {fmt(a.ratio_amount)}")
     lines.append(
-        f"单一买方限额 {fmt(a.limit)} − 已赔付 {fmt(a.already_paid)} = 剩余限额 {fmt(a.remaining)} / "
-        f"buyer limit {fmt(a.limit)} − already paid {fmt(a.already_paid)} = remaining limit {fmt(a.remaining)}"
+        _(
+            "单一买方限额 %(limit)s − 已赔付 %(paid)s = 剩余限额 %(remaining)s",
+            limit=fmt(a.limit),
+            paid=fmt(a.already_paid),
+            remaining=fmt(a.remaining),
+        )
     )
     lines.append(
-        f"赔款 = min({fmt(a.ratio_amount)}, {fmt(a.remaining)}) = {fmt(a.indemnity)} / indemnity {fmt(a.indemnity)}"
+        _(
+            "赔款 = min(%(a)s, %(b)s) = %(indemnity)s",
+            a=fmt(a.ratio_amount),
+            b=fmt(a.remaining),
+            indemnity=fmt(a.indemnity),
+        )
     )
     return lines

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import LazyString, lazy_pgettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from ..actors import Actor
@@ -30,14 +32,18 @@ MAX_AMOUNT = Decimal("9999999999.99")
 OPEN_STATUSES = ("reported", "accepted", "investigating")
 FINAL_STATUSES = ("rejected", "paid", "declined")
 STATUSES = OPEN_STATUSES + FINAL_STATUSES
-STATUS_LABELS = {
-    "reported": ("已报案，待受理", "Reported, awaiting acceptance"),
-    "accepted": ("已受理", "Accepted"),
-    "rejected": ("不予受理", "Rejected"),
-    "investigating": ("调查中", "Under investigation"),
-    "paid": ("已赔付", "Paid"),
-    "declined": ("拒赔", "Declined"),
+STATUS_LABELS: dict[str, LazyString] = {
+    "reported": _l("已报案，待受理"),
+    "accepted": _l("已受理"),
+    "rejected": lazy_pgettext("loss status", "不予受理"),
+    "investigating": _l("调查中"),
+    "paid": _l("已赔付"),
+    "declined": _l("拒赔"),
 }
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 @dataclass
@@ -52,22 +58,20 @@ class LossInput:
 def parse_amount(raw: Any, label: str = "invoice_amount_usd") -> Decimal:
     """A positive USD amount with at most two decimals; JSON numbers or numeric strings."""
     if isinstance(raw, bool) or raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise Invalid(f"{label} 须为金额 / {label} must be an amount in USD", code="invalid_amount", field=label)
+        raise Invalid(_l("%(field)s 须为金额", field=label), code="invalid_amount", field=label)
     try:
         text = raw.replace(",", "").strip() if isinstance(raw, str) else str(raw)
         value = Decimal(text)
     except (InvalidOperation, ValueError, TypeError) as exc:
-        raise Invalid(
-            f"{label} 不是有效金额 / {label} is not a valid amount", code="invalid_amount", field=label
-        ) from exc
+        raise Invalid(_l("%(field)s 不是有效金额", field=label), code="invalid_amount", field=label) from exc
     if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
         raise Invalid(
-            f"{label} 须大于 0 且不超过 {MAX_AMOUNT:,} / {label} must be above 0 and at most {MAX_AMOUNT:,}",
+            _l("%(field)s 须大于 0 且不超过 %(max)s", field=label, max=f"{MAX_AMOUNT:,}"),
             code="invalid_amount",
             field=label,
         )
     if value != value.quantize(rules.CENT):
-        raise Invalid(f"{label} 最多两位小数 / {label} has more than two decimals", code="invalid_amount", field=label)
+        raise Invalid(_l("%(field)s 最多两位小数", field=label), code="invalid_amount", field=label)
     return rules.money(value)
 
 
@@ -76,53 +80,44 @@ def validate(data: LossInput, now: datetime) -> LossInput:
     name = " ".join(rules.clean_text(data.buyer_name).split())
     if not name or len(name) > 200 or not rules.normalize_buyer_name(name):
         raise Invalid(
-            "请填写买方名称（200字以内） / Buyer name is required (≤ 200 characters)",
+            _l("请填写买方名称（200字以内）"),
             code="invalid_buyer_name",
             field="buyer_name",
         )
     country = normalize_code(data.buyer_country)
     if get_country(country) is None:
         raise Invalid(
-            f"买方所在国 {data.buyer_country!s} 不是有效的 ISO 国家代码 / "
-            "buyer_country must be an ISO 3166 alpha-2 code",
+            _l("买方所在国 %(country)s 不是有效的 ISO 国家代码", country=str(data.buyer_country)),
             code="invalid_country",
             field="buyer_country",
         )
     if data.cause not in rules.CAUSES:
-        raise Invalid("损失原因不在列表中 / cause is not one of the listed codes", code="invalid_cause", field="cause")
+        raise Invalid(_l("损失原因不在列表中"), code="invalid_cause", field="cause")
     if not data.invoices:
-        raise Invalid("至少填写一张发票 / At least one invoice is required", code="no_invoices", field="invoices")
+        raise Invalid(_l("至少填写一张发票"), code="no_invoices", field="invoices")
     if len(data.invoices) > MAX_INVOICES:
-        raise Invalid(
-            f"最多 {MAX_INVOICES} 张发票 / At most {MAX_INVOICES} invoices", code="too_many_invoices", field="invoices"
-        )
+        raise Invalid(_l("最多 %(n)s 张发票", n=MAX_INVOICES), code="too_many_invoices", field="invoices")
     today = shanghai_date(now)
     seen: set[str] = set()
     for inv in data.invoices:
         number = rules.clean_text(inv.invoice_no).strip()
         if len(number) > 64:
-            raise Invalid(
-                f"发票号 {number[:20]}… 过长 / Invoice number too long", code="invalid_invoice", field="invoices"
-            )
+            raise Invalid(_l("发票号 %(no)s… 过长", no=number[:20]), code="invalid_invoice", field="invoices")
         if number and number.casefold() in seen:
-            raise Invalid(
-                f"发票号 {number} 重复 / Invoice {number} is listed twice", code="duplicate_invoice", field="invoices"
-            )
+            raise Invalid(_l("发票号 %(no)s 重复", no=number), code="duplicate_invoice", field="invoices")
         seen.add(number.casefold())
         if inv.shipment_date > today:
             raise Invalid(
-                f"发票 {number or '—'} 出运日 {inv.shipment_date.isoformat()} 晚于今天 / "
-                f"invoice {number or '—'}: shipment date {inv.shipment_date.isoformat()} is in the future",
+                _l("发票 %(no)s 出运日 %(day)s 晚于今天", no=number or "—", day=inv.shipment_date.isoformat()),
                 code="invalid_shipment_date",
                 field="shipment_date",
             )
     if data.due_date is None:
-        raise Invalid("请填写应收账款到期日 / due_date is required", code="invalid_due_date", field="due_date")
+        raise Invalid(_l("请填写应收账款到期日"), code="invalid_due_date", field="due_date")
     first = min(inv.shipment_date for inv in data.invoices)
     if data.due_date < first:
         raise Invalid(
-            f"到期日 {data.due_date.isoformat()} 早于出运日 {first.isoformat()} / "
-            f"due date {data.due_date.isoformat()} is before the shipment date {first.isoformat()}",
+            _l("到期日 %(due)s 早于出运日 %(day)s", due=data.due_date.isoformat(), day=first.isoformat()),
             code="invalid_due_date",
             field="due_date",
         )
@@ -276,7 +271,7 @@ def _report(
         status="reported",
         invoice_total_usd=result.total,
         covered=result.covered,
-        reasons=result.reasons,
+        reasons=[r.as_json() for r in result.reasons],
         estimate_usd=result.indemnity,
         reported_at=now,
         reported_via=via,
@@ -307,7 +302,7 @@ def get_visible(actor: Actor, report_id: int) -> LossReport:
     row = db.session.get(LossReport, report_id)
     scope = scope_of(actor)
     if row is None or (scope is not None and row.enterprise_id != scope) or actor.role == "public":
-        raise NotFound(f"报损案件 {report_id} 不存在 / Loss report {report_id} not found", code="report_not_found")
+        raise NotFound(_l("报损案件 %(id)s 不存在", id=report_id), code="report_not_found")
     return row
 
 
@@ -315,7 +310,7 @@ def attachment_of(actor: Actor, report_id: int, attachment_id: int) -> tuple[Los
     report_row = get_visible(actor, report_id)
     row = db.session.get(LossAttachment, attachment_id)
     if row is None or row.report_id != report_row.id:
-        raise NotFound("附件不存在 / Attachment not found", code="attachment_not_found")
+        raise NotFound(_l("附件不存在"), code="attachment_not_found")
     return row, files.path_of(row.storage_path)
 
 

@@ -67,12 +67,12 @@ def _act(report_id: int, form: FlaskForm, call: Callable[[FlaskForm], Any], done
         try:
             call(form)
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(str(exc.message), "error")
         else:
             flash(done, "success")
     else:
         messages = [e for errors in form.errors.values() for e in errors]
-        flash("；".join(str(m) for m in messages) or _("请检查输入 / Please check the form"), "error")
+        flash("；".join(str(m) for m in messages) or _("请检查输入"), "error")
     return redirect(url_for("losses.staff_detail", report_id=report_id))
 
 
@@ -83,7 +83,7 @@ def staff_accept(report_id: int) -> Any:
         report_id,
         AcceptForm(prefix="accept"),
         lambda f: workflow.accept(_actor(), report_id, now=now(), note=f.text.data or ""),
-        _("已受理 / Accepted"),
+        _("已受理"),
     )
 
 
@@ -94,7 +94,7 @@ def staff_reject(report_id: int) -> Any:
         report_id,
         ReasonForm(prefix="reject"),
         lambda f: workflow.reject(_actor(), report_id, f.text.data or "", now=now()),
-        _("已不予受理，已通知企业 / Rejected; the enterprise is told"),
+        _("已不予受理，已通知企业"),
     )
 
 
@@ -105,7 +105,7 @@ def staff_note(report_id: int) -> Any:
         report_id,
         NoteForm(prefix="note"),
         lambda f: workflow.add_note(_actor(), report_id, f.text.data or "", now=now()),
-        _("已记录 / Note added"),
+        _("已记录"),
     )
 
 
@@ -116,7 +116,7 @@ def staff_request(report_id: int) -> Any:
         report_id,
         RequestDocumentsForm(prefix="docs"),
         lambda f: workflow.request_documents(_actor(), report_id, f.text.data or "", now=now()),
-        _("已要求企业补充材料 / Documents requested"),
+        _("已要求企业补充材料"),
     )
 
 
@@ -129,7 +129,7 @@ def staff_decide(report_id: int) -> Any:
         lambda f: workflow.decide(
             _actor(), report_id, pay=f.decision.data == "pay", reason=f.text.data or None, now=now()
         ),
-        _("已作出决定，已通知企业 / Decided; the enterprise is told"),
+        _("已作出决定，已通知企业"),
     )
 
 

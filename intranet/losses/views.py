@@ -13,7 +13,6 @@ from flask_login import current_user
 from ..clock import now
 from ..countries import country_label
 from ..errors import ServiceError
-from ..i18n import current_language
 from ..policies.visibility import reportable_policies
 from ..security import roles_required
 from . import attachments as files
@@ -34,16 +33,6 @@ def policy_choices() -> list[tuple[int, str]]:
     ]
 
 
-def cause_label(code: str) -> str:
-    zh, en = rules.CAUSES.get(code, (code, code))
-    return en if current_language() == "en" else zh
-
-
-def status_label(status: str) -> str:
-    zh, en = service.STATUS_LABELS.get(status, (status, status))
-    return en if current_language() == "en" else zh
-
-
 def report_attachments(report: LossReport, event: LossEvent) -> list[LossAttachment]:
     return [a for a in service.attachments_for(report) if a.event_id == event.id]
 
@@ -51,8 +40,9 @@ def report_attachments(report: LossReport, event: LossEvent) -> list[LossAttachm
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
     return {
-        "loss_cause_label": cause_label,
-        "loss_status_label": status_label,
+        "loss_cause_label": rules.cause_label,
+        "loss_status_label": service.status_label,
+        "loss_reason": rules.describe,
         "country_label": country_label,
         "report_attachments": report_attachments,
     }
@@ -109,14 +99,14 @@ def portal_new() -> Any:
             if action == "submit":
                 uploads = files.check_files(request.files.getlist(form.attachments.name))  # type: ignore[attr-defined]
                 row = service.report(_actor(), form.policy_id.data, _input(form), now=now(), uploads=uploads)
-                flash(_("报损已提交，案件号 #%(id)s / Loss reported", id=row.id), "success")
+                flash(_("报损已提交，案件号 #%(id)s", id=row.id), "success")
                 return redirect(url_for("losses.portal_detail", report_id=row.id))
             clean, result = service.preview(_actor(), form.policy_id.data, _input(form), now=now())
         except ServiceError as exc:
             if action == "submit" and exc.code and exc.code.startswith("file"):
                 clean, result = service.preview(_actor(), form.policy_id.data, _input(form), now=now())
                 confirm = ConfirmReportForm(policies=choices, formdata=None)
-                confirm.attachments.errors = [exc.message]  # type: ignore[attr-defined]
+                confirm.attachments.errors = [str(exc.message)]  # type: ignore[attr-defined]
                 return render_template(
                     "losses/portal_confirm.html",
                     form=form,
@@ -125,7 +115,7 @@ def portal_new() -> Any:
                     result=result,
                     hidden=_echo_fields(),
                 ), 422
-            return render_template("losses/portal_new.html", form=form, problems=[exc.message]), exc.status
+            return render_template("losses/portal_new.html", form=form, problems=[str(exc.message)]), exc.status
         confirm = ConfirmReportForm(policies=choices, formdata=None)
         return render_template(
             "losses/portal_confirm.html", form=form, confirm=confirm, data=clean, result=result, hidden=_echo_fields()
@@ -144,7 +134,7 @@ def portal_estimate() -> Any:
     try:
         _clean, result = service.preview(_actor(), form.policy_id.data, _input(form), now=now())
     except ServiceError as exc:
-        return render_template("losses/_estimate.html", result=None, problems=[exc.message])
+        return render_template("losses/_estimate.html", result=None, problems=[str(exc.message)])
     return render_template("losses/_estimate.html", result=result, problems=[])
 
 
@@ -190,11 +180,11 @@ def portal_answer(report_id: int) -> Any:
             uploads = files.check_files(request.files.getlist(form.attachments.name))
             workflow.answer_request(_actor(), report_id, form.text.data or "", uploads, now=now())
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(str(exc.message), "error")
         else:
-            flash(_("材料已提交 / Documents sent"), "success")
+            flash(_("材料已提交"), "success")
     else:
-        flash(_("请填写答复或选择文件 / Write an answer or choose files"), "error")
+        flash(_("请填写答复或选择文件"), "error")
     return redirect(url_for("losses.portal_detail", report_id=report_id))
 
 

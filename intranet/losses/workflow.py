@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..actors import Actor
@@ -12,22 +14,42 @@ from ..audit import service as audit
 from ..db_tx import transactional
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
+from ..i18n import current_language
 from ..policies.models import Policy
 from ..security import ensure_role
 from . import attachments as files
 from . import notify, rules
 from .models import LossReport
-from .service import FINAL_STATUSES, OPEN_STATUSES, add_event, attach, current_assessment, get_visible, open_requests
+from .service import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    add_event,
+    attach,
+    current_assessment,
+    get_visible,
+    open_requests,
+)
 
 MAX_TEXT = 4000
 
 
-def _text(value: str | None, what: tuple[str, str], *, required: bool = True) -> str:
+class _Joined:
+    """Reasons joined, worded when the message is read (so in the reader's language)."""
+
+    def __init__(self, reasons: list[rules.Reason]) -> None:
+        self.reasons = reasons
+
+    def __str__(self) -> str:
+        return ("; " if current_language() == "en" else "；").join(str(r) for r in self.reasons)
+
+
+def _text(value: str | None, what: LazyString, *, required: bool = True) -> str:
     text = rules.clean_text(value, multiline=True).strip()
     if required and not text:
-        raise Invalid(f"请填写{what[0]} / {what[1]} is required", code="reason_required", field="text")
+        raise Invalid(_l("请填写%(what)s", what=what), code="reason_required", field="text")
     if len(text) > MAX_TEXT:
-        raise Invalid(f"{what[0]}不超过 {MAX_TEXT} 字 / {what[1]}: at most {MAX_TEXT} characters", field="text")
+        raise Invalid(_l("%(what)s不超过 %(n)s 字", what=what, n=MAX_TEXT), field="text")
     return text
 
 
@@ -35,15 +57,20 @@ def _locked(report_id: int) -> LossReport:
     stmt = select(LossReport).where(LossReport.id == report_id).with_for_update()
     row = db.session.scalar(stmt.execution_options(populate_existing=True))
     if row is None:
-        raise NotFound(f"报损案件 {report_id} 不存在 / Loss report {report_id} not found", code="report_not_found")
+        raise NotFound(_l("报损案件 %(id)s 不存在", id=report_id), code="report_not_found")
     return row
 
 
-def _require(row: LossReport, allowed: tuple[str, ...], doing: tuple[str, str]) -> None:
+def _require(row: LossReport, allowed: tuple[str, ...], doing: LazyString) -> None:
     if row.status not in allowed:
         raise Refused(
-            f"报损案件 {row.id} 当前状态为 {row.status}，不能{doing[0]} / "
-            f"Loss report {row.id} is {row.status}; cannot {doing[1]}",
+            _l(
+                "报损案件 %(id)s 当前状态为%(status)s，不能%(doing)s",
+                id=row.id,
+                status=STATUS_LABELS.get(row.status, row.status),
+                state=row.status,
+                doing=doing,
+            ),
             code="wrong_status",
         )
 
@@ -52,9 +79,9 @@ def _require(row: LossReport, allowed: tuple[str, ...], doing: tuple[str, str]) 
 def accept(actor: Actor, report_id: int, *, now: datetime, note: str = "") -> LossReport:
     ensure_role(actor, "insurer")
     row = _locked(report_id)
-    _require(row, ("reported",), ("受理", "accept it"))
+    _require(row, ("reported",), _l("受理此案"))
     row.status = "accepted"
-    event = add_event(row, actor, "accepted", _text(note, ("说明", "Note"), required=False), now)
+    event = add_event(row, actor, "accepted", _text(note, _l("受理说明"), required=False), now)
     audit.record(actor, "loss.accept", obj=row, changes={"status": ["reported", "accepted"]})
     notify.decision(row, event, now)
     return row
@@ -64,8 +91,8 @@ def accept(actor: Actor, report_id: int, *, now: datetime, note: str = "") -> Lo
 def reject(actor: Actor, report_id: int, reason: str, *, now: datetime) -> LossReport:
     ensure_role(actor, "insurer")
     row = _locked(report_id)
-    _require(row, ("reported",), ("不予受理", "reject it"))
-    text = _text(reason, ("不予受理的理由", "A reason"))
+    _require(row, ("reported",), _l("不予受理此案"))
+    text = _text(reason, _l("不予受理的理由"))
     row.status = "rejected"
     row.decision_reason = text
     row.decided_at = now
@@ -80,8 +107,8 @@ def reject(actor: Actor, report_id: int, reason: str, *, now: datetime) -> LossR
 def add_note(actor: Actor, report_id: int, text: str, *, now: datetime) -> LossReport:
     ensure_role(actor, "insurer")
     row = _locked(report_id)
-    _require(row, ("accepted", "investigating"), ("记录调查", "add investigation notes"))
-    body = _text(text, ("调查记录", "A note"))
+    _require(row, ("accepted", "investigating"), _l("记录调查"))
+    body = _text(text, _l("调查记录"))
     before = row.status
     row.status = "investigating"
     add_event(row, actor, "note", body, now)
@@ -93,8 +120,8 @@ def add_note(actor: Actor, report_id: int, text: str, *, now: datetime) -> LossR
 def request_documents(actor: Actor, report_id: int, text: str, *, now: datetime) -> LossReport:
     ensure_role(actor, "insurer")
     row = _locked(report_id)
-    _require(row, ("accepted", "investigating"), ("要求补充材料", "request documents"))
-    body = _text(text, ("需补充的材料", "What to send"))
+    _require(row, ("accepted", "investigating"), _l("要求企业补充材料"))
+    body = _text(text, _l("需补充的材料"))
     before = row.status
     row.status = "investigating"
     event = add_event(row, actor, "doc_request", body, now)
@@ -122,10 +149,10 @@ def _answer(
     ensure_role(actor, "enterprise", "api")
     get_visible(actor, report_id)
     row = _locked(report_id)
-    _require(row, OPEN_STATUSES, ("补充材料", "add documents"))
+    _require(row, OPEN_STATUSES, _l("补充材料"))
     if not open_requests(row):
-        raise Refused("没有待补充的材料要求 / No document request is open", code="no_open_request")
-    body = _text(text, ("说明", "Text"), required=not uploads)
+        raise Refused(_l("没有待补充的材料要求"), code="no_open_request")
+    body = _text(text, _l("答复说明"), required=not uploads)
     event = add_event(row, actor, "doc_answer", body, now)
     added = attach(row, event, actor, uploads, now, written)
     audit.record(actor, "loss.answer", obj=row, summary=body[:200], changes={"files": [a.filename for a in added]})
@@ -140,7 +167,12 @@ def decide(actor: Actor, report_id: int, *, pay: bool, reason: str | None, now: 
     row = _locked(report_id)
     if row.status in FINAL_STATUSES:
         raise Refused(
-            f"报损案件 {row.id} 已结案（{row.status}） / Loss report {row.id} is already closed ({row.status})",
+            _l(
+                "报损案件 %(id)s 已结案（%(status)s）",
+                id=row.id,
+                status=STATUS_LABELS.get(row.status, row.status),
+                state=row.status,
+            ),
             code="already_decided",
         )
     # one decision at a time per policy, so two payments cannot both use the same remaining limit
@@ -148,22 +180,25 @@ def decide(actor: Actor, report_id: int, *, pay: bool, reason: str | None, now: 
     before = row.status
     if before == "reported":
         add_event(row, actor, "accepted", "", now)
-    text = _text(reason, ("拒赔理由", "A reason"), required=not pay)
+    text = _text(reason, _l("拒赔理由"), required=not pay)
     if pay and row.policy.status == "revoked":
         raise Refused(
-            f"报损案件 {row.id} 的保单已撤销，不能赔付 / The policy of report {row.id} is revoked; it cannot be paid",
+            _l("报损案件 %(id)s 的保单已撤销，不能赔付", id=row.id),
             code="policy_revoked",
         )
     if pay:
         result = current_assessment(row)
         if result.indemnity <= 0:
             raise Refused(
-                f"报损案件 {row.id} 按规则计算的赔款为 0（{'；'.join(result.reasons) or '限额已用完'}），请选择拒赔 / "
-                f"The computed indemnity for report {row.id} is 0; decline it instead",
+                _l(
+                    "报损案件 %(id)s 按规则计算的赔款为 0（%(why)s），请选择拒赔",
+                    id=row.id,
+                    why=_Joined(result.reasons) if result.reasons else _l("限额已用完"),
+                ),
                 code="nothing_to_pay",
             )
         row.covered = result.covered
-        row.reasons = result.reasons
+        row.reasons = [r.as_json() for r in result.reasons]
         row.estimate_usd = result.indemnity
         row.paid_usd = result.indemnity
         row.status = "paid"

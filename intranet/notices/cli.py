@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from ..actors import cli_actor
 from ..cli_support import refuse, service_errors
@@ -35,13 +36,15 @@ def publish(file: Path, month: str, countries: str, category: str) -> None:
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        refuse(f"error: {file}: 不是 UTF-8 文本 / not UTF-8 text")
+        refuse(f"error: {file}: not UTF-8 text")
         return
     codes = [c for c in countries.split(",") if c.strip()]
     try:
         notice = service.publish_text(cli_actor(), text, month=month, countries=codes, category=category, now=now())
     except Invalid as exc:
-        refuse(f"error: {file}: {exc.message}" if exc.field == "file" else f"error: {exc.message}")
+        with force_locale("en"):  # the command line speaks English
+            message = str(exc.message)
+        refuse(f"error: {file}: {message}" if exc.field == "file" else f"error: {message}")
         return
     suffix = f" [{','.join(notice.countries)}]" if notice.countries else ""
     click.echo(f"published notice {notice.id}: {notice.month} {notice.title}{suffix}")

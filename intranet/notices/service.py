@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Select, Text, cast, select
 
@@ -98,7 +99,7 @@ def render_markdown(text: str) -> Markup:
 def validate_month(value: str) -> str:
     month = (value or "").strip()
     if not MONTH_RE.match(month):
-        raise Invalid(f"月份格式应为 YYYY-MM，收到 {value!r} / Month must be YYYY-MM, got {value!r}", field="month")
+        raise Invalid(_l("月份格式应为 YYYY-MM，收到 %(value)s", value=repr(value)), field="month")
     return month
 
 
@@ -110,7 +111,7 @@ def validate_countries(codes: list[str] | tuple[str, ...]) -> list[str]:
         code = normalize_code(raw)
         if get_country(code) is None:
             raise Invalid(
-                f"未知国家代码 {raw}（应为 ISO 3166 两位字母代码）/ Unknown country code {raw} (ISO 3166 alpha-2)",
+                _l("未知国家代码 %(code)s（应为 ISO 3166 两位字母代码）", code=raw),
                 field="countries",
             )
         if code not in cleaned:
@@ -120,16 +121,16 @@ def validate_countries(codes: list[str] | tuple[str, ...]) -> list[str]:
 
 def validate_category(value: str) -> str:
     if value not in CATEGORIES:
-        raise Invalid(f"未知类别 {value} / Unknown category {value}", field="category")
+        raise Invalid(_l("未知类别 %(value)s", value=value), field="category")
     return value
 
 
 def _title(value: str) -> str:
     title = (value or "").strip()
     if not title:
-        raise Invalid("标题不能为空 / The title is empty", field="title")
+        raise Invalid(_l("标题不能为空"), field="title")
     if len(title) > TITLE_MAX:
-        raise Invalid(f"标题超过 {TITLE_MAX} 字 / The title is longer than {TITLE_MAX}", field="title")
+        raise Invalid(_l("标题超过 %(n)s 字", n=TITLE_MAX), field="title")
     return title
 
 
@@ -139,14 +140,14 @@ def split_markdown_file(text: str) -> tuple[str, str]:
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:
-        raise Invalid("文件为空 / The file is empty", field="file")
+        raise Invalid(_l("文件为空"), field="file")
     title = lines[0].strip()
     title = re.sub(r"^#+\s*", "", title).strip()
     body = "\n".join(lines[1:]).strip("\n")
     if not title:
-        raise Invalid("第一行（标题）为空 / The first line (the title) is empty", field="file")
+        raise Invalid(_l("第一行（标题）为空"), field="file")
     if not body.strip():
-        raise Invalid("正文为空 / The notice has no body after the title line", field="file")
+        raise Invalid(_l("标题行之后没有正文"), field="file")
     return title, body
 
 
@@ -161,7 +162,7 @@ class NoticeInput:
     def cleaned(self) -> NoticeInput:
         body = (self.body_md or "").strip("\n")
         if not body.strip():
-            raise Invalid("正文不能为空 / The body is empty", field="body_md")
+            raise Invalid(_l("正文不能为空"), field="body_md")
         return NoticeInput(
             title=_title(self.title),
             body_md=body,
@@ -212,7 +213,7 @@ def update_draft(actor: Actor, notice: RiskNotice, data: NoticeInput, *, now: da
     ensure_role(actor, "insurer")
     if notice.status != DRAFT:
         raise Refused(
-            "只有草稿可以修改；已发布的通报请归档后重新撰写 / Only drafts can be edited; archive and write a new one",
+            _l("只有草稿可以修改；已发布的通报请归档后重新撰写"),
             code="notice_not_draft",
         )
     clean = data.cleaned()
@@ -238,7 +239,7 @@ def _values_of(data: NoticeInput) -> dict[str, Any]:
 def publish(actor: Actor, notice: RiskNotice, *, now: datetime) -> RiskNotice:
     ensure_role(actor, "insurer")
     if notice.status != DRAFT:
-        raise Refused("该通报不是草稿，不能发布 / This notice is not a draft", code="notice_not_draft")
+        raise Refused(_l("该通报不是草稿，不能发布"), code="notice_not_draft")
     notice.status = PUBLISHED
     notice.published_at = now
     audit.record(actor, "notice.publish", obj=notice, summary=f"{notice.month} {notice.title}")
@@ -249,7 +250,7 @@ def publish(actor: Actor, notice: RiskNotice, *, now: datetime) -> RiskNotice:
 def archive(actor: Actor, notice: RiskNotice, *, now: datetime) -> RiskNotice:
     ensure_role(actor, "insurer")
     if notice.status == ARCHIVED:
-        raise Refused("该通报已归档 / This notice is already archived", code="notice_archived")
+        raise Refused(_l("该通报已归档"), code="notice_archived")
     before = notice.status
     notice.status = ARCHIVED
     notice.archived_at = now
@@ -279,7 +280,7 @@ def publish_text(
 def get_notice(notice_id: int) -> RiskNotice:
     notice = db.session.get(RiskNotice, notice_id)
     if notice is None:
-        raise NotFound("没有这条通报 / No such notice", code="notice_not_found")
+        raise NotFound(_l("没有这条通报"), code="notice_not_found")
     return notice
 
 
@@ -287,7 +288,7 @@ def get_published(notice_id: int) -> RiskNotice:
     """What an enterprise may open: published notices only (drafts and archived ones are 404)."""
     notice = db.session.get(RiskNotice, notice_id)
     if notice is None or notice.status != PUBLISHED:
-        raise NotFound("没有这条通报 / No such notice", code="notice_not_found")
+        raise NotFound(_l("没有这条通报"), code="notice_not_found")
     return notice
 
 

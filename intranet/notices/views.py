@@ -33,9 +33,9 @@ def _input(form: NoticeForm) -> service.NoticeInput:
 def _attach(form: NoticeForm, exc: ServiceError) -> None:
     target = getattr(form, exc.field, None) if exc.field else None
     if target is not None:
-        target.errors = [*target.errors, exc.message]
+        target.errors = [*target.errors, str(exc.message)]
     else:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(str(exc.message))
 
 
 def _labels() -> dict[str, Any]:

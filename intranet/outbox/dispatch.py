@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
 
 from ..actors import Actor
@@ -24,6 +26,14 @@ from ..security import ensure_role
 from .models import OutboxMessage, OutboxStatus
 
 CREATED, SENDING, SENT, FAILED, DEFERRED = (s.value for s in OutboxStatus)
+STATUS_LABELS: dict[str, LazyString] = {
+    CREATED: _l("待发送"),
+    SENDING: _l("发送中"),
+    SENT: _l("已发送"),
+    FAILED: _l("失败"),
+    DEFERRED: _l("延后"),
+}
+CHANNEL_LABELS: dict[str, LazyString] = {"email": _l("邮件"), "sms": _l("短信")}
 
 # operational settings (not business numbers): app config overrides these defaults
 DEFAULTS: dict[str, Any] = {
@@ -314,11 +324,15 @@ def retry(actor: Actor, message_id: int, *, now: datetime) -> OutboxMessage:
     ensure_role(actor, "bureau", "insurer")
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
-        raise NotFound(f"没有编号为 {message_id} 的消息 / No message {message_id}", code="message_not_found")
+        raise NotFound(_l("没有编号为 %(id)s 的消息", id=message_id), code="message_not_found")
     if message.status != FAILED:
         raise Refused(
-            f"消息 {message_id} 状态为 {message.status}，只有发送失败的消息可以重发 / "
-            f"Message {message_id} is {message.status}; only failed messages can be retried",
+            _l(
+                "消息 %(id)s 状态为%(status)s，只有发送失败的消息可以重发",
+                id=message_id,
+                status=STATUS_LABELS.get(message.status, message.status),
+                state=message.status,
+            ),
             code="not_failed",
         )
     before = {"status": message.status, "attempts": message.attempts, "error": message.error}

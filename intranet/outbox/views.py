@@ -24,14 +24,8 @@ PRIVATE_JOBS = {"invitation"}  # bodies carry a personal activation link: staff 
 
 def _labels() -> dict[str, Any]:
     return {
-        "status_labels": {
-            "created": _("待发送"),
-            "sending": _("发送中"),
-            "sent": _("已发送"),
-            "failed": _("失败"),
-            "deferred": _("延后"),
-        },
-        "channel_labels": {"email": _("邮件"), "sms": _("短信")},
+        "status_labels": {k: str(v) for k, v in dispatch.STATUS_LABELS.items()},
+        "channel_labels": {k: str(v) for k, v in dispatch.CHANNEL_LABELS.items()},
     }
 
 
@@ -42,7 +36,7 @@ def index() -> Any:
     page = paginate(queries.staff_query(filters), page_arg(request.args.get("page")), per_page=50, scalars=False)
     labels = _labels()
     days = queries.daily_counts(now(), days=14)
-    series = {"sent": _("已发送"), "failed": _("失败"), "deferred": _("延后")}
+    series = {k: labels["status_labels"][k] for k in ("sent", "failed", "deferred")}
     chart = daily_chart(
         days,
         title=_("最近14天每日发送情况"),
@@ -88,7 +82,7 @@ def retry(message_id: int) -> Any:
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
     else:
         flash(_("消息 #%(id)s 已重新排队，将由通知服务发送", id=message_id), "success")
     return redirect(url_for("outbox.show", message_id=message_id))

@@ -67,8 +67,7 @@ def populate(ctx: DemoContext, programme: Programme, members: list[Enterprise], 
             service.revoke(
                 insurer,
                 policy.id,
-                "公示期后收到的异议经复核成立，该企业2023年出口额超过统保标准 / A late objection was upheld: the "
-                "enterprise's 2023 exports exceeded the threshold",
+                "公示期后收到的异议经复核成立，该企业2023年出口额超过统保标准",
                 now=max(now - timedelta(days=1), policy.issued_at or now),
             )
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -25,6 +27,16 @@ from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
 from ..security import ensure_role
 from . import rules
 from .models import Policy, PolicyStatus
+
+STATUS_LABELS: dict[str, LazyString] = {
+    PolicyStatus.CLAIMED: _l("已领取，待签发"),
+    PolicyStatus.ISSUED: _l("已签发"),
+    PolicyStatus.REVOKED: _l("已撤销"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ def policies_of(enterprise_id: int) -> list[Policy]:
 def get_policy(policy_id: int) -> Policy:
     policy = db.session.get(Policy, policy_id) if 0 < policy_id < 2**31 else None
     if policy is None:
-        raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
+        raise NotFound(_l("保单 %(id)s 不存在", id=policy_id), code="policy_not_found")
     return policy
 
 
@@ -106,7 +118,7 @@ def policy_for(actor: Actor, policy_id: int) -> Policy:
     """A policy the actor may read: staff and API clients any, an enterprise only its own (404 else)."""
     policy = get_policy(policy_id)
     if actor.role == "enterprise" and policy.enterprise_id != getattr(actor, "enterprise_id", None):
-        raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
+        raise NotFound(_l("保单 %(id)s 不存在", id=policy_id), code="policy_not_found")
     return policy
 
 
@@ -114,25 +126,30 @@ def policy_for(actor: Actor, policy_id: int) -> Policy:
 
 
 def _refuse_unless_claimable(enterprise: Enterprise, programme: Programme, now: datetime) -> rules.ClaimTerms:
-    where = f"{enterprise.name}（{enterprise.uscc}）/ {programme.year}"
+    who = {"name": enterprise.name, "uscc": enterprise.uscc, "year": programme.year}
     found = standing(enterprise.id, programme)
     if not found.on_roster:
         raise Refused(
-            f"{where}：不在已确认的统保名单上，不能领取保单 / not on a confirmed roster of the {programme.year} "
-            "programme, so no policy can be claimed",
+            _l("%(name)s（%(uscc)s，%(year)s 年度）：不在已确认的统保名单上，不能领取保单", **who),
             code="not_on_roster",
         )
     if not found.eligible:
         raise Refused(
-            f"{where}：出口额超过 {programme.threshold_usd:,.2f} 美元，不符合统保条件 / export amount above the "
-            f"USD {programme.threshold_usd:,.2f} threshold: not eligible",
+            _l(
+                "%(name)s（%(uscc)s，%(year)s 年度）：出口额超过 %(threshold)s 美元，不符合统保条件",
+                threshold=f"{programme.threshold_usd:,.2f}",
+                **who,
+            ),
             code="ineligible",
         )
     terms = rules.claim_terms(programme, now)
     if not terms.open:
         raise Refused(
-            f"{where}：保险期限已于 {programme.cover_end.isoformat()} 结束，不再受理领取 / the cover period ended on "
-            f"{programme.cover_end.isoformat()}; claims are closed",
+            _l(
+                "%(name)s（%(uscc)s，%(year)s 年度）：保险期限已于 %(end)s 结束，不再受理领取",
+                end=programme.cover_end.isoformat(),
+                **who,
+            ),
             code="claim_closed",
         )
     return terms
@@ -145,7 +162,7 @@ def claim(
     """Claim the enterprise's policy; the existing one comes back however often it is asked."""
     ensure_role(actor, "enterprise", "api")
     if actor.role == "enterprise" and getattr(actor, "enterprise_id", None) != enterprise.id:
-        raise NotFound("企业不存在 / No such enterprise", code="enterprise_not_found")
+        raise NotFound(_l("企业不存在"), code="enterprise_not_found")
     existing = find_policy(programme.id, enterprise.id)
     if existing is not None:
         return ClaimResult(existing, created=False)
@@ -190,7 +207,7 @@ def _locked(policy_id: int) -> Policy:
         stmt = stmt.with_for_update(key_share=True)
     policy = db.session.scalar(stmt.execution_options(populate_existing=True)) if 0 < policy_id < 2**31 else None
     if policy is None:
-        raise NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
+        raise NotFound(_l("保单 %(id)s 不存在", id=policy_id), code="policy_not_found")
     return policy
 
 
@@ -218,16 +235,20 @@ def _last_sequence(programme: Programme) -> int:
 
 def _refuse_unless_issuable(policy: Policy, now: datetime) -> None:
     programme = policy.programme
-    label = f"{policy.enterprise.name}（{policy.enterprise.uscc}）"
+    who = {"name": policy.enterprise.name, "uscc": policy.enterprise.uscc}
     if policy.status != PolicyStatus.CLAIMED:
         raise Refused(
-            f"{label} 的保单已是「{policy.status}」状态，不能再次签发 / the policy is already {policy.status}",
+            _l(
+                "%(name)s（%(uscc)s）的保单已是「%(status)s」状态，不能再次签发",
+                status=STATUS_LABELS.get(policy.status, policy.status),
+                state=str(policy.status),
+                **who,
+            ),
             code=f"already_{policy.status}",
         )
     if not rules.can_issue_on(programme, now):
         raise Refused(
-            f"{label}：保险期限已于 {programme.cover_end.isoformat()} 结束，不能签发 / the cover period ended on "
-            f"{programme.cover_end.isoformat()}; the policy cannot be issued",
+            _l("%(name)s（%(uscc)s）：保险期限已于 %(end)s 结束，不能签发", end=programme.cover_end.isoformat(), **who),
             code="cover_ended",
         )
 
@@ -278,12 +299,10 @@ def revoke(actor: Actor, policy_id: int, reason: str, *, now: datetime) -> Polic
     ensure_role(actor, "insurer")
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("请填写撤销原因 / Give the reason for revoking", field="reason", code="reason_required")
+        raise Invalid(_l("请填写撤销原因"), field="reason", code="reason_required")
     policy = _locked(policy_id)
     if policy.status == PolicyStatus.REVOKED:
-        raise Refused(
-            f"保单 {policy.policy_no or policy.id} 已撤销 / The policy is already revoked", code="already_revoked"
-        )
+        raise Refused(_l("保单 %(no)s 已撤销", no=policy.policy_no or policy.id), code="already_revoked")
     before = policy.status
     policy.status = PolicyStatus.REVOKED
     policy.version = (policy.version or 1) + 1

@@ -3,6 +3,7 @@ loss reports and credit reports both need a policy in force."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..actors import Actor
@@ -24,15 +25,15 @@ def visible_policy(actor: Actor, policy_id: int) -> Policy:
     policy = db.session.get(Policy, policy_id)
     scope = scope_of(actor)
     if policy is None or (scope is not None and policy.enterprise_id != scope):
-        raise NotFound(f"保单 {policy_id} 不存在 / Policy {policy_id} not found", code="policy_not_found")
+        raise NotFound(_l("保单 %(id)s 不存在", id=policy_id), code="policy_not_found")
     return policy
 
 
 def ensure_in_force(policy: Policy) -> None:
     if policy.status == "revoked":
-        raise Refused("保单已撤销，不能报损 / The policy is revoked", code="policy_revoked")
+        raise Refused(_l("保单已撤销，不能报损"), code="policy_revoked")
     if policy.status != "issued" or policy.cover_start is None:
-        raise Refused("保单尚未签发，不能报损 / The policy is not issued yet", code="policy_not_issued")
+        raise Refused(_l("保单尚未签发，不能报损"), code="policy_not_issued")
 
 
 def reportable_policies(enterprise_id: int) -> list[Policy]:

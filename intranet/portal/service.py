@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from ..actors import Actor
 from ..enterprises.models import Enterprise
 from ..errors import Forbidden, NotFound
@@ -33,10 +35,10 @@ def enterprise_of(actor: Actor) -> Enterprise:
     """The one enterprise an enterprise user may see."""
     enterprise_id = getattr(actor, "enterprise_id", None)
     if actor.role != "enterprise" or not enterprise_id:
-        raise Forbidden("仅限企业账号 / Enterprise accounts only")
+        raise Forbidden(_l("仅限企业账号"))
     enterprise = db.session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound("企业不存在 / No such enterprise")
+        raise NotFound(_l("企业不存在"))
     return enterprise
 
 
@@ -74,5 +76,5 @@ def _programme_for(enterprise: Enterprise, now: datetime) -> Programme | None:
 
 def claim_programme(actor: Actor, year: int) -> tuple[Enterprise, Programme]:
     if not 1900 <= year <= 9999:
-        raise NotFound(f"没有 {year} 年度的统保项目 / No programme for {year}", code="programme_not_found")
+        raise NotFound(_l("没有 %(year)s 年度的统保项目", year=year), code="programme_not_found")
     return enterprise_of(actor), programmes.get_programme(year)

@@ -48,7 +48,7 @@ def claim(year: int) -> Any:
         try:
             result = policies.claim(current_user, enterprise, programme, now=now(), via="web")
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(str(exc.message), "error")
         else:
             if result.created:
                 flash(_("已领取保单，我们将尽快签发。"), "success")
