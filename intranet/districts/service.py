@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import selectinload
 
@@ -56,7 +57,7 @@ def managers() -> list[AccountManager]:
 def get_manager(manager_id: int) -> AccountManager:
     manager = db.session.get(AccountManager, manager_id)
     if manager is None:
-        raise NotFound("没有这位客户经理 / No such account manager", code="manager_not_found")
+        raise NotFound(_l("没有这位客户经理"), code="manager_not_found")
     return manager
 
 
@@ -86,13 +87,13 @@ def save_manager(
     ensure_role(actor, *EDITORS)
     name, phone = (name or "").strip(), (phone or "").strip()
     if not name:
-        raise Invalid("姓名不能为空 / The name is empty", field="name")
+        raise Invalid(_l("姓名不能为空"), field="name")
     if not _PHONE.match(phone):
-        raise Invalid(f"电话号码格式不正确：{phone} / Not a telephone number: {phone}", field="phone")
+        raise Invalid(_l("电话号码格式不正确：%(phone)s", phone=phone), field="phone")
     wanted = select(District).where(District.id.in_(district_ids or [])).order_by(District.sort)
     chosen = list(db.session.scalars(wanted))
     if len(chosen) != len(set(district_ids or [])):
-        raise Invalid("所选区域不存在 / Unknown district", field="districts")
+        raise Invalid(_l("所选区域不存在"), field="districts")
     created = manager is None
     if manager is None:
         manager = AccountManager(name=name, phone=phone)
@@ -179,13 +180,13 @@ def log_contact(
     """Record that the manager contacted an enterprise of their districts (call, visit, message)."""
     ensure_role(actor, *EDITORS)
     if channel not in CHANNELS:
-        raise Invalid(f"未知联系方式 {channel} / Unknown channel {channel}", field="channel")
+        raise Invalid(_l("未知联系方式 %(channel)s", channel=channel), field="channel")
     note = (note or "").strip()
     if not note:
-        raise Invalid("请填写联系记录 / Write what was said or agreed", field="note")
+        raise Invalid(_l("请填写联系记录"), field="note")
     if enterprise.district_id not in {d.id for d in manager.districts}:
         raise Invalid(
-            f"{enterprise.name} 不在 {manager.name} 负责的区域 / The enterprise is outside this manager's districts",
+            _l("%(enterprise)s 不在 %(manager)s 负责的区域", enterprise=enterprise.name, manager=manager.name),
             field="enterprise",
         )
     contact = ManagerContact(
@@ -225,5 +226,5 @@ def contacts(manager: AccountManager, enterprise_id: int | None = None, limit: i
 def get_enterprise(enterprise_id: int) -> Enterprise:
     enterprise = db.session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound("没有这家企业 / No such enterprise", code="enterprise_not_found")
+        raise NotFound(_l("没有这家企业"), code="enterprise_not_found")
     return enterprise
