@@ -51,7 +51,7 @@ def compile_all(source: Path = SOURCE, target: Path = TARGET) -> int:
         with tmp.open("wb") as fh:
             write_mo(fh, catalog)
         os.replace(tmp, out)
-        print(f"{out.relative_to(ROOT)}: {len(catalog)} messages")
+        print(f"{out}: {len(catalog)} messages")
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 0

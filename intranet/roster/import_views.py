@@ -13,8 +13,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..clock import now
 from ..errors import ServiceError
-from ..i18n import localized
 from ..extensions import db
+from ..i18n import localized
 from ..programmes import service as programmes
 from ..programmes.models import Programme
 from ..security import roles_required
