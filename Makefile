@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 WORKERS ?= 4
 PORT ?= 5000
 
-.PHONY: run test serve bench lint typecheck install install-test system-deps system-deps-test clean
+CATALOG_SOURCES := $(wildcard intranet/translations/*/*.po)
+CATALOGS := intranet/translations/.compiled/en/LC_MESSAGES/messages.mo
+
+.PHONY: run test serve bench lint typecheck install install-test system-deps system-deps-test catalogs clean
 
 run: install
 	$(BIN)/tongbao db upgrade
@@ -49,7 +52,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: system-deps $(VENV)/.installed
+# the English catalogue: every fragment merged and compiled (the app only reads the result)
+$(CATALOGS): $(CATALOG_SOURCES) scripts/compile_catalogs.py $(VENV)/.installed
+	$(BIN)/python scripts/compile_catalogs.py
+
+catalogs: $(CATALOGS)
+
+install: system-deps $(VENV)/.installed $(CATALOGS)
 
 install-test: system-deps-test install $(VENV)/.installed-test
 

@@ -1,4 +1,7 @@
-"""CLI conventions: exit 0 on success, 1 on refused input (message on stderr), 2 on usage errors."""
+"""CLI conventions: exit 0 on success, 1 on refused input (message on stderr), 2 on usage errors.
+
+The command line speaks English (operators; Click's own usage messages are English too): a
+service's lazy message is shown with `cli_text`, never joined with its Chinese original."""
 
 from __future__ import annotations
 
@@ -9,10 +12,18 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from flask_babel import force_locale
 
 from .errors import ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
+CLI_LANGUAGE = "en"
+
+
+def cli_text(message: Any) -> str:
+    """A (lazy) message in the command line's language."""
+    with force_locale(CLI_LANGUAGE):
+        return str(message)
 
 
 def refuse(message: str) -> None:
@@ -28,7 +39,7 @@ def service_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ServiceError as exc:
-            refuse(f"error: {exc.message}")
+            refuse(f"error: {cli_text(exc.message)}")
 
     return wrapper  # type: ignore[return-value]
 
@@ -43,4 +54,5 @@ def parse_date(_ctx: Any, _param: Any, value: str | None) -> date | None:
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    with force_locale(CLI_LANGUAGE):  # lazy messages inside `data` are rendered by default=str
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

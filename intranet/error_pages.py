@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -29,10 +30,29 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def json_error(status: int, message: str, code: str | None = None) -> Any:
-    response = jsonify({"error": {"code": code or CODES.get(status, "error"), "message": message}})
+def json_error(status: int, message: Any, code: str | None = None) -> Any:
+    """`{"error": {"code", "message"}}`; a lazy message is translated here (Accept-Language under /api/)."""
+    response = jsonify({"error": {"code": code or CODES.get(status, "error"), "message": str(message)}})
     response.status_code = status
     return response
+
+
+def _http_message(status: int, exc: HTTPException) -> str:
+    """Werkzeug's own descriptions are English: an API client gets the language it asked for."""
+    messages = {
+        400: _("请求无效"),
+        401: _("需要有效的访问令牌"),
+        403: _("无权访问"),
+        404: _("未找到"),
+        405: _("不支持此请求方法"),
+        409: _("与当前状态冲突"),
+        413: _("请求内容过大"),
+        415: _("不支持的内容类型"),
+        422: _("请求内容无效"),
+        429: _("请求过于频繁，请稍后再试"),
+        503: _("服务暂时不可用，请稍后再试"),
+    }
+    return messages.get(status) or _("请求无法完成")
 
 
 def register(app: Flask) -> None:
@@ -40,11 +60,11 @@ def register(app: Flask) -> None:
     def service_error(exc: ServiceError) -> Any:
         if wants_json():
             return json_error(exc.status, exc.message, exc.code)
-        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+        return render_template("errors/error.html", status=exc.status, message=str(exc.message)), exc.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
-        message = "表单已过期或来源无效，请刷新页面后重试 / The form expired or came from elsewhere; reload and retry"
+        message = _("表单已过期或来源无效，请刷新页面后重试")
         if wants_json():
             return json_error(400, message, "csrf")
         return render_template("errors/error.html", status=400, message=message), 400
@@ -53,12 +73,12 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
         if wants_json():
-            return json_error(status, exc.description or exc.name)
+            return json_error(status, _http_message(status, exc))
         return render_template("errors/error.html", status=status, message=None), status
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json():
-            return json_error(500, "internal error")
+            return json_error(500, _("服务器内部错误"))
         return render_template("errors/error.html", status=500, message=None), 500

@@ -1,18 +1,26 @@
-"""Service errors carry a stable code, an HTTP status and a message a clerk understands."""
+"""Service errors carry a stable code, an HTTP status and a message a clerk understands.
+
+The message is lazy (`lazy_gettext as _l`, Chinese message id): whoever shows it calls
+`str(err.message)` in the language of the request (flash, form errors, JSON, CLI)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class ServiceError(Exception):
     status = 422
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(self, message: Any, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = message  # a LazyString (or plain str): translated when shown
         if code:
             self.code = code
         self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class Invalid(ServiceError):

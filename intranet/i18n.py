@@ -1,51 +1,41 @@
-"""Chinese first, English on request. Message ids are the Chinese text; English catalogs are
-per-feature fragments (`intranet/translations/en/*.po`), merged and compiled on start-up when stale."""
+"""One language mechanism: Flask-Babel with Chinese message ids.
+
+- UI text is `lazy_gettext as _l` (module level, services, errors) or `gettext as _` (in a request);
+  the English catalogue is merged from per-feature fragments (`intranet/translations/en/*.po`) and
+  compiled by `make` (`scripts/compile_catalogs.py`) into `translations/.compiled`, which the app
+  only reads. Without it the app still starts and shows the message ids (Chinese).
+- Columns named `*_zh`/`*_en` are data in two languages: `localized(obj, field)` picks one.
+- A message kept for a later page (a background job's result) is stored with `freeze` and
+  translated when shown with `thaw`, so it follows the language of the page that shows it.
+"""
 
 from __future__ import annotations
 
-import os
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from flask import Flask, request, session
-from flask_babel import get_locale
+from flask import Flask, has_request_context, request, session
+from flask_babel import get_locale, gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 SOURCE_DIR = Path(__file__).resolve().parent / "translations"
 COMPILED_DIR = SOURCE_DIR / ".compiled"
 LANGUAGES = ("zh", "en")
-
-
-def compile_catalogs(source: Path = SOURCE_DIR, target: Path = COMPILED_DIR) -> Path:
-    """Merge every fragment of each language into one messages.mo, if any fragment is newer."""
-    if not source.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        return target
-    for lang_dir in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        fragments = sorted(lang_dir.glob("*.po"))
-        out = target / lang_dir.name / "LC_MESSAGES" / "messages.mo"
-        newest = max((f.stat().st_mtime for f in fragments), default=0)
-        if out.exists() and out.stat().st_mtime >= newest:
-            continue
-        merged = Catalog(locale=lang_dir.name)
-        for fragment in fragments:
-            with fragment.open("rb") as fh:
-                catalog = read_po(fh, locale=lang_dir.name)
-            for message in catalog:
-                if message.id and message.string:
-                    merged[message.id] = message
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            write_mo(fh, merged)
-        os.replace(tmp, out)
-    return target
+log = logging.getLogger(__name__)
 
 
 def select_locale() -> str:
-    chosen = session.get("lang") if request else None
+    """Pages: the session's choice, then the user's; the API: Accept-Language; else Chinese."""
+    if not has_request_context():
+        return "zh"
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES) or "zh"
+    chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
@@ -67,11 +57,112 @@ def localized(obj: object, field: str) -> str:
     return str(getattr(obj, f"{field}_zh", ""))
 
 
+class Listing(list[Any]):
+    """A list parameter of a message, shown joined the language's way: the separator is a message
+    id ("、" or "；" in Chinese, ", " or "; " in English)."""
+
+    def __init__(self, items: Iterable[Any] = (), separator: str = "、") -> None:
+        super().__init__(items)
+        self.separator = separator
+
+    def __str__(self) -> str:
+        return gettext(self.separator).join(str(item) for item in self)
+
+
+def listing(items: Iterable[Any], separator: str = "、") -> Listing:
+    return Listing(items, separator)
+
+
+@dataclass(frozen=True)
+class DataPair:
+    """A data value kept in both languages (a district's name) as a message parameter."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.en if self.en and current_language() == "en" else self.zh
+
+
+def _freeze_value(value: Any) -> Any:
+    if isinstance(value, LazyString):
+        return {"msg": freeze(value)}
+    if isinstance(value, Listing):
+        return {"list": [_freeze_value(item) for item in value], "sep": value.separator}
+    if isinstance(value, DataPair):
+        return {"pair": [value.zh, value.en]}
+    if value is None or isinstance(value, int | float | str):
+        return value
+    return str(value)
+
+
+def _thaw_value(value: Any) -> Any:
+    if isinstance(value, dict) and "msg" in value:
+        return thaw(value["msg"])
+    if isinstance(value, dict) and "list" in value:
+        return Listing((_thaw_value(item) for item in value["list"]), value.get("sep", "、"))
+    if isinstance(value, dict) and "pair" in value:
+        return DataPair(*value["pair"])
+    return value
+
+
+def freeze(message: Any) -> dict[str, Any]:
+    """A (lazy) message as JSON data: its message id and parameters."""
+    if isinstance(message, LazyString) and message._func is gettext and message._args:
+        params = {k: _freeze_value(v) for k, v in message._kwargs.items()}
+        return {"id": message._args[0], "params": params}
+    return {"id": str(message), "params": {}}
+
+
+def thaw(data: Mapping[str, Any] | str | None) -> str:
+    """`freeze`'s data translated into the current language (plain text is shown as it is)."""
+    if not data:
+        return ""
+    if isinstance(data, str):
+        return data
+    params = {k: _thaw_value(v) for k, v in (data.get("params") or {}).items()}
+    return gettext(data["id"], **params) if params else gettext(data["id"])
+
+
+def freeze_text(message: Any) -> str:
+    """`freeze` for a text column."""
+    return json.dumps(freeze(message), ensure_ascii=False)
+
+
+def thaw_text(text: str | None) -> str:
+    """A text column written by `freeze_text` (or older plain text) in the current language."""
+    if not text:
+        return ""
+    if text.startswith('{"id"'):
+        try:
+            return thaw(json.loads(text))
+        except (ValueError, KeyError, TypeError):
+            return text
+    return text
+
+
+def stored_error(row: int | None, column: Any, reason: Any, code: str, value: str = "") -> dict[str, Any]:
+    """A row error for a JSON column: the Chinese text (older readers) and the frozen messages."""
+    data: dict[str, Any] = {"row": row, "column": str(column) if column else column, "reason": str(reason)}
+    data.update(code=code, value=value, reason_msg=freeze(reason))
+    if isinstance(column, LazyString):
+        data["column_msg"] = freeze(column)
+    return data
+
+
+def stored_text(data: Mapping[str, Any], key: str) -> str:
+    """`data[key]` of a `stored_error`, in the current language."""
+    frozen = data.get(f"{key}_msg")
+    return thaw(frozen) if frozen else str(data.get(key) or "")
+
+
 def init_app(app: Flask) -> None:
     from .extensions import babel
 
-    compiled = compile_catalogs()
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    if not any(COMPILED_DIR.glob("*/LC_MESSAGES/messages.mo")):
+        log.warning("no compiled catalogues in %s (run `make`): pages show the Chinese message ids", COMPILED_DIR)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(COMPILED_DIR)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
-    app.jinja_env.globals["localized"] = localized
-    app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals.update(
+        localized=localized, current_language=current_language, thaw_text=thaw_text, stored_text=stored_text
+    )

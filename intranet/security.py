@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .actors import Actor
@@ -43,4 +44,4 @@ def ensure_role(actor: Actor, *roles: str) -> None:
     if actor.role == "system":
         return
     if actor.role not in roles:
-        raise Forbidden("您无权执行此操作 / You are not allowed to do this", code="forbidden")
+        raise Forbidden(_l("您无权执行此操作"), code="forbidden")

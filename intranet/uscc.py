@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -22,22 +24,17 @@ def check_digit(first17: str) -> str:
 
 
 def uscc_problem(code: str) -> str | None:
-    """None when `code` (already normalised) is a valid USCC; else the reason, in both languages.
+    """None when `code` (already normalised) is a valid USCC; else the reason (a lazy message).
 
-    A reason starting with "check digit" is the one that staff may accept row by row."""
+    A code of 18 allowed characters has only its check digit wrong: the problem staff may accept
+    row by row in the web import."""
     if len(code) != LENGTH:
-        return f"统一社会信用代码应为18位，实为{len(code)}位 / USCC must have 18 characters, found {len(code)}"
+        return _l("统一社会信用代码应为18位，实为%(n)s位", n=len(code))
     bad = sorted({ch for ch in code if ch not in VALUE})
     if bad:
         shown = "".join(bad)
-        return f"统一社会信用代码含非法字符 {shown} / USCC contains characters not allowed: {shown}"
+        return _l("统一社会信用代码含非法字符 %(chars)s", chars=shown)
     expected = check_digit(code[:17])
     if code[17] != expected:
-        return (
-            f"校验位错误：应为 {expected}，实为 {code[17]} / check digit wrong: expected {expected}, found {code[17]}"
-        )
+        return _l("校验位错误：应为 %(expected)s，实为 %(found)s", expected=expected, found=code[17])
     return None
-
-
-def is_check_digit_problem(reason: str | None) -> bool:
-    return bool(reason) and "check digit" in (reason or "")

@@ -262,3 +262,29 @@ def test_a_revoked_policy_reads_revoked_and_its_certificate_verifies_as_revoked(
         pytest.skip("verification is not served yet")
     verified = client.get(f"/api/v1/verify/{body['verify_code']}").get_json()
     assert (verified["valid"], verified["status"], verified["insured"]) == (False, "revoked", enterprise.name)
+
+
+@pytest.mark.parametrize(
+    ("accept", "message"),
+    [
+        (None, "未找到统一社会信用代码为 91440300MA5XXXXXXX 的企业"),
+        ("zh-CN,zh;q=0.9", "未找到统一社会信用代码为 91440300MA5XXXXXXX 的企业"),
+        ("en-US,en;q=0.8", "No enterprise with USCC 91440300MA5XXXXXXX"),
+        ("fr", "未找到统一社会信用代码为 91440300MA5XXXXXXX 的企业"),
+    ],
+)
+def test_error_messages_follow_accept_language_and_always_carry_the_code(client, bearer, accept, message):
+    headers = {**bearer, **({"Accept-Language": accept} if accept else {})}
+    response = client.get("/api/v1/programmes/2024/enterprises/" + EXAMPLE_USCC, headers=headers)
+    assert response.status_code == 404
+    expected = message.replace("91440300MA5XXXXXXX", EXAMPLE_USCC)
+    assert response.get_json()["error"] == {"code": "enterprise_not_found", "message": expected}
+
+
+def test_werkzeug_errors_and_missing_tokens_answer_in_the_asked_language_too(client):
+    missing = client.get("/api/v1/policies/1", headers={"Accept-Language": "en"}).get_json()["error"]
+    assert missing["code"] == "unauthorized" and missing["message"].startswith("Missing bearer token")
+    chinese = client.get("/api/v1/nowhere").get_json()["error"]
+    assert chinese == {"code": "not_found", "message": "未找到"}
+    english = client.get("/api/v1/nowhere", headers={"Accept-Language": "en"}).get_json()["error"]
+    assert english == {"code": "not_found", "message": "Not found"}

@@ -22,7 +22,8 @@ SKIP_PREFIXES = ("/static/", "/lang/", "/logout")
 MAX_PAGES = 150
 
 
-def crawl(client, start: str) -> dict[str, int]:
+def crawl(client, start: str, visit=None) -> dict[str, int]:
+    """Follow the app's links from `start`; `visit(url, response)` sees every HTML page."""
     seen: dict[str, int] = {}
     queue = deque([start])
     while queue and len(seen) < MAX_PAGES:
@@ -33,6 +34,8 @@ def crawl(client, start: str) -> dict[str, int]:
         seen[url] = response.status_code
         if response.status_code != 200 or "text/html" not in response.content_type:
             continue
+        if visit is not None:
+            visit(url, response)
         for a in soup(response).select("a[href]"):
             target = urljoin(url, a["href"])
             parts = urlsplit(target)

@@ -140,3 +140,47 @@ def test_audit_rows_are_timezone_aware(app):
     row = db.session.scalar(select(AuditLog).where(AuditLog.action == "test.action"))
     assert row.at.tzinfo is not None
     assert abs((row.at - now()).total_seconds()) < 60
+
+
+def test_catalogues_are_compiled_from_every_fragment_by_the_make_step(tmp_path):
+    import gettext
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "compile_catalogs.py"
+    spec = importlib.util.spec_from_file_location("compile_catalogs", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.compile_all(module.SOURCE, tmp_path) == 0
+    with (tmp_path / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
+        english = gettext.GNUTranslations(fh)
+    assert english.gettext("请先登录") == "Please log in first"  # foundation.po
+    assert english.gettext("文件是空的") == "The file is empty"  # roster_import.po
+
+
+def test_without_compiled_catalogues_the_app_still_starts_in_chinese(
+    database_url, backend, tmp_path, monkeypatch, caplog
+):
+    import pytest
+
+    if backend == "postgresql":
+        pytest.skip("start-up does not depend on the database")
+    from flask_babel import get_domain
+
+    from intranet import create_app, i18n
+
+    from .conftest import make_config
+
+    missing = tmp_path / "not-compiled"
+    monkeypatch.setattr(i18n, "COMPILED_DIR", missing)
+    with caplog.at_level("WARNING", logger="intranet.i18n"):
+        app = create_app(make_config(database_url, tmp_path / "instance"))
+    with app.app_context():  # Flask-Babel caches loaded catalogues per process, by language only
+        monkeypatch.setattr(get_domain(), "cache", {})
+    assert "no compiled catalogues" in caplog.text
+    assert not missing.exists()  # the app never compiles
+    client = app.test_client()
+    client.get("/lang/en?next=/login")
+    page = soup(client.get("/login"))
+    assert page.html["lang"] == "en" and "登录" in page.select_one("h1").get_text()  # the message ids

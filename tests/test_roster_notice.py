@@ -210,7 +210,7 @@ def test_confirm_refused_before_the_end_and_with_an_open_objection_then_allowed(
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "roster.confirm"))
     assert log.changes["status"] == ["notice", "confirmed"]
     # read-only from now on
-    with pytest.raises(Refused, match="read-only"):
+    with pytest.raises(Refused, match="已确认，不能修改"):
         notice_service.ensure_editable(roster)
     assert "已确认" in text_of(client.get("/notices/2024"))
 
@@ -274,7 +274,7 @@ def test_cli_publish_and_confirm_exit_codes_and_messages(runner, app, freeze):
     bad_date = runner.invoke(args=["roster", "publish", "--programme", "2024", "--start", "20 May"])
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
     past = runner.invoke(args=["roster", "publish", "--programme", "2024", "--start", "2024-05-19"])
-    assert past.exit_code == 1 and "2024 主名单" in past.output and "before today (2024-05-20)" in past.output
+    assert past.exit_code == 1 and "2024 main roster" in past.output and "before today (2024-05-20)" in past.output
     unknown = runner.invoke(args=["roster", "publish", "--programme", "1999", "--start", "2024-05-20"])
     assert unknown.exit_code == 1 and "1999" in unknown.output
     ok = runner.invoke(

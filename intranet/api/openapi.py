@@ -71,7 +71,7 @@ SCHEMAS: dict[str, Any] = {
                 "required": ["code", "message"],
                 "properties": {
                     "code": {"type": "string", "description": "stable machine-readable reason"},
-                    "message": {"type": "string", "description": "中文 / English"},
+                    "message": {"type": "string", "description": "in the Accept-Language (default Chinese)"},
                 },
             }
         },

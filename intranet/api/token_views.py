@@ -42,7 +42,7 @@ def create() -> Any:
     try:
         _token, raw = create_token(current_user, form.name.data or "", now=now())
     except ServiceError as exc:
-        form.name.errors = [*form.name.errors, exc.message]
+        form.name.errors = [*form.name.errors, str(exc.message)]
         return _page(form, status=422)
     return _page(TokenForm(formdata=None), raw=raw, status=201)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from ..api_auth.tokens import token_required
 from ..clock import now
@@ -34,7 +35,7 @@ class BadRequest(ServiceError):
 
 def _programme(year: int) -> Programme:
     if not 1900 <= year <= 9999:
-        raise NotFound(f"没有 {year} 年度的统保项目 / No programme for {year}", code="programme_not_found")
+        raise NotFound(_l("没有 %(year)s 年度的统保项目", year=year), code="programme_not_found")
     return programmes.get_programme(year)
 
 
@@ -46,16 +47,14 @@ def _enterprise(raw: str) -> Enterprise:
         return found  # a few pre-standard codes fail the check digit but were accepted onto a roster
     problem = uscc_problem(code)
     if problem:
-        raise Invalid(f"统一社会信用代码无效：{problem}", code="invalid_uscc", field="uscc")
-    raise NotFound(
-        f"未找到统一社会信用代码为 {code} 的企业 / No enterprise with USCC {code}", code="enterprise_not_found"
-    )
+        raise Invalid(_l("统一社会信用代码无效：%(problem)s", problem=problem), code="invalid_uscc", field="uscc")
+    raise NotFound(_l("未找到统一社会信用代码为 %(code)s 的企业", code=code), code="enterprise_not_found")
 
 
 def _json_object() -> dict[str, Any]:
     data = request.get_json(force=True, silent=True)
     if not isinstance(data, dict):
-        raise BadRequest("请求体须为 JSON 对象 / The body must be a JSON object", code="invalid_json")
+        raise BadRequest(_l("请求体须为 JSON 对象"), code="invalid_json")
     return data
 
 
@@ -74,9 +73,7 @@ def claim(year: int) -> Any:
     data = _json_object()
     raw = data.get("uscc")
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_USCC_INPUT:
-        raise Invalid(
-            "uscc 须为统一社会信用代码文本 / uscc must be the USCC as text", code="invalid_uscc", field="uscc"
-        )
+        raise Invalid(_l("uscc 须为统一社会信用代码文本"), code="invalid_uscc", field="uscc")
     programme = _programme(year)
     enterprise = _enterprise(raw)
     result = policies.claim(g.api_actor, enterprise, programme, now=now(), via="api")

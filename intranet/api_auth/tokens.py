@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..actors import Actor, SystemActor
@@ -38,7 +39,7 @@ def create_token(actor: Actor, name: str, *, now: datetime) -> tuple[ApiToken, s
     ensure_role(actor, *TOKEN_MANAGERS)
     name = name.strip()
     if not name:
-        raise Invalid("令牌名称不能为空 / The token needs a name", field="name")
+        raise Invalid(_l("令牌名称不能为空"), field="name")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name, token_hash=hash_token(raw), created_at=now, created_by=actor.id)
     db.session.add(token)
@@ -98,15 +99,15 @@ def token_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         raw = _bearer()
         if raw is None:
-            return json_error(401, "missing bearer token", "unauthorized")
+            return json_error(401, _l("缺少访问令牌（Authorization: Bearer …）"), "unauthorized")
         token = _authenticate(raw, now())
         if token is None:
-            return json_error(401, "invalid or revoked token", "unauthorized")
+            return json_error(401, _l("访问令牌无效或已撤销"), "unauthorized")
         g.api_token_id = token.id
         g.api_actor = token_actor(token)
         if any(isinstance(v, int) and not 0 <= v <= MAX_DB_INT for v in kwargs.values()):
             # an id beyond the databases' integer range names nothing (and must not reach the driver)
-            return json_error(404, "no such object", "not_found")
+            return json_error(404, _l("未找到"), "not_found")
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,7 +31,7 @@ def hash_password(password: str) -> str:
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            f"密码至少 {MIN_PASSWORD_LENGTH} 位 / The password needs at least {MIN_PASSWORD_LENGTH} characters",
+            _l("密码至少 %(n)s 位", n=MIN_PASSWORD_LENGTH),
             field="password",
         )
 
@@ -67,7 +68,7 @@ def authenticate(identifier: str, password: str, *, now: datetime, ip: str | Non
     user = find_user(identifier)
     if user is not None and _recent_failures(user.id, now) >= MAX_FAILURES_PER_HOUR:
         raise RateLimited(
-            "失败次数过多，请一小时后再试 / Too many failed attempts; try again in an hour",
+            _l("失败次数过多，请一小时后再试"),
             code="too_many_attempts",
         )
     ok = bool(
@@ -79,7 +80,7 @@ def authenticate(identifier: str, password: str, *, now: datetime, ip: str | Non
     if not ok or user is None:
         # the failure row must be kept even though we refuse: commit it, then raise
         db.session.commit()
-        raise Invalid("账号或密码不正确 / Wrong account or password", field="password")
+        raise Invalid(_l("账号或密码不正确"), field="password")
     user.last_login_at = now
     return user
 
@@ -96,11 +97,11 @@ def create_user(
     display_name: str = "",
 ) -> User:
     if role not in {r.value for r in Role}:
-        raise Invalid(f"未知角色 {role} / Unknown role {role}", field="role")
+        raise Invalid(_l("未知角色 %(role)s", role=role), field="role")
     if role == Role.ENTERPRISE and enterprise_id is None:
-        raise Invalid("企业账号需要统一社会信用代码 / An enterprise login needs a USCC", field="uscc")
+        raise Invalid(_l("企业账号需要统一社会信用代码"), field="uscc")
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
-        raise Refused(f"邮箱 {email} 已被使用 / The email {email} is already in use", field="email")
+        raise Refused(_l("邮箱 %(email)s 已被使用", email=email), field="email")
     if password is not None:
         check_password_strength(password)
     user = User(
@@ -137,11 +138,11 @@ def issue_activation_token(user: User, *, now: datetime) -> str:
 def check_activation_token(token: str, *, now: datetime) -> ActivationToken:
     row = db.session.scalar(select(ActivationToken).where(ActivationToken.token_hash == _token_hash(token)))
     if row is None:
-        raise NotFound("激活链接无效 / This activation link is not valid", code="invalid_token")
+        raise NotFound(_l("激活链接无效"), code="invalid_token")
     if row.used_at is not None:
-        raise Refused("激活链接已使用过 / This activation link was already used", code="token_used")
+        raise Refused(_l("激活链接已使用过"), code="token_used")
     if row.expires_at <= now:
-        raise Refused("激活链接已过期，请联系客户经理 / This activation link has expired", code="token_expired")
+        raise Refused(_l("激活链接已过期，请联系客户经理"), code="token_expired")
     return row
 
 
@@ -151,7 +152,7 @@ def activate(token: str, password: str, *, now: datetime) -> User:
     check_password_strength(password)
     user = db.session.get(User, row.user_id)
     if user is None:
-        raise NotFound("账号不存在 / No such account")
+        raise NotFound(_l("账号不存在"))
     user.password_hash = hash_password(password)
     user.activated_at = now
     user.active = True

@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import now
@@ -16,7 +17,8 @@ from .models import User
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "请先登录 / Please log in first"
+login_manager.login_message = _l("请先登录")
+login_manager.localize_callback = str  # the flash is stored in the session: translate it now
 login_manager.login_message_category = "info"
 
 
@@ -44,7 +46,7 @@ def login() -> Any:
                 form.identifier.data or "", form.password.data or "", now=now(), ip=request.remote_addr
             )
         except ServiceError as exc:
-            form.password.errors = [*form.password.errors, exc.message]
+            form.password.errors = [*form.password.errors, str(exc.message)]
         else:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or _home_for(user))
@@ -57,7 +59,7 @@ def logout() -> Any:
     form = LogoutForm()
     if form.validate_on_submit():
         logout_user()
-        flash(_("您已退出 / You have logged out"), "info")
+        flash(_("您已退出"), "info")
     return redirect(url_for("main.home"))
 
 
@@ -66,16 +68,16 @@ def activate(token: str) -> Any:
     try:
         service.check_activation_token(token, now=now())
     except ServiceError as exc:
-        return render_template("auth/activate_invalid.html", message=exc.message), exc.status
+        return render_template("auth/activate_invalid.html", message=str(exc.message)), exc.status
     form = ActivateForm()
     if form.validate_on_submit():
         try:
             user = service.activate(token, form.password.data or "", now=now())
         except ServiceError as exc:
-            form.password.errors = [*form.password.errors, exc.message]
+            form.password.errors = [*form.password.errors, str(exc.message)]
         else:
             login_user(user)
-            flash(_("账号已激活 / Your account is active"), "success")
+            flash(_("账号已激活"), "success")
             return redirect(_home_for(user))
     return render_template("auth/activate.html", form=form)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, jsonify
+from flask_babel import lazy_gettext as _l
 
 from ..api_auth.tokens import token_required
 from ..clock import now
@@ -29,7 +30,7 @@ def certificate(policy_id: int) -> Any:
 def verify(code: str) -> Any:
     result = service.verify(code, now=now())
     if result is None:
-        return json_error(404, "没有凭证使用此核验码 / No certificate carries this code", "unknown_code")
+        return json_error(404, _l("没有凭证使用此核验码"), "unknown_code")
     response = jsonify(result.as_json())
     response.cache_control.no_store = True
     return response

@@ -6,7 +6,7 @@
   on the first render both render, one insert wins the unique (policy_id, version) constraint, the
   other reads the winner's row — every caller gets the same bytes.
 - A revoked policy (its version was bumped on revoking) still has a certificate for its owner and
-  staff: it is re-rendered once for the new version, stamped 已撤销 / REVOKED, so no one downloads a
+  staff: it is re-rendered once for the new version, stamped REVOKED (已撤销), so no one downloads a
   clean-looking certificate of a revoked policy from us. The verification page says "revoked" for
   the code printed on every version.
 - `verify(code, now=...)` answers the public: genuine and current, expired, revoked, or unknown.
@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -86,7 +87,7 @@ class Verification:
 
 
 def _not_found(policy_id: int) -> NotFound:
-    return NotFound(f"保单 {policy_id} 不存在 / No policy {policy_id}", code="policy_not_found")
+    return NotFound(_l("保单 %(id)s 不存在", id=policy_id), code="policy_not_found")
 
 
 def _may_read(actor: Actor, enterprise_id: int) -> bool:
@@ -129,8 +130,7 @@ def stored_certificate(actor: Actor, policy_id: int, *, now: datetime) -> Stored
         raise _not_found(policy_id)
     if row.status not in HAS_CERTIFICATE:
         raise NotFound(
-            f"保单 {policy_id} 尚未签发（状态：{row.status}），暂无凭证 / Policy {policy_id} is not issued yet "
-            f"(status {row.status}): there is no certificate",
+            _l("保单 %(id)s 尚未签发（状态：%(status)s），暂无凭证", id=policy_id, status=row.status),
             code="not_issued",
         )
     if row.sha256 is not None:
@@ -236,7 +236,7 @@ def assign_verify_code(actor: Actor, policy_id: int, *, now: datetime) -> str:
         current = db.session.scalar(select(Policy.verify_code).where(Policy.id == policy_id))
         if current:
             return str(current)
-    raise ServiceError("无法生成核验码，请重试 / Could not assign a verification code; retry", code="code_busy")
+    raise ServiceError(_l("无法生成核验码，请重试"), code="code_busy")
 
 
 # --- public verification -------------------------------------------------------------------------

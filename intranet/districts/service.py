@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -50,7 +51,7 @@ def managers() -> list[AccountManager]:
 def get_manager(manager_id: int) -> AccountManager:
     manager = db.session.get(AccountManager, manager_id)
     if manager is None:
-        raise NotFound("没有这位客户经理 / No such account manager", code="manager_not_found")
+        raise NotFound(_l("没有这位客户经理"), code="manager_not_found")
     return manager
 
 
@@ -80,13 +81,13 @@ def save_manager(
     ensure_role(actor, *EDITORS)
     name, phone = (name or "").strip(), (phone or "").strip()
     if not name:
-        raise Invalid("姓名不能为空 / The name is empty", field="name")
+        raise Invalid(_l("姓名不能为空"), field="name")
     if not _PHONE.match(phone):
-        raise Invalid(f"电话号码格式不正确：{phone} / Not a telephone number: {phone}", field="phone")
+        raise Invalid(_l("电话号码格式不正确：%(phone)s", phone=phone), field="phone")
     wanted = select(District).where(District.id.in_(district_ids or [])).order_by(District.sort)
     chosen = list(db.session.scalars(wanted))
     if len(chosen) != len(set(district_ids or [])):
-        raise Invalid("所选区域不存在 / Unknown district", field="districts")
+        raise Invalid(_l("所选区域不存在"), field="districts")
     created = manager is None
     if manager is None:
         manager = AccountManager(name=name, phone=phone)

@@ -50,7 +50,7 @@ def _manager_form(manager: Any) -> Any:
             )
         except ServiceError as exc:
             target = getattr(form, exc.field or "name", form.name)
-            target.errors = [*target.errors, exc.message]
+            target.errors = [*target.errors, str(exc.message)]
         else:
             flash(_("客户经理 %(name)s 已保存", name=saved.name), "success")
             return redirect(url_for("districts.index"))
@@ -113,7 +113,7 @@ def contact(manager_id: int, enterprise_id: int) -> Any:
             )
         except ServiceError as exc:
             target = getattr(form, exc.field or "note", form.note)
-            target.errors = [*target.errors, exc.message]
+            target.errors = [*target.errors, str(exc.message)]
         else:
             flash(_("联系记录已保存"), "success")
             args = {"programme": programme.year} if programme else {}

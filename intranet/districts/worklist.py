@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, select
 
 from ..actors import Actor
@@ -91,13 +92,13 @@ def log_contact(
     """Record that the manager contacted an enterprise of their districts (call, visit, message)."""
     ensure_role(actor, *EDITORS)
     if channel not in CHANNELS:
-        raise Invalid(f"未知联系方式 {channel} / Unknown channel {channel}", field="channel")
+        raise Invalid(_l("未知联系方式 %(channel)s", channel=channel), field="channel")
     note = (note or "").strip()
     if not note:
-        raise Invalid("请填写联系记录 / Write what was said or agreed", field="note")
+        raise Invalid(_l("请填写联系记录"), field="note")
     if enterprise.district_id not in {d.id for d in manager.districts}:
         raise Invalid(
-            f"{enterprise.name} 不在 {manager.name} 负责的区域 / The enterprise is outside this manager's districts",
+            _l("%(enterprise)s 不在 %(manager)s 负责的区域", enterprise=enterprise.name, manager=manager.name),
             field="enterprise",
         )
     contact = ManagerContact(
@@ -137,5 +138,5 @@ def contacts(manager: AccountManager, enterprise_id: int | None = None, limit: i
 def get_enterprise(enterprise_id: int) -> Enterprise:
     enterprise = db.session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound("没有这家企业 / No such enterprise", code="enterprise_not_found")
+        raise NotFound(_l("没有这家企业"), code="enterprise_not_found")
     return enterprise

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..actors import Actor
@@ -39,7 +40,7 @@ def enterprise_for_token(token: str) -> Enterprise:
         enterprise_id = None
     enterprise = db.session.get(Enterprise, enterprise_id) if isinstance(enterprise_id, int) else None
     if enterprise is None:
-        raise NotFound("退订链接无效 / This opt-out link is not valid", code="bad_opt_out_link")
+        raise NotFound(_l("退订链接无效"), code="bad_opt_out_link")
     return enterprise
 
 
@@ -68,13 +69,11 @@ def update(
     """Save the enterprise's own choices; reminders need at least one channel it has an address for."""
     ensure_role(actor, "enterprise")
     if getattr(actor, "enterprise_id", None) != enterprise.id:
-        raise NotFound("企业不存在 / No such enterprise")
+        raise NotFound(_l("企业不存在"))
     usable = (notify_email and bool(enterprise.email)) or (notify_sms and bool(enterprise.mobile))
     if not usable:
         raise Invalid(
-            "请至少选择一个有联系方式的渠道（领取提醒和服务消息必须送达）/ "
-            "Choose at least one channel we have an address for: "
-            "deadline reminders and service messages must reach you",
+            _l("请至少选择一个有联系方式的渠道（领取提醒和服务消息必须送达）"),
             field="notify_email",
         )
     before = {

@@ -45,7 +45,7 @@ def edit() -> Any:
             )
         except ServiceError as exc:
             db.session.rollback()
-            form.notify_email.errors = [*form.notify_email.errors, exc.message]
+            form.notify_email.errors = [*form.notify_email.errors, str(exc.message)]
         else:
             flash(_("通知设置已保存"), "success")
             return redirect(url_for(".edit"))

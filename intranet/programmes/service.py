@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..actors import Actor
@@ -44,7 +45,7 @@ PARAMETER_FIELDS = (
 def get_programme(year: int) -> Programme:
     programme = db.session.scalar(select(Programme).where(Programme.year == year))
     if programme is None:
-        raise NotFound(f"没有 {year} 年度的统保项目 / No programme for {year}", code="programme_not_found")
+        raise NotFound(_l("没有 %(year)s 年度的统保项目", year=year), code="programme_not_found")
     return programme
 
 
@@ -96,7 +97,7 @@ def _valid_codes(codes: list[str]) -> list[str]:
     for raw in codes:
         code = normalize_code(raw)
         if get_country(code) is None:
-            raise Invalid(f"未知国家代码 {raw} / Unknown ISO 3166 alpha-2 code {raw}", field="country")
+            raise Invalid(_l("未知国家代码 %(code)s", code=raw), field="country")
         cleaned.append(code)
     return cleaned
 
@@ -133,7 +134,7 @@ def copy_programme(actor: Actor, source: Programme, year: int, *, now: datetime)
     """Next year's programme: the same parameters with every date shifted by whole years."""
     ensure_role(actor, "insurer", "bureau")
     if db.session.scalar(select(Programme.id).where(Programme.year == year)) is not None:
-        raise Invalid(f"{year} 年度项目已存在 / The {year} programme already exists", field="year")
+        raise Invalid(_l("%(year)s 年度项目已存在", year=year), field="year")
     delta = year - source.year
     values = parameters(source)
     for field in ("claim_deadline", "cover_start", "cover_end"):
@@ -167,17 +168,17 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _PHONE = re.compile(r"^[0-9+\-() ]{3,32}$")
 
 
-def _bad(field: str, zh: str, en: str) -> Invalid:
-    return Invalid(f"{zh} / {en}", field=field)
+def _bad(field: str, message: Any) -> Invalid:
+    return Invalid(message, field=field)
 
 
 def _day_ladder(field: str, value: Any) -> list[int]:
     try:
         days = [int(v) for v in value]
     except (TypeError, ValueError):
-        raise _bad(field, "提醒天数应为整数", "Reminder days must be whole numbers") from None
+        raise _bad(field, _l("提醒天数应为整数")) from None
     if any(d < 0 or d > 366 for d in days):
-        raise _bad(field, "提醒天数应在 0–366 之间", "Reminder days must be between 0 and 366")
+        raise _bad(field, _l("提醒天数应在 0–366 之间"))
     return sorted(set(days), reverse=True)
 
 
@@ -188,29 +189,29 @@ def validate_parameters(programme: Programme, values: dict[str, Any]) -> dict[st
     for name in ("name_zh", "name_en", "hotline_consult", "hotline_claims", "reminder_time"):
         merged[name] = str(merged[name] or "").strip()
     if not merged["name_zh"] or not merged["name_en"]:
-        raise _bad("name_zh", "项目名称不能为空", "The programme needs a name")
+        raise _bad("name_zh", _l("项目名称不能为空"))
     for name in ("threshold_usd", "per_buyer_limit_usd"):
         merged[name] = to_money(merged[name])
         if merged[name] <= 0:
-            raise _bad(name, "金额必须大于 0", "The amount must be more than 0")
+            raise _bad(name, _l("金额必须大于 0"))
     merged["indemnity_ratio"] = Decimal(str(merged["indemnity_ratio"]))
     if not Decimal(0) < merged["indemnity_ratio"] <= Decimal(1):
-        raise _bad("indemnity_ratio", "赔偿比例应在 0 到 1 之间（如 0.80）", "The ratio must be in (0, 1], e.g. 0.80")
+        raise _bad("indemnity_ratio", _l("赔偿比例应在 0 到 1 之间（如 0.80）"))
     for name, low in (("issuance_lag_days", 0), ("free_credit_reports", 0), ("notice_days", 1)):
         if int(merged[name]) < low:
-            raise _bad(name, f"不能小于 {low}", f"Must be at least {low}")
+            raise _bad(name, _l("不能小于 %(low)s", low=low))
         merged[name] = int(merged[name])
     if merged["export_year"] > programme.year:
-        raise _bad("export_year", "统计出口年度不能晚于项目年度", "The export year cannot be after the programme year")
+        raise _bad("export_year", _l("统计出口年度不能晚于项目年度"))
     if merged["cover_start"] > merged["cover_end"]:
-        raise _bad("cover_end", "保险期限结束日早于开始日", "The cover ends before it starts")
+        raise _bad("cover_end", _l("保险期限结束日早于开始日"))
     if merged["claim_deadline"] > merged["cover_end"]:
-        raise _bad("claim_deadline", "领取截止日晚于保险期限结束日", "The claim deadline is after the cover ends")
+        raise _bad("claim_deadline", _l("领取截止日晚于保险期限结束日"))
     for name in ("hotline_consult", "hotline_claims"):
         if not _PHONE.match(merged[name]):
-            raise _bad(name, "电话号码格式不正确", "Not a telephone number")
+            raise _bad(name, _l("电话号码格式不正确"))
     if not _HHMM.match(merged["reminder_time"]):
-        raise _bad("reminder_time", "提醒时间格式应为 HH:MM", "The reminder time must be HH:MM")
+        raise _bad("reminder_time", _l("提醒时间格式应为 HH:MM"))
     for name in ("reminder_email_days", "reminder_sms_days"):
         merged[name] = _day_ladder(name, merged[name])
     return merged

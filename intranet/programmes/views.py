@@ -69,7 +69,7 @@ def edit(year: int) -> Any:
             target = form._fields.get(exc.field or "")
             if target is None:
                 target = form.name_zh
-            target.errors = [*target.errors, exc.message]
+            target.errors = [*target.errors, str(exc.message)]
         else:
             flash(_("参数已保存（%(n)s 项变更）", n=len(changes)), "success")
             return redirect(url_for("programmes.show", year=year))

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine
 
 from ..actors import cli_actor
-from ..cli_support import print_json
+from ..cli_support import cli_text, print_json
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
@@ -39,7 +39,7 @@ class StderrProgress:
             return
         self.shown = step
         end = "" if self.tty else "\n"
-        click.echo(f"\r导入进度 / progress: {step:3d}%", err=True, nl=False)
+        click.echo(f"\rprogress: {step:3d}%", err=True, nl=False)
         if end:
             click.echo("", err=True)
 
@@ -97,22 +97,22 @@ def _import(file: Path, year: int, accept_good_rows: bool, as_json: bool) -> Non
             progress.close()
         errors: list[dict[str, Any]]
         if isinstance(exc, FileRefused):
-            errors = [{"row": exc.row, "column": exc.column, "reason": exc.message}]
+            errors = [{"row": exc.row, "column": cli_text(exc.column or "") or None, "reason": cli_text(exc.message)}]
         else:
-            errors = [e.public() for e in exc.errors]
+            errors = [_english(e.public()) for e in exc.errors]
         if as_json:
             print_json({"imported": 0, "ineligible": 0, "errors": errors})
         else:
             _print_errors(errors)
-        click.echo(f"refused: {exc.message}", err=True)
+        click.echo(f"refused: {cli_text(exc.message)}", err=True)
         raise click.exceptions.Exit(1) from exc
     except ServiceError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(f"error: {cli_text(exc.message)}", err=True)
         raise click.exceptions.Exit(1) from exc
     if progress:
         progress.close()
     if as_json:
-        print_json(outcome.public())
+        print_json(outcome.public())  # its reasons are rendered in the CLI's language
         return
     click.echo(
         f"imported {outcome.imported} eligible entries into roster #{outcome.roster_id}"
@@ -121,7 +121,12 @@ def _import(file: Path, year: int, accept_good_rows: bool, as_json: bool) -> Non
     )
     if outcome.errors:
         click.echo(f"skipped {len({e.row for e in outcome.errors})} rows with errors:")
-        _print_errors([e.public() for e in outcome.errors])
+        _print_errors([_english(e.public()) for e in outcome.errors])
+
+
+def _english(error: dict[str, Any]) -> dict[str, Any]:
+    column = cli_text(error["column"]) if error["column"] else error["column"]
+    return {**error, "column": column, "reason": cli_text(error["reason"])}
 
 
 def _print_errors(errors: list[dict[str, Any]]) -> None:

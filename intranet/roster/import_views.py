@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n import localized
 from ..programmes import service as programmes
 from ..programmes.models import Programme
 from ..security import roles_required
@@ -27,7 +28,7 @@ ERRORS_PER_PAGE = 200
 
 def _upload_form() -> UploadForm:
     form = UploadForm()
-    choices = [(p.year, f"{p.year} · {p.name_zh}") for p in programmes.list_programmes()]
+    choices = [(p.year, f"{p.year} · {localized(p, 'name')}") for p in programmes.list_programmes()]
     form.programme.choices = choices
     if form.programme.data is None:
         current = programmes.current_programme(now())
@@ -48,7 +49,7 @@ def new() -> Any:
             programme = programmes.get_programme(form.programme.data)
             job = jobs.upload(current_user, programme, form.file.data, now=now())
         except ServiceError as exc:
-            form.file.errors = [*form.file.errors, exc.message]
+            form.file.errors = [*form.file.errors, str(exc.message)]
         else:
             return redirect(url_for(".show", job_id=job.id))
     status = 422 if form.errors else 200
@@ -61,7 +62,7 @@ def too_large(_exc: RequestEntityTooLarge) -> Any:
     # page (ours, the layout's logout form) tries to read it again and re-raises the 413
     request.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict())
     form = UploadForm(formdata=None)
-    form.programme.choices = [(p.year, f"{p.year} · {p.name_zh}") for p in programmes.list_programmes()]
+    form.programme.choices = [(p.year, f"{p.year} · {localized(p, 'name')}") for p in programmes.list_programmes()]
     limit = (request.max_content_length or 0) // (1024 * 1024)
     form.file.errors = [_("文件过大，上限为 %(mb)s MB", mb=limit)]
     return render_template("roster/import/new.html", form=form, recent=_recent()), 413
@@ -127,7 +128,7 @@ def apply(job_id: int) -> Any:
                 now=now(),
             )
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(str(exc.message), "error")
     else:
         for messages in form.errors.values():
             for message in messages:

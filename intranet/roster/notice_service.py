@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Integer, String, case, column, func, select, text
 
 from ..actors import Actor
@@ -19,6 +21,7 @@ from ..clock import shanghai_date
 from ..db_tx import transactional
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
+from ..i18n import listing
 from ..programmes.models import Programme
 from ..security import ensure_role
 from .models import EntryStatus, Objection, ObjectionStatus, Roster, RosterEntry, RosterStatus
@@ -28,13 +31,11 @@ PUBLISHERS = ("bureau",)
 CONFIRMERS = ("bureau",)
 
 
-def roster_label(roster: Roster) -> str:
-    kind = (
-        f"补充名单{roster.seq - 1} / supplementary roster {roster.seq - 1}"
-        if roster.is_supplementary
-        else "主名单 / main roster"
-    )
-    return f"{roster.programme.year} {kind}"
+def roster_label(roster: Roster) -> Any:
+    """The roster's name in the page's language, e.g. "2024 主名单" (lazy)."""
+    if roster.is_supplementary:
+        return _l("%(year)s 补充名单%(n)s", year=roster.programme.year, n=roster.seq - 1)
+    return _l("%(year)s 主名单", year=roster.programme.year)
 
 
 # --- state ---------------------------------------------------------------------------------------
@@ -63,13 +64,12 @@ def ensure_editable(roster: Roster) -> None:
     """Every edit path calls this: only a draft roster is changed; a confirmed one never."""
     if roster.status == RosterStatus.CONFIRMED:
         raise Refused(
-            f"{roster_label(roster)}已确认，不能修改；请通过补充名单更正 / "
-            "is confirmed and read-only; corrections go through a supplementary roster",
+            _l("%(roster)s已确认，不能修改；请通过补充名单更正", roster=roster_label(roster)),
             code="roster_confirmed",
         )
     if roster.status != RosterStatus.DRAFT:
         raise Refused(
-            f"{roster_label(roster)}正在公示，不能修改 / is under public notice and cannot be edited",
+            _l("%(roster)s正在公示，不能修改", roster=roster_label(roster)),
             code="roster_published",
         )
 
@@ -190,7 +190,7 @@ def board_for_year(year: int, now: datetime) -> Board:
     One light query (no ORM entities): this runs on every request of the public board."""
     rows = db.session.connection().execute(_BOARD, {"year": year}).all()
     if not rows:
-        raise NotFound(f"没有 {year} 年度的统保项目 / No programme for {year}", code="programme_not_found")
+        raise NotFound(_l("没有 %(year)s 年度的统保项目", year=year), code="programme_not_found")
     programme = BoardProgramme(*rows[0][:4])
     rosters = [BoardRoster(*row[4:]) for row in rows if row[4] is not None]
     return Board(programme=programme, rosters=rosters, states={x.id: notice_state(x, now) for x in rosters})
@@ -251,35 +251,41 @@ def publish(
         db.session.refresh(roster, with_for_update=True)  # publishing twice at once: the second is refused
     if roster is None or roster.status != RosterStatus.DRAFT or (roster_id is not None and roster.id != roster_id):
         raise Refused(
-            f"{programme.year} 年度没有待公示的草稿名单，请先导入名单 / "
-            f"The {programme.year} programme has no draft roster to publish; import one first",
+            _l("%(year)s 年度没有待公示的草稿名单，请先导入名单", year=programme.year),
             code="no_draft_roster",
         )
     unconfirmed = [r for r in rosters_of(programme) if r.id != roster.id and r.status != RosterStatus.CONFIRMED]
     if unconfirmed:
         raise Refused(
-            f"{roster_label(unconfirmed[0])}尚未确认，确认后才能公示下一份名单 / "
-            "must be confirmed before the next roster is published",
+            _l("%(roster)s尚未确认，确认后才能公示下一份名单", roster=roster_label(unconfirmed[0])),
             code="earlier_roster_unconfirmed",
         )
     today = shanghai_date(now)
     end = end or default_end(programme, start)
     if start < today:
         raise Invalid(
-            f"{roster_label(roster)}：公示开始日 {start} 早于今天 {today} / "
-            f"the notice cannot start on {start}, before today ({today})",
+            _l(
+                "%(roster)s：公示开始日 %(start)s 早于今天 %(today)s",
+                roster=roster_label(roster),
+                start=str(start),
+                today=str(today),
+            ),
             field="start",
         )
     if end < start:
         raise Invalid(
-            f"{roster_label(roster)}：公示结束日 {end} 早于开始日 {start} / "
-            f"the notice ends ({end}) before it starts ({start})",
+            _l(
+                "%(roster)s：公示结束日 %(end)s 早于开始日 %(start)s",
+                roster=roster_label(roster),
+                end=str(end),
+                start=str(start),
+            ),
             field="end",
         )
     listed = _listed_count(roster)
     if listed == 0:
         raise Refused(
-            f"{roster_label(roster)}没有符合条件的企业，不能公示 / has no eligible enterprise to publish",
+            _l("%(roster)s没有符合条件的企业，不能公示", roster=roster_label(roster)),
             code="empty_roster",
         )
     roster.status = RosterStatus.NOTICE
@@ -320,20 +326,20 @@ def open_objection_count(roster: Roster) -> int:
 def confirm_blockers(roster: Roster, now: datetime) -> list[str]:
     """Why the roster cannot be confirmed now (empty when it can)."""
     if roster.status != RosterStatus.NOTICE:
-        return [f"{roster_label(roster)}不在公示中 / is not under public notice"]
+        return [_l("%(roster)s不在公示中", roster=roster_label(roster))]
     reasons = []
     assert roster.notice_end is not None
     if shanghai_date(now) <= roster.notice_end:
         reasons.append(
-            f"{roster_label(roster)}的公示期至 {roster.notice_end} 24:00 结束，结束后才能确认 / "
-            f"the notice period runs until the end of {roster.notice_end}; confirm after it"
+            _l(
+                "%(roster)s的公示期至 %(end)s 24:00 结束，结束后才能确认",
+                roster=roster_label(roster),
+                end=str(roster.notice_end),
+            )
         )
     n = open_objection_count(roster)
     if n:
-        reasons.append(
-            f"{roster_label(roster)}尚有 {n} 件异议未处理 / "
-            f"has {n} open objection{'s' if n > 1 else ''} to resolve first"
-        )
+        reasons.append(_l("%(roster)s尚有 %(n)s 件异议未处理", roster=roster_label(roster), n=n))
     return reasons
 
 
@@ -355,12 +361,12 @@ def confirm(actor: Actor, programme: Programme, *, now: datetime, roster_id: int
         db.session.refresh(roster, with_for_update=True)  # confirming twice at once: the second is refused
     if roster is None or roster.status != RosterStatus.NOTICE or (roster_id is not None and roster.id != roster_id):
         raise Refused(
-            f"{programme.year} 年度没有公示中的名单可确认 / The {programme.year} programme has no roster under notice",
+            _l("%(year)s 年度没有公示中的名单可确认", year=programme.year),
             code="no_roster_under_notice",
         )
     reasons = confirm_blockers(roster, now)
     if reasons:
-        raise Refused("；".join(reasons), code="cannot_confirm")
+        raise Refused(_l("%(reasons)s", reasons=listing(reasons, "；")), code="cannot_confirm")
     roster.status = RosterStatus.CONFIRMED
     roster.confirmed_at = now
     roster.confirmed_by = actor.id
@@ -378,5 +384,5 @@ def confirm(actor: Actor, programme: Programme, *, now: datetime, roster_id: int
 def get_roster(roster_id: int) -> Roster:
     roster = db.session.get(Roster, roster_id)
     if roster is None:
-        raise NotFound(f"没有编号为 {roster_id} 的名单 / No roster {roster_id}", code="roster_not_found")
+        raise NotFound(_l("没有编号为 %(id)s 的名单", id=roster_id), code="roster_not_found")
     return roster

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -69,7 +70,7 @@ def normalize_contact(raw: str) -> str:
         phone = re.sub(r"[\s\-()]", "", value)
         if _PHONE.match(phone):
             return phone
-    raise Invalid("请填写有效的邮箱或电话号码 / Enter a valid email address or telephone number", field="contact")
+    raise Invalid(_l("请填写有效的邮箱或电话号码"), field="contact")
 
 
 def contact_channel(contact: str) -> str:
@@ -91,8 +92,7 @@ def _check_rate(ip_hash: str, now: datetime) -> None:
         if (filed or 0) >= most:
             hours = int(window.total_seconds() // 3600)
             raise RateLimited(
-                f"提交过于频繁：每 {hours} 小时最多 {most} 件异议，请稍后再试 / "
-                f"Too many objections from your connection: at most {most} per {hours} hours; try again later",
+                _l("提交过于频繁：每 %(hours)s 小时最多 %(most)s 件异议，请稍后再试", hours=hours, most=most),
                 code="objection_rate_limited",
             )
 
@@ -114,8 +114,7 @@ def _entry_for(programme: Programme, uscc: str) -> RosterEntry:
     )
     if entry is None:
         raise Invalid(
-            f"统一社会信用代码 {code or uscc} 不在 {programme.year} 年度公示名单上 / "
-            f"{code or uscc} is not on the {programme.year} roster under notice",
+            _l("统一社会信用代码 %(uscc)s 不在 %(year)s 年度公示名单上", uscc=code or uscc, year=programme.year),
             field="uscc",
         )
     return entry
@@ -128,13 +127,17 @@ def _ensure_period(entry: RosterEntry, now: datetime) -> None:
         return
     if state == "upcoming":
         raise Refused(
-            f"{roster_label(roster)}的公示期自 {roster.notice_start} 开始，届时方可提出异议 / "
-            f"the notice period starts on {roster.notice_start}; objections open then",
+            _l(
+                "%(roster)s的公示期自 %(start)s 开始，届时方可提出异议",
+                roster=roster_label(roster),
+                start=str(roster.notice_start),
+            ),
             code="notice_not_started",
         )
     raise Refused(
-        f"{roster_label(roster)}的公示期已于 {roster.notice_end} 结束，不再受理异议 / "
-        f"the notice period ended on {roster.notice_end}; objections are no longer accepted",
+        _l(
+            "%(roster)s的公示期已于 %(end)s 结束，不再受理异议", roster=roster_label(roster), end=str(roster.notice_end)
+        ),
         code="notice_ended",
     )
 
@@ -149,9 +152,9 @@ def file_objection(
     reason = (data.reason or "").strip()
     name = (data.contact_name or "").strip()
     if len(reason) < 5:
-        raise Invalid("请写明异议理由（至少5个字） / Give the reason (at least 5 characters)", field="reason")
+        raise Invalid(_l("请写明异议理由（至少5个字）"), field="reason")
     if not name:
-        raise Invalid("请填写联系人姓名 / Enter your name", field="contact_name")
+        raise Invalid(_l("请填写联系人姓名"), field="contact_name")
     contact = normalize_contact(data.contact)
     ip_hash = client_hash(ip)
     _check_rate(ip_hash, now)
@@ -182,14 +185,14 @@ def file_objection(
 def by_reference(year: int, reference: str) -> Objection:
     objection = db.session.scalar(select(Objection).where(Objection.reference == (reference or "").strip().upper()))
     if objection is None or objection.entry.roster.programme.year != year:
-        raise NotFound(f"没有编号为 {reference} 的异议 / No objection {reference}", code="objection_not_found")
+        raise NotFound(_l("没有编号为 %(ref)s 的异议", ref=reference), code="objection_not_found")
     return objection
 
 
 def get_objection(objection_id: int) -> Objection:
     objection = db.session.get(Objection, objection_id)
     if objection is None:
-        raise NotFound(f"没有编号为 {objection_id} 的异议 / No objection {objection_id}", code="objection_not_found")
+        raise NotFound(_l("没有编号为 %(ref)s 的异议", ref=objection_id), code="objection_not_found")
     return objection
 
 
@@ -238,19 +241,18 @@ def resolve(actor: Actor, objection: Objection, *, decision: str, reply: str, no
     db.session.refresh(objection, with_for_update=True)  # two officers at once: the second is refused
     if objection.status != ObjectionStatus.OPEN:
         raise Refused(
-            f"异议 {objection.reference} 已处理（{objection.status}） / "
-            f"Objection {objection.reference} is already resolved",
+            _l("异议 %(ref)s 已处理", ref=objection.reference),
             code="objection_resolved",
         )
     if decision not in DECISIONS:
-        raise Invalid("请选择成立或不成立 / Choose upheld or dismissed", field="decision")
+        raise Invalid(_l("请选择成立或不成立"), field="decision")
     reply = (reply or "").strip()
     if len(reply) < 2:
-        raise Invalid("请填写答复内容 / Write the reply to the objector", field="reply")
+        raise Invalid(_l("请填写答复内容"), field="reply")
     entry = objection.entry
     if entry.roster.status != RosterStatus.NOTICE:
         raise Refused(
-            f"{roster_label(entry.roster)}不在公示中，异议无法处理 / is not under notice",
+            _l("%(roster)s不在公示中，异议无法处理", roster=roster_label(entry.roster)),
             code="roster_not_under_notice",
         )
     before_entry = entry.status

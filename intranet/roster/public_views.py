@@ -87,10 +87,10 @@ def file_objection(year: int) -> Any:
         objection = objections.file_objection(programmes.get_programme(year), data, ip=request.remote_addr, now=now())
     except Invalid as exc:
         target = getattr(form, exc.field or "", None)
-        (target.errors if target is not None else form.form_errors).append(exc.message)  # type: ignore[union-attr]
+        (target.errors if target is not None else form.form_errors).append(str(exc.message))  # type: ignore[union-attr]
         return _render_board(year, form, 422)
     except Refused as exc:
-        return _render_board(year, form, 409, refusal=exc.message)
+        return _render_board(year, form, 409, refusal=str(exc.message))
     return redirect(url_for("notices_public.objection", year=year, reference=objection.reference))
 
 

@@ -87,7 +87,7 @@ def publish(roster_id: int) -> Any:
             )
         except ServiceError as exc:
             target = getattr(form, exc.field or "", None)
-            (target.errors if target is not None else form.form_errors).append(exc.message)  # type: ignore[union-attr]
+            (target.errors if target is not None else form.form_errors).append(str(exc.message))  # type: ignore[union-attr]
         else:
             flash(_("名单已发布公示：%(start)s 至 %(end)s", start=done.notice_start, end=done.notice_end), "success")
             return redirect(url_for("roster.index", year=programme.year))
@@ -102,7 +102,7 @@ def confirm(roster_id: int) -> Any:
         try:
             done = invitations.confirm_then_start(current_user, roster.programme, now=now(), roster_id=roster.id)
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(str(exc.message), "error")
         else:
             flash(_("名单已确认：%(n)s 家企业，正在后台发送账号激活邀请", n=done.listed), "success")
     return redirect(url_for("roster.index", year=roster.programme.year))
@@ -165,7 +165,7 @@ def objection(objection_id: int) -> Any:
             )
         except ServiceError as exc:
             target = getattr(form, exc.field or "", None)
-            (target.errors if target is not None else form.form_errors).append(exc.message)  # type: ignore[union-attr]
+            (target.errors if target is not None else form.form_errors).append(str(exc.message))  # type: ignore[union-attr]
         else:
             flash(_("异议 %(ref)s 已处理，答复已排队发送", ref=found.reference), "success")
             return redirect(url_for("roster.objection_list"))

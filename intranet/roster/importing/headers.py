@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
+from ...i18n import listing
 from .reader import FileRefused
 
 # field -> (label used in messages, accepted header names)
-FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "uscc": (
-        "统一社会信用代码 / USCC",
+        _l("统一社会信用代码"),
         (
             "统一社会信用代码",
             "社会信用代码",
@@ -26,7 +29,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "name": (
-        "企业名称 / enterprise name",
+        _l("企业名称"),
         (
             "企业名称",
             "企业名",
@@ -40,9 +43,9 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "name",
         ),
     ),
-    "district": ("所属区 / district", ("所属区", "所在区", "所属辖区", "辖区", "行政区", "区", "district")),
+    "district": (_l("所属区"), ("所属区", "所在区", "所属辖区", "辖区", "行政区", "区", "district")),
     "amount": (
-        "出口额（美元） / export amount (USD)",
+        _l("出口额（美元）"),
         (
             "出口额美元",
             "出口额",
@@ -57,9 +60,9 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "export value usd",
         ),
     ),
-    "contact_name": ("联系人 / contact", ("联系人", "联系人姓名", "contact", "contact name", "contact person")),
-    "mobile": ("手机 / mobile", ("手机", "手机号", "手机号码", "联系电话", "电话", "mobile", "mobile phone", "phone")),
-    "email": ("邮箱 / email", ("邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "email address")),
+    "contact_name": (_l("联系人"), ("联系人", "联系人姓名", "contact", "contact name", "contact person")),
+    "mobile": (_l("手机"), ("手机", "手机号", "手机号码", "联系电话", "电话", "mobile", "mobile phone", "phone")),
+    "email": (_l("邮箱"), ("邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "email address")),
 }
 REQUIRED = ("uscc", "name", "district", "amount")
 HEADER_SEARCH_ROWS = 20  # a title row or two above the header is common
@@ -84,7 +87,8 @@ class Header:
     columns: dict[str, int]  # field -> 0-based column index
     titles: dict[str, str]  # field -> the header text as written in the file
 
-    def title(self, field: str) -> str:
+    def title(self, field: str) -> Any:
+        """The file's own header text, or the field's (lazy) label."""
         return self.titles.get(field) or FIELDS[field][0]
 
 
@@ -112,23 +116,19 @@ def find_header(rows: Iterator[tuple[int, list[Any]]]) -> Header:
         columns, titles, repeated = _match(cells)
         if len(columns) >= 2:
             if repeated:
-                names = "、".join(FIELDS[f][0] for f in dict.fromkeys(repeated))
-                raise FileRefused(
-                    f"第 {number} 行表头中有重复的列：{names} / The header row {number} has a column twice: {names}",
-                    row=number,
-                )
+                names = listing(FIELDS[f][0] for f in dict.fromkeys(repeated))
+                raise FileRefused(_l("第 %(row)s 行表头中有重复的列：%(names)s", row=number, names=names), row=number)
             missing = [f for f in REQUIRED if f not in columns]
             if "amount" in missing and any("万美元" in str(c) for c in cells):
                 raise FileRefused(
-                    "出口额须以美元填写（不是万美元） / Export amounts must be in US dollars, not tens of thousands",
+                    _l("出口额须以美元填写（不是万美元）"),
                     row=number,
                     column=FIELDS["amount"][0],
                 )
             if missing:
-                names = "、".join(FIELDS[f][0] for f in missing)
+                names = listing(FIELDS[f][0] for f in missing)
                 raise FileRefused(
-                    f"缺少必需的列：{names}（表头在第 {number} 行） / Missing required column: {names}"
-                    f" (header in row {number})",
+                    _l("缺少必需的列：%(names)s（表头在第 %(row)s 行）", names=names, row=number),
                     row=number,
                     column=FIELDS[missing[0]][0],
                 )
@@ -137,9 +137,8 @@ def find_header(rows: Iterator[tuple[int, list[Any]]]) -> Header:
             first = number
         if number >= HEADER_SEARCH_ROWS:
             break
-    wanted = "、".join(FIELDS[f][0] for f in REQUIRED)
+    wanted = listing(FIELDS[f][0] for f in REQUIRED)
     raise FileRefused(
-        f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有包含这些列的行：{wanted}"
-        f" / No header row found in the first {HEADER_SEARCH_ROWS} rows; the columns needed are: {wanted}",
+        _l("找不到表头：前 %(n)s 行中没有包含这些列的行：%(names)s", n=HEADER_SEARCH_ROWS, names=wanted),
         row=first,
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 from werkzeug.datastructures import FileStorage
 
@@ -24,6 +25,7 @@ from ...clock import now as clock_now
 from ...db_tx import transactional
 from ...errors import Invalid, NotFound, Refused
 from ...extensions import db
+from ...i18n import freeze_text, listing, stored_error
 from ...programmes.models import Programme
 from ...security import ensure_role
 from ..models import ImportJob
@@ -36,10 +38,7 @@ RUNNING = ("queued", "running")
 # a running job that has shown no sign of life for this long lost its worker (a restart, a deploy):
 # far longer than any import takes (100,000 rows: seconds), even inside its one write transaction
 STALL_AFTER = timedelta(minutes=15)
-INTERRUPTED = (
-    "导入被中断（服务器重启），未写入任何数据，请重新上传文件"
-    " / The import was interrupted (the server restarted) and nothing was written; upload the file again"
-)
+INTERRUPTED = _l("导入被中断（服务器重启），未写入任何数据，请重新上传文件")
 _threads: list[threading.Thread] = []
 
 
@@ -63,7 +62,7 @@ def current_job(job_id: int, *, now: datetime) -> ImportJob:
         db.session.execute(
             update(ImportJob)
             .where(ImportJob.id == job_id, ImportJob.status.in_(RUNNING), last_seen < now - STALL_AFTER)
-            .values(status="failed", progress=100, finished_at=now, message=INTERRUPTED)
+            .values(status="failed", progress=100, finished_at=now, message=freeze_text(INTERRUPTED))
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(job)
@@ -73,7 +72,7 @@ def current_job(job_id: int, *, now: datetime) -> ImportJob:
 def get_job(job_id: int) -> ImportJob:
     job = db.session.get(ImportJob, job_id)
     if job is None:
-        raise NotFound("没有这个导入任务 / No such import", code="import_not_found")
+        raise NotFound(_l("没有这个导入任务"), code="import_not_found")
     return job
 
 
@@ -87,10 +86,7 @@ def _save(upload: FileStorage, target: Path, max_bytes: int) -> tuple[int, str]:
         while block := upload.stream.read(1 << 20):
             size += len(block)
             if size > max_bytes:
-                raise FileRefused(
-                    f"文件过大，上限为 {max_bytes // 1048576} MB / The file is too large; the limit is"
-                    f" {max_bytes // 1048576} MB"
-                )
+                raise FileRefused(_l("文件过大，上限为 %(mb)s MB", mb=max_bytes // 1048576))
             digest.update(block)
             out.write(block)
     return size, digest.hexdigest()
@@ -169,9 +165,9 @@ def run_check(job_id: int) -> None:
             job_id,
             status="refused",
             progress=100,
-            message=exc.message,
+            message=freeze_text(exc.message),
             finished_at=clock_now(),
-            errors=[{"row": exc.row, "column": exc.column, "reason": exc.message, "code": "file"}],
+            errors=[stored_error(exc.row, exc.column, exc.message, "file")],
         )
         return
     except Exception:
@@ -181,7 +177,7 @@ def run_check(job_id: int) -> None:
             status="failed",
             progress=100,
             finished_at=clock_now(),
-            message="检查文件时出错，请重试或联系管理员 / Checking the file failed; retry or ask the administrator",
+            message=freeze_text(_l("检查文件时出错，请重试或联系管理员")),
         )
         return
     _set(
@@ -210,25 +206,23 @@ def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_ro
     ensure_role(actor, "bureau")
     job = get_job(job_id)
     if job.status != "checked":
-        raise Refused(
-            "该文件已在导入或已导入 / This file is already being imported or was imported", code="import_busy"
-        )
+        raise Refused(_l("该文件已在导入或已导入"), code="import_busy")
     accepted = set(accepted_rows)
     unknown = accepted - acceptable_rows(job)
     if unknown:
-        rows = "、".join(str(r) for r in sorted(unknown))
-        raise Invalid(f"第 {rows} 行不能按校验位例外接受 / Rows {rows} cannot be accepted as check-digit exceptions")
+        raise Invalid(_l("第 %(rows)s 行不能按校验位例外接受", rows=listing(sorted(unknown))))
     remaining = [e for e in job.errors if not (e["row"] in accepted and e.get("code") == "check_digit")]
     if remaining and not accept_good_rows:
         bad = len({e["row"] for e in remaining})
         raise Refused(
-            f"还有 {bad} 行有错误：整批导入（全部或全不）不能进行。请改正文件后重新上传，或选择“只导入无误的行”"
-            f" / {bad} rows still have errors, so the all-or-nothing import cannot go ahead. Fix the file and"
-            " upload it again, or choose to import only the good rows",
+            _l(
+                "还有 %(n)s 行有错误：整批导入（全部或全不）不能进行。请改正文件后重新上传，或选择“只导入无误的行”",
+                n=bad,
+            ),
             code="import_has_errors",
         )
     if job.good_rows + len(accepted) == 0:
-        raise Refused("没有可以导入的行 / There is no row that can be imported", code="import_empty")
+        raise Refused(_l("没有可以导入的行"), code="import_empty")
     result = db.session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id, ImportJob.status == "checked")
@@ -243,9 +237,7 @@ def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_ro
         )
     )
     if getattr(result, "rowcount", 0) != 1:  # another click got there first
-        raise Refused(
-            "该文件已在导入或已导入 / This file is already being imported or was imported", code="import_busy"
-        )
+        raise Refused(_l("该文件已在导入或已导入"), code="import_busy")
 
 
 def run_apply(job_id: int, actor_id: int) -> None:
@@ -258,9 +250,7 @@ def run_apply(job_id: int, actor_id: int) -> None:
     _set(job_id, status="running", progress=1)
     try:
         if actor is None or programme is None or service.sha256_of(path) != sha256:
-            raise FileRefused(
-                "上传的文件已不存在或被改动，请重新上传 / The uploaded file is gone or changed; upload again"
-            )
+            raise FileRefused(_l("上传的文件已不存在或被改动，请重新上传"))
         result = service.check_file(path, filename, programme, progress=_reporter(job_id, 1, 70))
         _set(job_id, progress=75)
         service.apply_check(
@@ -280,7 +270,7 @@ def run_apply(job_id: int, actor_id: int) -> None:
         values: dict[str, Any] = {
             "status": "refused",
             "progress": 100,
-            "message": exc.message,
+            "message": freeze_text(exc.message),
             "finished_at": clock_now(),
         }
         if stored is not None:
@@ -293,7 +283,7 @@ def run_apply(job_id: int, actor_id: int) -> None:
             status="failed",
             progress=100,
             finished_at=clock_now(),
-            message="导入失败，未写入任何数据，请重试 / The import failed and nothing was written; retry",
+            message=freeze_text(_l("导入失败，未写入任何数据，请重试")),
         )
 
 

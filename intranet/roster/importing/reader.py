@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from ...errors import Invalid
 from .xlsx_parts import SheetXml, member_to_keep, split_rows
 
@@ -45,7 +47,7 @@ class FileRefused(Invalid):
 
     code = "file_refused"
 
-    def __init__(self, message: str, *, column: str | None = None, row: int | None = None) -> None:
+    def __init__(self, message: Any, *, column: Any = None, row: int | None = None) -> None:
         super().__init__(message, code=self.code)
         self.column = column
         self.row = row
@@ -65,7 +67,7 @@ def kind_of(filename: str) -> str:
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise FileRefused(
-            f"只接受 .xlsx 或 .csv 文件，收到“{filename}” / Only .xlsx or .csv files are accepted, got {filename!r}"
+            _l("只接受 .xlsx 或 .csv 文件，收到“%(name)s”", name=filename)
         )
     return suffix[1:]
 
@@ -89,42 +91,38 @@ def examine(path: Path, filename: str, limits: Limits, *, keep_sheet: bool = Tru
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise FileRefused(
-            f"文件过大（{size / 1048576:.1f} MB），上限为 {limits.max_bytes // 1048576} MB"
-            f" / The file is too large ({size / 1048576:.1f} MB); the limit is {limits.max_bytes // 1048576} MB"
+            _l(
+                "文件过大（%(size)s MB），上限为 %(limit)s MB",
+                size=f"{size / 1048576:.1f}",
+                limit=limits.max_bytes // 1048576,
+            )
         )
     if size == 0:
-        raise FileRefused("文件是空的 / The file is empty")
+        raise FileRefused(_l("文件是空的"))
     kind = kind_of(filename)
     with path.open("rb") as fh:
         head = fh.read(4096)
     if head.startswith(OLE_MAGIC):
-        raise FileRefused(
-            "这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再上传"
-            " / This is a legacy Excel (.xls) file; save it as .xlsx in Excel and upload again"
-        )
+        raise FileRefused(_l("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再上传"))
     is_zip = head.startswith(ZIP_MAGIC)
     if kind == "xlsx":
         if not is_zip:
-            raise FileRefused(
-                "文件扩展名为 .xlsx，但内容不是 Excel 工作簿 / The file is named .xlsx but is not an Excel workbook"
-            )
+            raise FileRefused(_l("文件扩展名为 .xlsx，但内容不是 Excel 工作簿"))
         return Sniffed(kind, check_zip(path, limits, keep_sheet=keep_sheet))
     else:
         if is_zip:
-            raise FileRefused(
-                "文件扩展名为 .csv，但内容是压缩文件（可能是 .xlsx），请更正扩展名"
-                " / The file is named .csv but is a zip archive (probably .xlsx); fix the file name"
-            )
+            raise FileRefused(_l("文件扩展名为 .csv，但内容是压缩文件（可能是 .xlsx），请更正扩展名"))
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise FileRefused("文件不是文本表格（CSV） / The file is not a text (CSV) spreadsheet")
+            raise FileRefused(_l("文件不是文本表格（CSV）"))
     return Sniffed(kind)
 
 
+def _unreadable(exc: Exception) -> FileRefused:
+    return FileRefused(_l("无法读取 Excel 文件（%(detail)s）", detail=str(exc)))
+
+
 def _bomb(detail: str) -> FileRefused:
-    return FileRefused(
-        f"该 .xlsx 文件解压后异常庞大，疑似压缩炸弹，已拒绝（{detail}）"
-        f" / This .xlsx expands abnormally and looks like a zip bomb; refused ({detail})"
-    )
+    return FileRefused(_l("该 .xlsx 文件解压后异常庞大，疑似压缩炸弹，已拒绝（%(detail)s）", detail=detail))
 
 
 def check_zip(path: Path, limits: Limits, *, keep_sheet: bool = False) -> SheetXml | None:
@@ -136,11 +134,11 @@ def check_zip(path: Path, limits: Limits, *, keep_sheet: bool = False) -> SheetX
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise FileRefused(
-            f"Excel 文件已损坏，无法打开 / The Excel file is damaged and cannot be opened ({exc})"
+            _l("Excel 文件已损坏，无法打开（%(detail)s）", detail=str(exc))
         ) from exc
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names:
-        raise FileRefused("压缩文件中没有 Excel 工作簿 / The archive does not contain an Excel workbook")
+        raise FileRefused(_l("压缩文件中没有 Excel 工作簿"))
     if len(members) > limits.max_members:
         raise _bomb(f"{len(members)} members")
     declared = sum(m.file_size for m in members)
@@ -166,7 +164,7 @@ def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int, sink: list[byt
     fh.seek(member.header_offset)
     header = fh.read(30)
     if len(header) != 30 or header[:4] != ZIP_MAGIC:
-        raise FileRefused("Excel 文件已损坏 / The Excel file is damaged")
+        raise FileRefused(_l("Excel 文件已损坏"))
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     fh.seek(member.header_offset + 30 + name_len + extra_len)
     if member.compress_type == zipfile.ZIP_STORED:
@@ -174,7 +172,7 @@ def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int, sink: list[byt
             sink.append(fh.read(member.compress_size))
         return member.compress_size
     if member.compress_type != zipfile.ZIP_DEFLATED:
-        raise FileRefused("Excel 文件使用了不支持的压缩方式 / The Excel file uses an unsupported compression")
+        raise FileRefused(_l("Excel 文件使用了不支持的压缩方式"))
     allowed = min(member.file_size, budget) + 1
     inflater = zlib.decompressobj(-15)
     remaining = member.compress_size
@@ -193,7 +191,7 @@ def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int, sink: list[byt
                     sink.append(out)
                 data = inflater.unconsumed_tail
     except zlib.error as exc:
-        raise FileRefused(f"Excel 文件已损坏 / The Excel file is damaged ({exc})") from exc
+        raise FileRefused(_l("Excel 文件已损坏（%(detail)s）", detail=str(exc))) from exc
     if produced > member.file_size:
         raise _bomb(f"{member.filename} expands beyond its declared size")
     return produced
@@ -221,9 +219,9 @@ def _xlsx(path: Path) -> Table:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
     except (CalamineError, ValueError, OSError) as exc:
-        raise FileRefused(f"无法读取 Excel 文件 / The Excel file cannot be read ({exc})") from exc
+        raise _unreadable(exc) from exc
     except Exception as exc:  # python-calamine raises its own zip/xml errors
-        raise FileRefused(f"无法读取 Excel 文件 / The Excel file cannot be read ({exc})") from exc
+        raise _unreadable(exc) from exc
     # iter_rows() starts at the sheet's first row, so enumerate() gives the row numbers Excel shows
     return Table(kind="xlsx", rows=enumerate(sheet.iter_rows(), start=1), size_hint=sheet.total_height)
 
@@ -241,10 +239,7 @@ def decode(raw: bytes) -> tuple[str, str]:
             return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise FileRefused(
-        "无法识别 CSV 文件的编码，请保存为 UTF-8 或 GB18030（Excel 的“CSV（逗号分隔）”）"
-        " / Cannot tell the CSV file's encoding; save it as UTF-8 or GB18030"
-    )
+    raise FileRefused(_l("无法识别 CSV 文件的编码，请保存为 UTF-8 或 GB18030（Excel 的“CSV（逗号分隔）”）"))
 
 
 def _delimiter(text: str) -> str:
@@ -257,7 +252,7 @@ def _delimiter(text: str) -> str:
 def _csv(path: Path) -> Table:
     text, encoding = decode(path.read_bytes())
     if "\x00" in text:
-        raise FileRefused("文件不是文本表格（CSV） / The file is not a text (CSV) spreadsheet")
+        raise FileRefused(_l("文件不是文本表格（CSV）"))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -265,7 +260,7 @@ def _csv(path: Path) -> Table:
             yield from enumerate(reader, start=1)
         except csv.Error as exc:
             raise FileRefused(
-                f"CSV 第 {reader.line_num} 行格式错误 / Malformed CSV at line {reader.line_num}: {exc}",
+                _l("CSV 第 %(line)s 行格式错误：%(detail)s", line=reader.line_num, detail=str(exc)),
                 row=reader.line_num,
             ) from exc
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection, bindparam, text
 
 from ...errors import Invalid
@@ -24,18 +25,16 @@ class References:
         self.districts = set(conn.execute(text("SELECT id FROM districts")).scalars())
         self.users: set[int] = set()
         if conn.execute(_ROSTER, {"r": roster_id, "p": programme_id}).first() is None:
-            raise Invalid(
-                f"名单 {roster_id} 不属于项目 {programme_id} / Roster {roster_id} is not in programme {programme_id}"
-            )
+            raise Invalid(_l("名单 %(roster)s 不属于项目 %(programme)s", roster=roster_id, programme=programme_id))
 
     def check(self, entries: Sequence[Entry], accepted_by: dict[int, int]) -> None:
         """Raise Invalid (the caller rolls everything back) when a batch names what does not exist."""
         missing = {e.district_id for e in entries} - self.districts
         if missing:
             ids = sorted(missing)
-            raise Invalid(f"所属区不存在（id {ids}），未导入 / No such district (id {ids}); nothing was imported")
+            raise Invalid(_l("所属区不存在（id %(ids)s），未导入", ids=str(ids)))
         users = {accepted_by[e.row] for e in entries if e.row in accepted_by} - self.users
         if users:
             self.users |= set(self.conn.execute(_USERS, {"ids": sorted(users)}).scalars())
             if unknown := sorted(users - self.users):
-                raise Invalid(f"用户不存在（id {unknown}），未导入 / No such user (id {unknown}); nothing was imported")
+                raise Invalid(_l("用户不存在（id %(ids)s），未导入", ids=str(unknown)))

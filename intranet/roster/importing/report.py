@@ -6,7 +6,12 @@ import csv
 import io
 from typing import Any
 
-HEADERS = ("行号 Row", "列 Column", "内容 Value", "原因 Reason")
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ...i18n import stored_text
+
+HEADERS = (_l("行"), _l("列"), _l("内容"), _l("错误原因"))  # as on the report page, in its language
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -21,9 +26,9 @@ def _rows(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [
         (
             e.get("row") if e.get("row") is not None else "",
-            neutralise(e.get("column") or ""),
+            neutralise(stored_text(e, "column")),
             neutralise(e.get("value") or ""),
-            neutralise(e["reason"]),
+            neutralise(stored_text(e, "reason")),
         )
         for e in errors
     ]
@@ -33,7 +38,7 @@ def as_csv(errors: list[dict[str, Any]]) -> bytes:
     """UTF-8 with BOM, so Excel opens the Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
+    writer.writerow([str(h) for h in HEADERS])
     writer.writerows(_rows(errors))
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -43,9 +48,9 @@ def as_xlsx(errors: list[dict[str, Any]]) -> bytes:
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    sheet = workbook.add_worksheet("错误 Errors")
+    sheet = workbook.add_worksheet(_("错误"))
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, HEADERS, bold)
+    sheet.write_row(0, 0, [str(h) for h in HEADERS], bold)
     for index, (row, column, value, reason) in enumerate(_rows(errors), start=1):
         if row != "":
             sheet.write_number(index, 0, row)

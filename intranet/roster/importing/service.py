@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ...actors import Actor
@@ -20,6 +21,7 @@ from ...db_tx import bulk_transactional
 from ...districts.models import District
 from ...errors import Invalid
 from ...extensions import db
+from ...i18n import DataPair
 from ...programmes.models import Programme
 from ...security import ensure_role
 from ..models import ImportJob, Roster
@@ -37,7 +39,7 @@ class ImportRefused(Invalid):
 
     code = "import_refused"
 
-    def __init__(self, message: str, errors: list[RowError]) -> None:
+    def __init__(self, message: Any, errors: list[RowError]) -> None:
         super().__init__(message, code=self.code)
         self.errors = errors
 
@@ -96,16 +98,14 @@ def _open(path: Path, filename: str, programme: Programme) -> tuple[Table, Valid
         header,
         threshold_cents=threshold_cents(programme),
         districts=district_aliases((d.id, d.name_zh, d.name_en) for d in districts),
-        district_names="、".join(d.name_zh for d in districts),
+        district_names=[DataPair(d.name_zh, d.name_en) for d in districts],
     )
     return table, validator, CheckResult(header=header)
 
 
 def _no_rows(result: CheckResult) -> FileRefused:
     row = result.header.row if result.header else None
-    return FileRefused(
-        f"表头（第 {row} 行）下面没有数据行 / There are no data rows below the header (row {row})", row=row
-    )
+    return FileRefused(_l("表头（第 %(row)s 行）下面没有数据行", row=row), row=row)
 
 
 def check_file(path: Path, filename: str, programme: Programme, *, progress: Progress | None = None) -> CheckResult:
@@ -121,13 +121,9 @@ def check_file(path: Path, filename: str, programme: Programme, *, progress: Pro
     return result
 
 
-def refusal_message(errors: list[RowError]) -> str:
+def refusal_message(errors: list[RowError]) -> Any:
     rows = len({e.row for e in errors})
-    return (
-        f"{rows} 行有错误，整个文件未导入（全部或全不）。请改正后重新导入，或选择只导入无误的行"
-        f" / {rows} rows have errors, so nothing was imported (all or nothing). Fix them and import again,"
-        " or choose to import only the good rows"
-    )
+    return _l("%(rows)s 行有错误，整个文件未导入（全部或全不）。请改正后重新导入，或选择只导入无误的行", rows=rows)
 
 
 def _recorded(
@@ -198,7 +194,7 @@ def apply_check(
     if remaining and not accept_good_rows:
         raise ImportRefused(refusal_message(remaining), remaining)
     if not entries:
-        raise ImportRefused("没有可以导入的行 / There is no row that can be imported", remaining)
+        raise ImportRefused(_l("没有可以导入的行"), remaining)
     entries.sort(key=lambda e: e.row)
     roster = draft_roster(programme, now=now)
     stats = writer.write(
@@ -223,7 +219,7 @@ def apply_check(
             object_type="enterprises",
             object_id=entry.uscc,
             summary=f"{filename} row {row}: {entry.uscc} {entry.name}",
-            changes={"row": row, "uscc": entry.uscc, "name": entry.name, "reason": reason, "roster_id": roster.id},
+            changes={"row": row, "uscc": entry.uscc, "name": entry.name, "reason": str(reason), "roster_id": roster.id},
         )
     if job_id is not None:
         db.session.execute(

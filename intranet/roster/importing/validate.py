@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
+from ...i18n import DataPair, listing, stored_error
 from ...uscc import ALPHABET, WEIGHTS, check_digit, normalize_uscc, uscc_problem
 from .headers import FIELDS, Header
 
@@ -52,17 +55,18 @@ class Entry:
 @dataclass(slots=True)
 class RowError:
     row: int | None
-    column: str | None
-    reason: str
+    column: Any  # the file's header text, or a field's lazy label
+    reason: Any  # a lazy message
     code: str = "invalid"
     value: str = ""  # what the cell held, for the report (never in the CLI's JSON)
 
     def public(self) -> dict[str, Any]:
-        """The shape CONTRACT.md promises: {"row", "column", "reason"}."""
+        """The shape CONTRACT.md promises: {"row", "column", "reason"} (lazy: rendered when printed)."""
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
     def stored(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "reason": self.reason, "code": self.code, "value": self.value}
+        """For a job's JSON column: translated again when a page shows it (`i18n.stored_text`)."""
+        return stored_error(self.row, self.column, self.reason, self.code, self.value)
 
 
 @dataclass
@@ -102,7 +106,7 @@ def _text(value: Any) -> str:
 
 
 def district_aliases(districts: Iterable[tuple[int, str, str]]) -> dict[str, int]:
-    """name_zh, name_en, and each without its 区 / District suffix, normalised."""
+    """name_zh, name_en, and each without its suffix (区, District), normalised."""
     aliases: dict[str, int] = {}
     for district_id, name_zh, name_en in districts:
         for name in (name_zh, name_en):
@@ -119,47 +123,42 @@ def district_key(value: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def parse_amount(value: Any) -> tuple[int | None, str | None, str]:
+def parse_amount(value: Any) -> tuple[int | None, Any, str]:
     """(cents, reason, code). Plain USD numbers: 8,000,000 / 8000000.00 / a numeric cell."""
     if isinstance(value, bool):
-        return None, "出口额应为数字 / The export amount must be a number", "amount"
+        return None, _l("出口额应为数字"), "amount"
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
         if not math.isfinite(value):
-            return None, "出口额应为数字 / The export amount must be a number", "amount"
+            return None, _l("出口额应为数字"), "amount"
         amount = Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP)
     else:
         text = _text(value)
         if not text:
-            return None, "出口额必须填写 / The export amount is required", "required"
+            return None, _l("出口额必须填写"), "required"
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
         text = text.replace(" ", "")
         if _PLAIN.fullmatch(text) or _GROUPED.fullmatch(text):
             amount = Decimal(text.replace(",", ""))
         elif text.startswith(("-", "−")) and (_PLAIN.fullmatch(text[1:]) or _GROUPED.fullmatch(text[1:])):
-            return None, f"出口额不能为负数：{text} / The export amount cannot be negative: {text}", "amount"
+            return None, _l("出口额不能为负数：%(amount)s", amount=text), "amount"
         elif _CURRENCY.search(text):
-            return (
-                None,
-                f"出口额只填美元数字，不要带货币符号或单位：{text} / Enter the USD amount as a plain number,"
-                f" without a currency sign or unit: {text}",
-                "amount",
-            )
+            return None, _l("出口额只填美元数字，不要带货币符号或单位：%(amount)s", amount=text), "amount"
         elif _TOO_PRECISE.fullmatch(text):
-            return None, f"出口额最多保留两位小数：{text} / At most two decimals (cents): {text}", "amount"
+            return None, _l("出口额最多保留两位小数：%(amount)s", amount=text), "amount"
         else:
-            return None, f"出口额不是数字：{text} / The export amount is not a number: {text}", "amount"
+            return None, _l("出口额不是数字：%(amount)s", amount=text), "amount"
     if amount < 0:
-        return None, f"出口额不能为负数：{amount} / The export amount cannot be negative: {amount}", "amount"
+        return None, _l("出口额不能为负数：%(amount)s", amount=str(amount)), "amount"
     try:
         return int(amount * 100), None, ""
     except (InvalidOperation, ValueError):
-        return None, "出口额不是数字 / The export amount is not a number", "amount"
+        return None, _l("出口额不是数字"), "amount"
 
 
-def fast_uscc(raw: Any) -> tuple[str, str | None]:
+def fast_uscc(raw: Any) -> tuple[str, Any]:
     """(normalised code, problem or None); the common, already clean case costs ~1 µs."""
     code = raw if raw.__class__ is str else _text(raw)
     if not _USCC_OK.fullmatch(code):
@@ -168,10 +167,10 @@ def fast_uscc(raw: Any) -> tuple[str, str | None]:
             return code, uscc_problem(code) if code else None
     if (int(code[16::-1].translate(_BASE34), 34) + _VALUES[code[17]]) % 31:
         expected = check_digit(code[:17])
-        return (
-            code,
-            f"校验位错误：应为 {expected}，实为 {code[17]}（若营业执照上的代码确实如此，可在网页导入中逐行确认）"
-            f" / check digit wrong: expected {expected}, found {code[17]}",
+        return code, _l(
+            "校验位错误：应为 %(expected)s，实为 %(found)s（若营业执照上的代码确实如此，可在网页导入中逐行确认）",
+            expected=expected,
+            found=code[17],
         )
     return code, None
 
@@ -179,11 +178,13 @@ def fast_uscc(raw: Any) -> tuple[str, str | None]:
 class Validator:
     """Checks rows against one programme's threshold and the districts table."""
 
-    def __init__(self, header: Header, *, threshold_cents: int, districts: dict[str, int], district_names: str):
+    def __init__(
+        self, header: Header, *, threshold_cents: int, districts: dict[str, int], district_names: list[DataPair]
+    ):
         self.header = header
         self.threshold = threshold_cents
         self.districts = districts
-        self.district_names = district_names
+        self.district_names = listing(district_names)
         cols = header.columns
         self.i_uscc = cols["uscc"]
         self.i_name = cols["name"]
@@ -249,13 +250,12 @@ class Validator:
         bad: set[int] = set()
         for uscc, rows in groups.items():
             for number in rows:
-                others = "、".join(str(r) for r in rows if r != number)
+                others = listing(r for r in rows if r != number)
                 result.errors.append(
                     RowError(
                         number,
                         self.t["uscc"],
-                        f"统一社会信用代码 {uscc} 在文件中重复：与第 {others} 行相同"
-                        f" / USCC {uscc} appears twice in the file: same as row {others}",
+                        _l("统一社会信用代码 %(uscc)s 在文件中重复：与第 %(rows)s 行相同", uscc=uscc, rows=others),
                         "duplicate",
                         uscc,
                     )
@@ -273,23 +273,19 @@ class Validator:
         raw_uscc = cells[self.i_uscc]
         uscc, problem = fast_uscc(raw_uscc)
         if not uscc:
-            errors = [RowError(number, t["uscc"], "统一社会信用代码必须填写 / The USCC is required", "required")]
+            errors = [RowError(number, t["uscc"], _l("统一社会信用代码必须填写"), "required")]
         elif problem is not None:
-            code = "check_digit" if problem.startswith("校验位") else "uscc"
+            code = "check_digit" if _USCC_OK.fullmatch(uscc) else "uscc"  # 18 good characters: only the check digit
             if raw_uscc.__class__ in (int, float):  # Excel keeps 15 digits of a number: the rest is lost
                 code = "uscc"
-                problem = (
-                    "统一社会信用代码被 Excel 存成了数字，后几位可能已丢失：请把该列设为“文本”后重新填写"
-                    " / Excel stored the USCC as a number and may have lost its last digits: format the column"
-                    " as text and enter the code again"
-                )
+                problem = _l("统一社会信用代码被 Excel 存成了数字，后几位可能已丢失：请把该列设为“文本”后重新填写")
             errors = [RowError(number, t["uscc"], problem, code, _shown(raw_uscc))]
         name = cells[self.i_name]
         name = name.strip() if name.__class__ is str else _text(name)
         if not name:
-            errors = _add(errors, number, t["name"], "企业名称必须填写 / The enterprise name is required", "required")
+            errors = _add(errors, number, t["name"], _l("企业名称必须填写"), "required")
         elif len(name) > MAX_NAME:
-            reason = f"企业名称过长（最多 {MAX_NAME} 字） / Name too long"
+            reason = _l("企业名称过长（最多 %(n)s 字）", n=MAX_NAME)
             errors = _add(errors, number, t["name"], reason, "name", name)
         elif "  " in name or "\n" in name or "\t" in name:
             name = " ".join(name.split())
@@ -300,15 +296,10 @@ class Validator:
             district_id = self.districts.get(district_key(raw))
             if district_id is None:
                 if raw:
-                    reason = (
-                        f"所属区“{raw}”不是深圳市的区，应为：{self.district_names}"
-                        f" / Unknown district {raw!r}; use one of the Shenzhen districts listed"
-                    )
+                    reason = _l("所属区“%(raw)s”不是深圳市的区，应为：%(names)s", raw=raw, names=self.district_names)
                     errors = _add(errors, number, t["district"], reason, "district", raw)
                 else:
-                    errors = _add(
-                        errors, number, t["district"], "所属区必须填写 / The district is required", "required"
-                    )
+                    errors = _add(errors, number, t["district"], _l("所属区必须填写"), "required")
         value = cells[self.i_amount]
         cents: int | None = None
         if value.__class__ is float and value >= 0 and value < 1e13:
@@ -330,14 +321,14 @@ class Validator:
             if not (mobile.isdecimal() and 5 <= len(mobile) <= 20):  # digits only: the common case
                 mobile = mobile.translate(_PHONE_STRIP)
                 if mobile and not _PHONE.fullmatch(mobile):
-                    reason = f"手机号码格式不正确：{mobile} / Not a phone number: {mobile}"
+                    reason = _l("手机号码格式不正确：%(mobile)s", mobile=mobile)
                     errors = _add(errors, number, t["mobile"], reason, "mobile", mobile)
             mobile = mobile or None
         if self.i_email is not None:
             value = cells[self.i_email]
             email = (value.strip() if value.__class__ is str else _text(value)) or None
             if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
-                reason = f"邮箱格式不正确：{email} / Not an email address: {email}"
+                reason = _l("邮箱格式不正确：%(email)s", email=email)
                 errors = _add(errors, number, t["email"], reason, "email", email)
         if errors is not None and any(e.code != "check_digit" for e in errors):
             return None, errors
@@ -351,7 +342,7 @@ def _shown(value: Any) -> str:
 
 
 def _add(
-    errors: list[RowError] | None, row: int, column: str, reason: str, code: str, value: str = ""
+    errors: list[RowError] | None, row: int, column: Any, reason: Any, code: str, value: str = ""
 ) -> list[RowError]:
     error = RowError(row, column, reason, code, value[:200])
     if errors is None:
