@@ -22,7 +22,7 @@ TARGET = SOURCE / ".compiled"
 
 def merge(lang_dir: Path) -> tuple[Catalog, list[str]]:
     merged = Catalog(locale=lang_dir.name)
-    origin: dict[str, str] = {}
+    origin: dict[tuple[str, str | None], str] = {}
     conflicts: list[str] = []
     for fragment in sorted(lang_dir.glob("*.po")):
         with fragment.open("rb") as fh:
@@ -30,10 +30,11 @@ def merge(lang_dir: Path) -> tuple[Catalog, list[str]]:
         for message in catalog:
             if not message.id or not message.string:
                 continue
-            key = message.id if isinstance(message.id, str) else message.id[0]
-            earlier = merged.get(message.id)
+            key = (message.id if isinstance(message.id, str) else message.id[0], message.context)
+            earlier = merged.get(message.id, context=message.context)
             if earlier is not None and earlier.string != message.string:
-                conflicts.append(f"{fragment.name}: {key!r} also in {origin[key]} with another translation")
+                where = f"{key[0]!r}" + (f" (context {key[1]!r})" if key[1] else "")
+                conflicts.append(f"{fragment.name}: {where} also in {origin[key]} with another translation")
                 continue
             merged[message.id] = message
             origin.setdefault(key, fragment.name)
