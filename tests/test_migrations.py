@@ -93,3 +93,22 @@ def test_status_checks_go_down_and_up_again(app, backend):
     db.session.commit()
     found = search.search_board(roster_ids, search.parse_query("通宝"))
     assert {row.uscc for row in found.items} == {uscc, later}
+
+
+def test_the_seed_files_still_say_what_migration_0002_froze():
+    """0002 carries its own copy of the seed; the tests' PostgreSQL reset and `tongbao demo` read the
+    files. Changed a seed file? Then existing databases need a data migration too."""
+    import importlib.util
+    import json
+
+    from intranet.config import REPO_ROOT
+    from intranet.programmes.seed import SEED_DIR
+
+    spec = importlib.util.spec_from_file_location("m0002", REPO_ROOT / "migrations/versions/0002_seed_reference.py")
+    assert spec is not None and spec.loader is not None
+    m0002 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m0002)
+    reference = json.loads((SEED_DIR / "reference.json").read_text(encoding="utf-8"))
+    assert [(m["name"], m["phone"]) for m in reference["managers"]] == m0002.MANAGERS
+    assert [(d["name_zh"], d["name_en"], tuple(d["managers"])) for d in reference["districts"]] == m0002.DISTRICTS
+    assert json.loads((SEED_DIR / "programme_2024.json").read_text(encoding="utf-8")) == m0002.PROGRAMME_2024
