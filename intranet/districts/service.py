@@ -160,11 +160,6 @@ def worklist_query(manager: AccountManager, programme: Programme | None, today: 
     return stmt
 
 
-def on_worklist(manager: AccountManager, enterprise_id: int, programme: Programme | None, today: date) -> bool:
-    stmt = worklist_query(manager, programme, today).where(Enterprise.id == enterprise_id)
-    return db.session.execute(stmt.limit(1)).first() is not None
-
-
 @transactional
 def log_contact(
     actor: Actor,

@@ -37,7 +37,3 @@ def uscc_problem(code: str) -> str | None:
             f"校验位错误：应为 {expected}，实为 {code[17]} / check digit wrong: expected {expected}, found {code[17]}"
         )
     return None
-
-
-def is_check_digit_problem(reason: str | None) -> bool:
-    return bool(reason) and "check digit" in (reason or "")
