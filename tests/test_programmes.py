@@ -185,3 +185,17 @@ def test_who_may_do_what_on_programmes(app):
 
     assert company.get("/staff/programmes/").status_code == 403
     assert company.get("/staff/programmes/2024").status_code == 403
+
+
+def test_staff_pages_read_the_programme_year_from_either_parameter_name(client):
+    """`?programme=YEAR` (dashboards, exports, worklists) and `?year=YEAR` (the roster and policy
+    pages' selectors) choose the same programme on every staff page; an unknown year is 404."""
+    f.make_programme(2023, like=2024)
+    _staff(client, "insurer")
+    for path, select_id in [("/staff/dashboard/bureau", "programme"), ("/staff/roster/", "year")]:
+        for name in ("programme", "year"):
+            page = soup(client.get(f"{path}?{name}=2023"))
+            assert page.select_one(f"select#{select_id} option[selected]")["value"] == "2023", (path, name)
+        assert client.get(f"{path}?programme=2031").status_code == 404
+        shown = soup(client.get(path)).select_one(f"select#{select_id} option[selected]")
+        assert shown["value"] == "2024"  # no year asked: the current programme
