@@ -9,7 +9,7 @@ PORT ?= 5000
 CATALOG_SOURCES := $(wildcard intranet/translations/*/*.po)
 CATALOGS := intranet/translations/.compiled/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test serve bench lint typecheck install install-test system-deps system-deps-test catalogs clean
+.PHONY: run test serve bench lint typecheck install install-test system-deps system-deps-test catalogs lock clean
 
 run: install
 	$(BIN)/tongbao db upgrade
@@ -44,12 +44,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# exact versions with hashes (requirements*.lock, from pyproject.toml by `make lock`); then the project
+# itself, editable, with nothing more. A changed lock or pyproject.toml installs again.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
 	touch $@
 
 # the English catalogue: every fragment merged and compiled (the app only reads the result)
@@ -61,6 +64,17 @@ catalogs: $(CATALOGS)
 install: system-deps $(VENV)/.installed $(CATALOGS)
 
 install-test: system-deps-test install $(VENV)/.installed-test
+
+# Re-resolve the locks after editing pyproject.toml's pins (pip-tools in a throwaway venv, never in
+# .venv). Unchanged pins keep their locked versions; LOCK_ARGS=--upgrade moves every unpinned
+# dependency to its newest release, LOCK_ARGS='--upgrade-package NAME' only that one.
+PIP_TOOLS := /tmp/tongbao-pip-tools
+LOCK_OPTS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+
+lock:
+	test -x $(PIP_TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(PIP_TOOLS) && $(PIP_TOOLS)/bin/pip install --quiet pip-tools==7.7.0; }
+	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS)/bin/pip-compile $(LOCK_OPTS) -o requirements.lock pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS)/bin/pip-compile $(LOCK_OPTS) --extra test -o requirements-test.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) intranet/translations/.compiled .pytest_cache

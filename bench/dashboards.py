@@ -21,26 +21,14 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.common import confirmed_roster, drop_pg_database, fresh_pg_database, out_dir, record, timer
+from intranet.losses.models import LossStatus
+from intranet.losses.rules import CAUSES
 
 ENTRIES, POLICIES, LOSSES, CREDIT_REPORTS, OBJECTIONS = 100_000, 30_000, 5_000, 12_000, 300
 WARMUP, RUNS = 5, 40
 GOAL_MS = 200.0
 PG_NAME = "tongbao_desk_bench"
-CAUSES = [
-    "buyer_insolvency",
-    "buyer_bankruptcy",
-    "buyer_default",
-    "buyer_refusal",
-    "bank_insolvency",
-    "bank_default",
-    "bank_refusal",
-    "war",
-    "civil_unrest",
-    "trade_control",
-    "exchange_control",
-]
 COUNTRIES = ["US", "DE", "GB", "FR", "IT", "ES", "NL", "RU", "BR", "MX", "IN", "JP", "KR", "AU", "AE", "SA", "TR", "ZA"]
-LOSS_STATUSES = ["reported", "accepted", "investigating", "rejected", "paid", "declined"]
 
 
 def _uscc(n: int) -> str:
@@ -164,7 +152,7 @@ def build(app: Any) -> dict[str, float]:
             losses = []
             for _i in range(LOSSES):
                 pid, eid = rng.choice(issued)
-                status = rng.choice(LOSS_STATUSES)
+                status = rng.choice(list(LossStatus))
                 amount = Decimal(rng.randrange(1_000_00, 400_000_00)) / 100
                 paid = min(amount * Decimal("0.8"), Decimal("150000")).quantize(Decimal("0.01"))
                 losses.append(
@@ -174,7 +162,7 @@ def build(app: Any) -> dict[str, float]:
                         "buyer_name": f"Buyer {rng.randrange(2000)}",
                         "buyer_key": f"buyer {rng.randrange(2000)}",
                         "buyer_country": rng.choice(COUNTRIES),
-                        "cause": rng.choice(CAUSES),
+                        "cause": rng.choice(list(CAUSES)),
                         "status": status,
                         "invoice_total_usd": amount,
                         "covered": True,

@@ -29,6 +29,14 @@ class SystemActor:
         return self.name
 
 
+def current_actor() -> Actor:
+    """The logged-in user acting in this request (the object itself, not Flask-Login's proxy, so a
+    service may keep it past the request, e.g. in a background job or an audit row)."""
+    from flask_login import current_user
+
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
 def cli_actor() -> SystemActor:
     try:
         who = getpass.getuser()

@@ -52,10 +52,6 @@ def get_country(code: str) -> Country | None:
     return _by_code().get(normalize_code(code))
 
 
-def is_country(code: str) -> bool:
-    return get_country(code) is not None
-
-
 def country_label(code: str, language: str = "zh") -> str:
     country = get_country(code)
     if country is None:

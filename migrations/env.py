@@ -110,8 +110,20 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite: a batch migration copies a table into a new one and drops the old one; with
+        # foreign keys on, that drop would cascade (ON DELETE CASCADE) or fail on the rows that
+        # reference it. So SQLite migrates with them off (the pragma only works outside a
+        # transaction) and on again afterwards; a migration that copies tables ends with
+        # `PRAGMA foreign_key_check` in its own transaction (see 0007).
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -22,15 +22,13 @@ from flask import Flask
 
 from intranet.clock import SHANGHAI
 from intranet.clock import now as clock_now
+from intranet.reminders.service import ALERTS, DEADLINE, JOBS, MONTHLY, run_job
 
 from .delivery import Dispatcher
 
 log = logging.getLogger("tongbao.notifier")
 
 DELIVER = "outbox.deliver"
-DEADLINE = "reminders.deadline"
-MONTHLY = "notices.monthly"
-ALERTS = "alerts.staff"
 REFRESH = "scheduler.refresh"
 WATCHDOG = "leader.watchdog"
 
@@ -97,8 +95,6 @@ class Jobs:
             )
 
     def scheduled(self, job_id: str) -> None:
-        from intranet.reminders.service import run_job
-
         with self.app.app_context():
             queued = run_job(job_id, now=clock_now())
         log.info("job %s ran: queued %s", job_id, queued)
@@ -136,7 +132,7 @@ def add_jobs(
     jobs = Jobs(app, stop)
     found = triggers(app)
     _add(scheduler, DELIVER, jobs.deliver, found[DELIVER], run_now=catch_up)
-    for job_id in (DEADLINE, MONTHLY, ALERTS):
+    for job_id in JOBS:
         if job_id in found:
             _add(scheduler, job_id, jobs.scheduled, found[job_id], args=(job_id,), run_now=catch_up)
 

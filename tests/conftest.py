@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,24 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient) -> Callable[..., Any]:
+    """`logged_in("insurer")` makes a user of that role (insurer@staff.test unless `email` is given;
+    an enterprise's login with `enterprise=`), signs `client` (or the client `on`) in through the
+    login form and returns the user."""
+    from .factories import PASSWORD, make_user
+    from .helpers import login
+
+    def _logged_in(role: str, email: str | None = None, *, enterprise: Any = None, on: Any = None) -> Any:
+        user = make_user(role, email or f"{role}@staff.test", enterprise=enterprise)
+        db.session.commit()
+        response = login(on or client, user.email, PASSWORD)
+        assert response.status_code == 200 and response.request.path != "/login", f"{user.email} was not let in"
+        return user
+
+    return _logged_in
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ PAGE = "/staff/api-tokens/"
 
 
 @pytest.fixture
-def bureau(client):
-    make_user("bureau", "officer@bureau.test")
-    login(client, "officer@bureau.test", PASSWORD)
+def bureau(client, logged_in):
+    logged_in("bureau", "officer@bureau.test")
     return client
 
 

@@ -32,12 +32,6 @@ def _kpi(page, key: str) -> str:  # type: ignore[no-untyped-def]
     return page.select_one(f".kpi[data-kpi={key}] dd").get_text(strip=True)
 
 
-def _staff(client, role: str = "bureau"):  # type: ignore[no-untyped-def]
-    f.make_user(role, f"{role}@staff.test")
-    db.session.commit()
-    login(client, f"{role}@staff.test", f.PASSWORD)
-
-
 def test_charts_escape_labels_and_carry_accessible_titles():
     svg = bar_chart("k", "标题<", "说明", [("<script>x</script>", 3, "3")])
     assert "<script>" not in svg and "&lt;script&gt;" in svg
@@ -46,7 +40,7 @@ def test_charts_escape_labels_and_carry_accessible_titles():
     assert "(75.0%)" in donut_chart("d", "t", "d", [("a", 3), ("b", 1)])
 
 
-def test_bureau_dashboard_figures_for_a_known_roster(client, freeze):
+def test_bureau_dashboard_figures_for_a_known_roster(client, freeze, logged_in):
     freeze("2024-06-20T10:00:00+08:00")
     p = f.programme()
     main = f.make_roster(p, status="confirmed", notice_start=date(2024, 5, 20), notice_end=date(2024, 5, 26))
@@ -76,7 +70,7 @@ def test_bureau_dashboard_figures_for_a_known_roster(client, freeze):
             )
         )
     db.session.commit()
-    _staff(client, "bureau")
+    logged_in("bureau")
     page = soup(client.get("/staff/dashboard/bureau?programme=2024"))
 
     assert _kpi(page, "roster_size") == "7"
@@ -115,7 +109,7 @@ def _credit(enterprise, programme, status: str = "requested") -> None:  # type: 
     )
 
 
-def test_insurer_dashboard_figures_for_known_queue_losses_and_limits(client, freeze):
+def test_insurer_dashboard_figures_for_known_queue_losses_and_limits(client, freeze, logged_in):
     moment = freeze("2024-07-20T12:00:00+08:00")
     p = f.programme()
     ages = [timedelta(hours=2), timedelta(days=3), timedelta(days=10), timedelta(days=20), timedelta(days=21)]
@@ -144,7 +138,7 @@ def test_insurer_dashboard_figures_for_known_queue_losses_and_limits(client, fre
         _credit(p1.enterprise, p, status)
     _credit(p2.enterprise, p)
     db.session.commit()
-    _staff(client, "insurer")
+    logged_in("insurer")
     page = soup(client.get("/staff/dashboard/insurer?programme=2024"))
 
     assert _kpi(page, "waiting") == "5"

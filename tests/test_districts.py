@@ -20,12 +20,6 @@ def _manager(name: str) -> AccountManager:
     return db.session.scalar(select(AccountManager).where(AccountManager.name == name))
 
 
-def _login(client, role: str):  # type: ignore[no-untyped-def]
-    f.make_user(role, f"{role}@staff.test")
-    db.session.commit()
-    login(client, f"{role}@staff.test", f.PASSWORD)
-
-
 def _worklist_names(page) -> list[str]:  # type: ignore[no-untyped-def]
     return [tr.select("td")[1].get_text(strip=True) for tr in page.select("table.worklist tbody tr[data-enterprise]")]
 
@@ -35,7 +29,7 @@ def _district_rows(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {td[0].get_text(strip=True): td[1].get_text(strip=True) for td in cells}
 
 
-def test_worklist_lists_exactly_the_unclaimed_enterprises_of_the_managers_districts(client, freeze):
+def test_worklist_lists_exactly_the_unclaimed_enterprises_of_the_managers_districts(client, freeze, logged_in):
     freeze("2024-06-20T10:00:00+08:00")
     p2024 = f.programme(2024)
     p2025 = programmes.copy_programme(SystemActor("test"), p2024, 2025, now=f.now())
@@ -65,7 +59,7 @@ def test_worklist_lists_exactly_the_unclaimed_enterprises_of_the_managers_distri
     f.add_entry(later, names[8])
     f.make_policy(names[3], p2024, claimed_at=f.now())
     db.session.commit()
-    _login(client, "insurer")
+    logged_in("insurer")
     li = _manager("李经理")
 
     page = soup(client.get(f"/staff/districts/managers/{li.id}/worklist"))
@@ -98,8 +92,8 @@ def test_worklist_lists_exactly_the_unclaimed_enterprises_of_the_managers_distri
     assert len(db.session.scalars(select(ManagerContact)).all()) == 1
 
 
-def test_insurer_edits_the_manager_table_and_each_change_is_audited(client):
-    _login(client, "insurer")
+def test_insurer_edits_the_manager_table_and_each_change_is_audited(client, logged_in):
+    logged_in("insurer")
     chen = _manager("陈经理")
     pingshan = f.district("坪山区").id
     longgang = f.district("龙岗区").id

@@ -64,16 +64,10 @@ def _hostile_roster() -> None:
         f.add_entry(roster, enterprise, amount=f"{n * 1000000}.50")
 
 
-def _staff(client, role: str = "bureau"):  # type: ignore[no-untyped-def]
-    f.make_user(role, f"{role}@staff.test")
-    db.session.commit()
-    login(client, f"{role}@staff.test", f.PASSWORD)
-
-
-def test_roster_export_neutralises_formulas_in_xlsx_and_csv_and_keeps_amounts_numeric(client, freeze):
+def test_roster_export_neutralises_formulas_in_xlsx_and_csv_and_keeps_amounts_numeric(client, freeze, logged_in):
     freeze("2024-06-20T10:00:00+08:00")
     _hostile_roster()
-    _staff(client)
+    logged_in("bureau")
     sheet = _sheet(client.get("/staff/exports/roster.xlsx?programme=2024"))
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["统一社会信用代码", "企业名称", "所属区", "出口额（美元）"]
@@ -97,7 +91,7 @@ def test_roster_export_neutralises_formulas_in_xlsx_and_csv_and_keeps_amounts_nu
     assert all(a.changes["rows"] == 6 and a.actor_label == "bureau@staff.test" for a in audit)
 
 
-def test_policy_and_loss_exports_keep_dates_and_money_typed(client, freeze):
+def test_policy_and_loss_exports_keep_dates_and_money_typed(client, freeze, logged_in):
     freeze("2024-07-20T12:00:00+08:00")
     p = f.programme()
     enterprise = f.make_enterprise(1, name="@深圳市测试公司")
@@ -113,7 +107,7 @@ def test_policy_and_loss_exports_keep_dates_and_money_typed(client, freeze):
     )
     f.make_loss(policy, buyer="-1+1 Trading", country="US", amount="230000", status="paid", paid="150000")
     db.session.commit()
-    _staff(client, "insurer")
+    logged_in("insurer")
 
     sheet = _sheet(client.get("/staff/exports/policies.xlsx?programme=2024"))
     row = [c for c in sheet[2]]

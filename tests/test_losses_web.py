@@ -50,13 +50,7 @@ def confirm(client, page, files=None):
     return client.post(form["action"], data=data, content_type="multipart/form-data", follow_redirects=True)
 
 
-def insurer(client):
-    f.make_user("insurer", "clerk@sinosure.test")
-    db.session.commit()
-    login(client, "clerk@sinosure.test", f.PASSWORD)
-
-
-def test_case_1_preview_shows_the_arithmetic_then_submit_and_pay_150000(client, freeze, app):
+def test_case_1_preview_shows_the_arithmetic_then_submit_and_pay_150000(client, freeze, app, logged_in):
     freeze(NOW)
     enterprise, user, policy = f.loss_policy_holder(1)
     db.session.commit()
@@ -83,7 +77,7 @@ def test_case_1_preview_shows_the_arithmetic_then_submit_and_pay_150000(client, 
     assert row.enterprise_id == enterprise.id and row.covered
 
     staff = app.test_client()
-    insurer(staff)
+    logged_in("insurer", "clerk@sinosure.test", on=staff)
     queue = soup(staff.get("/staff/losses"))
     assert [a.get_text(strip=True) for a in queue.select("table.loss-queue a")] == [f"#{row.id}"]
     submit(staff, f"/staff/losses/{row.id}", form=f"form[action='/staff/losses/{row.id}/accept']")
@@ -220,7 +214,7 @@ def test_enterprise_without_an_issued_policy_cannot_report(client, freeze):
     assert "还没有已签发的保单" in text_of(client.get("/portal/losses"))
 
 
-def test_document_request_answered_by_the_enterprise_then_declined(client, freeze, app):
+def test_document_request_answered_by_the_enterprise_then_declined(client, freeze, app, logged_in):
     freeze(NOW)
     enterprise, user, policy = f.loss_policy_holder(8)
     db.session.commit()
@@ -228,7 +222,7 @@ def test_document_request_answered_by_the_enterprise_then_declined(client, freez
     confirm(client, soup(preview(client, policy)))
     row = db.session.scalar(select(LossReport))
     staff = app.test_client()
-    insurer(staff)
+    logged_in("insurer", "clerk@sinosure.test", on=staff)
     submit(staff, f"/staff/losses/{row.id}", form=f"form[action='/staff/losses/{row.id}/accept']")
     submit(
         staff,

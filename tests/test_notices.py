@@ -55,15 +55,9 @@ def test_markdown_renders_structure_but_never_scripts_handlers_or_raw_html():
     assert "noopener" in page.select_one("a")["rel"]
 
 
-def _insurer(client):  # type: ignore[no-untyped-def]
-    f.make_user("insurer", "clerk@sinosure.test")
-    db.session.commit()
-    login(client, "clerk@sinosure.test", f.PASSWORD)
-
-
-def test_insurer_previews_saves_publishes_and_archives_a_notice(client, freeze):
+def test_insurer_previews_saves_publishes_and_archives_a_notice(client, freeze, logged_in):
     freeze("2024-07-03T10:00:00+08:00")
-    _insurer(client)
+    logged_in("insurer")
     form = {"title": "2024年7月俄罗斯风险提示", "category": "risk_alert", "month": "2024-07", "body_md": EVIL}
     preview = soup(
         submit(
@@ -108,8 +102,8 @@ def test_insurer_previews_saves_publishes_and_archives_a_notice(client, freeze):
     assert actions == ["notice.create", "notice.publish", "notice.archive"]
 
 
-def test_notice_form_refuses_bad_month_and_published_notices_are_not_edited(client):
-    _insurer(client)
+def test_notice_form_refuses_bad_month_and_published_notices_are_not_edited(client, logged_in):
+    logged_in("insurer")
     response = submit(
         client, "/staff/notices/new", {"title": "T", "month": "2024-13", "body_md": "x"}, form="form.notice-form"
     )

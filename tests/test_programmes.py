@@ -76,16 +76,10 @@ def test_programme_cli_refusals_exit_1_and_usage_errors_exit_2(runner):
     assert runner.invoke(args=["programme", "show", "twenty"]).exit_code == 2
 
 
-def _staff(client, role: str):  # type: ignore[no-untyped-def]
-    f.make_user(role, f"{role}@staff.test")
-    db.session.commit()
-    login(client, f"{role}@staff.test", f.PASSWORD)
-
-
-def test_bureau_copies_next_year_and_an_edited_threshold_is_what_the_rules_read(client, runner, freeze):
+def test_bureau_copies_next_year_and_an_edited_threshold_is_what_the_rules_read(client, runner, freeze, logged_in):
     freeze("2024-09-01T10:00:00+08:00")
     assert runner.invoke(args=["programme", "exclude", "2024", "KP"]).exit_code == 0
-    _staff(client, "bureau")
+    logged_in("bureau")
     page = soup(submit(client, "/staff/programmes/2024", form="form.copy-form"))
     assert page.select_one("form.programme-form") is not None  # lands on next year's editor
     copy = db.session.scalar(select(Programme).where(Programme.year == 2025))
@@ -118,8 +112,8 @@ def test_bureau_copies_next_year_and_an_edited_threshold_is_what_the_rules_read(
     assert "USD 9,000,000.00" in soup(client.get("/")).select_one(".hero .lead").get_text()
 
 
-def test_parameter_edits_are_validated_and_nothing_changes_when_refused(client):
-    _staff(client, "bureau")
+def test_parameter_edits_are_validated_and_nothing_changes_when_refused(client, logged_in):
+    logged_in("bureau")
     cases = [
         ({"cover_end": "2024-06-01"}, "cover_end"),
         ({"claim_deadline": "2025-07-01"}, "claim_deadline"),
@@ -138,8 +132,8 @@ def test_parameter_edits_are_validated_and_nothing_changes_when_refused(client):
     assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "programme.edit")) is None
 
 
-def test_insurer_maintains_excluded_countries_with_chinese_names_via_ui_and_cli(client, runner):
-    _staff(client, "insurer")
+def test_insurer_maintains_excluded_countries_with_chinese_names_via_ui_and_cli(client, runner, logged_in):
+    logged_in("insurer")
     page = soup(submit(client, "/staff/programmes/2024", {"countries": ["KP", "IR"]}, form="form.exclude-form"))
     rows = [
         [td.get_text(strip=True) for td in tr.select("td")[:2]] for tr in page.select("table.excluded-countries tr")[1:]
@@ -186,3 +180,17 @@ def test_who_may_do_what_on_programmes(app):
 
     assert company.get("/staff/programmes/").status_code == 403
     assert company.get("/staff/programmes/2024").status_code == 403
+
+
+def test_staff_pages_read_the_programme_year_from_either_parameter_name(client, logged_in):
+    """`?programme=YEAR` (dashboards, exports, worklists) and `?year=YEAR` (the roster and policy
+    pages' selectors) choose the same programme on every staff page; an unknown year is 404."""
+    f.make_programme(2023, like=2024)
+    logged_in("insurer")
+    for path, select_id in [("/staff/dashboard/bureau", "programme"), ("/staff/roster/", "year")]:
+        for name in ("programme", "year"):
+            page = soup(client.get(f"{path}?{name}=2023"))
+            assert page.select_one(f"select#{select_id} option[selected]")["value"] == "2023", (path, name)
+        assert client.get(f"{path}?programme=2031").status_code == 404
+        shown = soup(client.get(path)).select_one(f"select#{select_id} option[selected]")
+        assert shown["value"] == "2024"  # no year asked: the current programme

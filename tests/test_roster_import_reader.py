@@ -11,7 +11,7 @@ import pytest
 from intranet.roster.importing.headers import find_header
 from intranet.roster.importing.reader import FileRefused, Limits, open_table
 
-from .test_roster_import_rules import ZH, csv_bytes, row, xlsx_bytes
+from .factories import ZH, csv_bytes, row, xlsx_bytes
 
 
 def lying_zip() -> bytes:

@@ -15,7 +15,8 @@ from intranet.extensions import db
 from intranet.roster.importing import references, service, validate
 from intranet.roster.models import Roster, RosterEntry, RosterStatus
 
-from .test_roster_import_rules import entries, row, run_import, xlsx_bytes
+from .factories import row, xlsx_bytes
+from .test_roster_import_rules import entries, run_import
 
 
 def pooled_connections_check_foreign_keys(count: int = 3) -> bool:

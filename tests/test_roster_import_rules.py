@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import xlsxwriter
 from sqlalchemy import func, select
 
 from intranet.audit.models import AuditLog
@@ -20,8 +18,7 @@ from intranet.roster.search import grams_for, normalize_for_search
 from intranet.uscc import ALPHABET, check_digit
 
 from . import factories as f
-
-ZH = ["序号", "统一社会信用代码", "企业名称", "所属区", "出口额（美元）", "联系人", "手机", "邮箱"]
+from .factories import csv_bytes, row, xlsx_bytes
 
 
 def uscc(n: int) -> str:
@@ -32,39 +29,6 @@ def wrong_digit(code: str) -> str:
     """The same code with a check digit that does not match."""
     other = ALPHABET[(ALPHABET.index(check_digit(code[:17])) + 1) % 31]
     return code[:17] + other
-
-
-def row(n: int, amount: object = "1,000,000.00", *, code: str | None = None, district: str = "南山区", **extra: object):
-    return [n, code or uscc(n), f"深圳市测试{n}号科技有限公司", district, amount, "张三", "13800000000", f"e{n}@x.cn"]
-
-
-def xlsx_bytes(rows: list[list[object]], headers: list[str] = ZH, *, title: str | None = None) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
-    sheet = book.add_worksheet()
-    offset = 0
-    if title:
-        sheet.write_string(0, 0, title)
-        offset = 1
-    sheet.write_row(offset, 0, headers)
-    for i, values in enumerate(rows, start=offset + 1):
-        for j, value in enumerate(values):
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                sheet.write_number(i, j, value)
-            elif value is not None:
-                sheet.write_string(i, j, str(value))
-    book.close()
-    return buffer.getvalue()
-
-
-def csv_bytes(rows: list[list[object]], headers: list[str] = ZH, *, encoding: str = "utf-8") -> bytes:
-    import csv
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
 
 
 def run_import(runner, tmp_path: Path, content: bytes, name: str = "roster.xlsx", *args: str):

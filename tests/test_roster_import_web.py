@@ -18,18 +18,16 @@ from intranet.roster.importing import jobs
 from intranet.roster.models import ImportJob, RosterEntry
 
 from . import factories as f
+from .factories import row, xlsx_bytes
 from .helpers import login, soup, submit
-from .test_roster_import_rules import row, uscc, wrong_digit, xlsx_bytes
+from .test_roster_import_rules import uscc, wrong_digit
 
 NEW = "/staff/roster/import/"
 
 
 @pytest.fixture
-def officer(client):
-    user = f.make_user("bureau", "officer@bureau.test")
-    db.session.commit()
-    login(client, "officer@bureau.test", f.PASSWORD)
-    return user
+def officer(logged_in):
+    return logged_in("bureau", "officer@bureau.test")
 
 
 def upload(client, content: bytes, name: str = "roster.xlsx"):

@@ -15,7 +15,8 @@ import xlsxwriter
 from intranet.roster.importing import reader, xlsx_parts
 from intranet.roster.importing.reader import Limits, examine, open_table
 
-from .test_roster_import_rules import ZH, entries, row, run_import, xlsx_bytes
+from .factories import ZH, row, xlsx_bytes
+from .test_roster_import_rules import entries, run_import
 
 
 @pytest.fixture(autouse=True)

@@ -16,17 +16,10 @@ from intranet.roster import invitations, notice_service, objections
 from intranet.roster.models import Objection, Roster, RosterEntry
 
 from . import factories as f
+from .factories import OPEN, objection_data, seed_board
 from .helpers import login, soup, submit, text_of
-from .test_roster_public import OPEN, objection_data, seed_board
 
 ENDED = "2024-05-27T09:00:00+08:00"
-
-
-def staff(client, role: str = "bureau"):  # type: ignore[no-untyped-def]
-    user = f.make_user(role, f"{role}@staff.test")
-    db.session.commit()
-    login(client, user.email, f.PASSWORD)
-    return user
 
 
 def file(client, uscc: str, contact: str = "whistle@example.org") -> str:  # type: ignore[no-untyped-def]
@@ -53,10 +46,10 @@ def draft_roster(n: int = 3, seq: int = 1, first: int = 1) -> Roster:
     return roster
 
 
-def test_bureau_publishes_with_the_default_seven_day_period(client, freeze):
+def test_bureau_publishes_with_the_default_seven_day_period(client, freeze, logged_in):
     freeze("2024-05-20T08:00:00+08:00")
     roster = draft_roster()
-    staff(client)
+    logged_in("bureau")
     page = soup(client.get("/staff/roster/"))
     form = page.select_one("form.publish-form")
     assert form.select_one("#start")["value"] == "2024-05-20"
@@ -75,10 +68,10 @@ def test_bureau_publishes_with_the_default_seven_day_period(client, freeze):
     assert "正在受理异议" in text_of(client.get("/notices/2024"))
 
 
-def test_publish_refuses_a_start_before_today_or_an_end_before_the_start(client, freeze):
+def test_publish_refuses_a_start_before_today_or_an_end_before_the_start(client, freeze, logged_in):
     freeze("2024-05-20T08:00:00+08:00")
     roster = draft_roster()
-    staff(client)
+    logged_in("bureau")
     past = submit(client, "/staff/roster/", {"start": "2024-05-19", "end": ""}, form="form.publish-form")
     assert past.status_code == 422
     assert "早于今天 2024-05-20" in soup(past).select_one("#start-error").get_text()
@@ -89,10 +82,10 @@ def test_publish_refuses_a_start_before_today_or_an_end_before_the_start(client,
     assert roster.status == "draft"
 
 
-def test_insurer_and_enterprises_cannot_publish_or_confirm(client, freeze):
+def test_insurer_and_enterprises_cannot_publish_or_confirm(client, freeze, logged_in):
     freeze("2024-05-20T08:00:00+08:00")
     roster = draft_roster()
-    staff(client, "insurer")
+    logged_in("insurer")
     page = soup(client.get("/staff/roster/"))
     assert page.select_one("form.publish-form") is None
     token = page.select_one("input[name=csrf_token]")["value"]
@@ -111,10 +104,10 @@ def under_notice(app, freeze):  # type: ignore[no-untyped-def]
     return seed_board(extra=3)
 
 
-def test_uphold_removes_the_entry_from_board_and_roster_and_queues_the_reply(client, under_notice, freeze):
+def test_uphold_removes_the_entry_from_board_and_roster_and_queues_the_reply(client, under_notice, freeze, logged_in):
     reference = file(client, under_notice.huawei.uscc)
     assert board_names(client, "华为") == ["深圳市华为技术有限公司"]
-    staff(client, "insurer")  # insurer staff may resolve too
+    logged_in("insurer")  # insurer staff may resolve too
     listing = soup(client.get("/staff/roster/objections"))
     link = listing.select_one(f"a:-soup-contains('{reference}')")["href"]
     detail = soup(client.get(link))
@@ -137,9 +130,9 @@ def test_uphold_removes_the_entry_from_board_and_roster_and_queues_the_reply(cli
     assert "异议成立" in receipt and "已移出名单" in receipt
 
 
-def test_dismiss_keeps_the_entry_and_replies_by_sms_to_a_phone(client, under_notice):
+def test_dismiss_keeps_the_entry_and_replies_by_sms_to_a_phone(client, under_notice, logged_in):
     reference = file(client, under_notice.bright.uscc, contact="139 1234 5678")
-    staff(client)
+    logged_in("bureau")
     objection = db.session.scalar(select(Objection).where(Objection.reference == reference))
     url = f"/staff/roster/objections/{objection.id}"
     empty = submit(client, url, {"decision": "dismissed", "reply": ""}, form="form.resolve-form")
@@ -164,8 +157,8 @@ def test_enterprise_users_cannot_see_objections(client, under_notice):
     assert client.get("/staff/roster/").status_code == 403
 
 
-def test_staff_see_entries_with_amounts(client, under_notice):
-    staff(client)
+def test_staff_see_entries_with_amounts(client, under_notice, logged_in):
+    logged_in("bureau")
     page = soup(client.get(f"/staff/roster/{under_notice.roster.id}/entries?q=华为"))
     cells = [td.get_text(strip=True) for td in page.select("table.entries tbody tr td")]
     assert "深圳市华为技术有限公司" in cells and "7,654,321.99" in cells
@@ -174,9 +167,11 @@ def test_staff_see_entries_with_amounts(client, under_notice):
 # --- confirm -------------------------------------------------------------------------------------
 
 
-def test_confirm_refused_before_the_end_and_with_an_open_objection_then_allowed(client, under_notice, freeze):
+def test_confirm_refused_before_the_end_and_with_an_open_objection_then_allowed(
+    client, under_notice, freeze, logged_in
+):
     reference = file(client, under_notice.huawei.uscc)
-    staff(client)
+    logged_in("bureau")
     freeze("2024-05-26T23:59:00+08:00")  # last minute of the period
     index = soup(client.get("/staff/roster/"))
     blockers = index.select_one(".confirm-panel .blockers").get_text()
@@ -297,8 +292,8 @@ def test_cli_publish_and_confirm_exit_codes_and_messages(runner, app, freeze):
     assert sorted(actions) == ["roster.confirm", "roster.invite", "roster.publish"]
 
 
-def test_staff_index_shows_counts_period_and_the_import_link(client, app, under_notice):
-    staff(client)
+def test_staff_index_shows_counts_period_and_the_import_link(client, app, under_notice, logged_in):
+    logged_in("bureau")
     page = soup(client.get("/staff/roster/?year=2024"))
     row = page.select_one("tr[data-roster='1']")
     cells = [td.get_text(" ", strip=True) for td in row.select("td")]
@@ -310,7 +305,9 @@ def test_staff_index_shows_counts_period_and_the_import_link(client, app, under_
     assert sorted(set(statuses)) == ["在册", "已移除", "超过限额"]
 
 
-def test_interrupted_invitations_are_finished_by_running_confirm_again(client, runner, app, freeze, monkeypatch):
+def test_interrupted_invitations_are_finished_by_running_confirm_again(
+    client, runner, app, freeze, monkeypatch, logged_in
+):
     freeze("2024-05-10T10:00:00+08:00")
     draft_roster(n=5)
     assert runner.invoke(args=["roster", "publish", "--programme", "2024", "--start", "2024-05-10"]).exit_code == 0
@@ -329,7 +326,7 @@ def test_interrupted_invitations_are_finished_by_running_confirm_again(client, r
     assert crashed.exit_code != 0
     assert db.session.scalar(select(Roster.status)) == "confirmed"
     assert len({m.enterprise_id for m in outbox("invitation")}) == 2  # the first batch committed
-    staff(client)
+    logged_in("bureau")
     assert soup(client.get("/staff/roster/")).select_one("form.resume-invitations") is not None
     monkeypatch.setattr(invitations.enterprises, "invite", real_invite)
     resumed = runner.invoke(args=["roster", "confirm", "--programme", "2024"])

@@ -4,7 +4,6 @@ pagination, and objections (period, rate limit, CSRF, reference)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
@@ -16,45 +15,8 @@ from intranet.roster.models import Objection, ObjectionStatus, RosterEntry
 from intranet.roster.objections import client_hash
 
 from . import factories as f
+from .factories import AMOUNTS, OPEN, SECRET_EMAIL, SECRET_MOBILE, objection_data, seed_board
 from .helpers import form_fields, soup, submit, text_of
-
-OPEN = "2024-05-22T10:00:00+08:00"  # inside the 2024 notice period (20–26 May)
-AMOUNTS = ["7654321.99", "6543210.87", "1234567.89"]
-SECRET_MOBILE = "13912345678"
-SECRET_EMAIL = "finance-secret@huawei.example.cn"
-
-
-@dataclass
-class Seeded:
-    roster: object
-    huawei: object
-    bright: object
-    removed: object
-    ineligible: object
-    listed: list[object] = field(default_factory=list)
-
-
-def seed_board(start: date = date(2024, 5, 20), end: date = date(2024, 5, 26), extra: int = 26) -> Seeded:
-    """The 2024 main roster under notice: Huawei, a Latin name, `extra` others, one removed, one ineligible."""
-    prog = f.programme(2024)
-    roster = f.make_roster(prog, status="notice", notice_start=start, notice_end=end)
-    huawei = f.make_enterprise(1, name="深圳市华为技术有限公司", email=SECRET_EMAIL, mobile=SECRET_MOBILE)
-    bright = f.make_enterprise(2, name="Shenzhen BRIGHT Lighting Co., Ltd.", district_name="宝安区")
-    seeded = Seeded(
-        roster=roster,
-        huawei=huawei,
-        bright=bright,
-        removed=f.make_enterprise(3, name="深圳市已移除电子有限公司"),
-        ineligible=f.make_enterprise(4, name="深圳市超额贸易有限公司"),
-    )
-    seeded.listed.append(f.add_entry(roster, huawei, AMOUNTS[0]))
-    seeded.listed.append(f.add_entry(roster, bright, AMOUNTS[1]))
-    f.add_entry(roster, seeded.removed, AMOUNTS[2], status="removed")
-    f.add_entry(roster, seeded.ineligible, "8000000.01", eligible=False)
-    for n in range(10, 10 + extra):
-        seeded.listed.append(f.add_entry(roster, f.make_enterprise(n), AMOUNTS[n % 3]))
-    db.session.commit()
-    return seeded
 
 
 def amount_variants(amount: str) -> list[str]:
@@ -205,10 +167,6 @@ def test_unpublished_and_upcoming_rosters_are_not_public(client, app, freeze):
 
 
 # --- objections ----------------------------------------------------------------------------------
-
-
-def objection_data(uscc: str, contact: str = "whistle@example.org") -> dict[str, str]:
-    return {"uscc": uscc, "reason": "该企业2023年出口额超过800万美元。", "contact_name": "王五", "contact": contact}
 
 
 def test_objection_during_the_period_gets_an_unguessable_reference(client, board):

@@ -15,7 +15,7 @@ from intranet.roster import invitations
 from intranet.roster.models import Objection, Roster
 
 from . import factories as f
-from .test_roster_public import OPEN, seed_board
+from .factories import OPEN, seed_board
 
 
 @pytest.mark.browser

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..losses.rules import CAUSES
+
 USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
 EXAMPLE_USCC = "91440300MA5FTBDEM9"  # valid check digit; the tests create an enterprise with it
-CAUSES = [
-    "buyer_insolvency",
-    "buyer_bankruptcy",
-    "buyer_default",
-    "buyer_refusal",
-    "bank_insolvency",
-    "bank_default",
-    "bank_refusal",
-    "war",
-    "civil_unrest",
-    "trade_control",
-    "exchange_control",
-]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -144,7 +133,7 @@ SCHEMAS: dict[str, Any] = {
             "invoice_amount_usd": MONEY_IN,
             "shipment_date": DATE,
             "due_date": DATE,
-            "cause": {"type": "string", "enum": CAUSES},
+            "cause": {"type": "string", "enum": list(CAUSES)},
         },
     },
     "LossReport": {

@@ -14,6 +14,7 @@ from flask_login import current_user
 from ..api_auth.tokens import TOKEN_MANAGERS, create_token, list_tokens, revoke_token
 from ..clock import now
 from ..errors import ServiceError
+from ..forms_support import attach_error
 from ..security import roles_required
 from .forms import RevokeForm, TokenForm
 
@@ -42,7 +43,7 @@ def create() -> Any:
     try:
         _token, raw = create_token(current_user, form.name.data or "", now=now())
     except ServiceError as exc:
-        form.name.errors = [*form.name.errors, str(exc.message)]
+        attach_error(form, exc, "name")
         return _page(form, status=422)
     return _page(TokenForm(formdata=None), raw=raw, status=201)
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db, login_manager
+from ..forms_support import attach_error
 from . import service
 from .forms import ActivateForm, LoginForm, LogoutForm
 from .models import User
@@ -46,7 +47,7 @@ def login() -> Any:
                 form.identifier.data or "", form.password.data or "", now=now(), ip=request.remote_addr
             )
         except ServiceError as exc:
-            form.password.errors = [*form.password.errors, str(exc.message)]
+            attach_error(form, exc, "password")
         else:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or _home_for(user))
@@ -74,7 +75,7 @@ def activate(token: str) -> Any:
         try:
             user = service.activate(token, form.password.data or "", now=now())
         except ServiceError as exc:
-            form.password.errors = [*form.password.errors, str(exc.message)]
+            attach_error(form, exc, "password")
         else:
             login_user(user)
             flash(_("账号已激活"), "success")

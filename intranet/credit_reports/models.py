@@ -1,18 +1,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..coltypes import UTCDateTime
+from ..coltypes import UTCDateTime, one_of
 from ..extensions import db
+
+
+class CreditReportStatus(StrEnum):
+    REQUESTED = "requested"
+    DELIVERED = "delivered"
+    DECLINED = "declined"
 
 
 class CreditReportRequest(db.Model):  # type: ignore[name-defined,misc]
     """资信报告: an overseas buyer credit report requested by an enterprise."""
 
     __tablename__ = "credit_report_requests"
+    __table_args__ = (one_of("status", CreditReportStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -22,7 +30,7 @@ class CreditReportRequest(db.Model):  # type: ignore[name-defined,misc]
     buyer_key: Mapped[str] = mapped_column(String(200))
     buyer_country: Mapped[str] = mapped_column(String(2), index=True)
     free: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CreditReportStatus.REQUESTED, index=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..actors import current_actor
 from ..clock import now
 from ..errors import ServiceError
 from ..losses import attachments as files
@@ -19,10 +20,6 @@ from . import service
 from .forms import CreditReportForm, DeclineForm, DeliverForm
 
 bp = Blueprint("credit_reports", __name__)
-
-
-def _actor() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.app_context_processor
@@ -61,7 +58,11 @@ def portal() -> Any:
     if form.validate_on_submit():
         try:
             row, remaining = service.request_report(
-                _actor(), form.policy_id.data, form.buyer_name.data or "", form.buyer_country.data or "", now=now()
+                current_actor(),
+                form.policy_id.data,
+                form.buyer_name.data or "",
+                form.buyer_country.data or "",
+                now=now(),
             )
         except ServiceError as exc:
             return _portal(form, exc.status, problem=str(exc.message))
@@ -77,7 +78,7 @@ def portal_download(request_id: int) -> Any:
 
 
 def _download(request_id: int) -> Any:
-    row, path = service.report_file(_actor(), request_id)
+    row, path = service.report_file(current_actor(), request_id)
     if not path.is_file():
         abort(404)
     response = send_file(
@@ -114,7 +115,7 @@ def staff_deliver(request_id: int) -> Any:
     if form.validate_on_submit():
         try:
             upload = files.read_stream(form.report.data.filename or "", form.report.data.stream, files.PDF_ONLY)
-            service.deliver(_actor(), request_id, upload, now=now())
+            service.deliver(current_actor(), request_id, upload, now=now())
         except ServiceError as exc:
             flash(f"#{request_id}: {exc.message}", "error")
         else:
@@ -130,7 +131,7 @@ def staff_decline(request_id: int) -> Any:
     form = DeclineForm()
     if form.validate_on_submit():
         try:
-            service.decline(_actor(), request_id, form.text.data or "", now=now())
+            service.decline(current_actor(), request_id, form.text.data or "", now=now())
         except ServiceError as exc:
             flash(f"#{request_id}: {exc.message}", "error")
         else:

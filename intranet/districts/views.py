@@ -11,8 +11,10 @@ from flask_login import current_user
 
 from ..clock import now, shanghai_date
 from ..errors import ServiceError
+from ..forms_support import attach_error
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
+from ..programmes.requested import requested_programme
 from ..security import roles_required, staff_required
 from . import service
 from .forms import CHANNEL_LABELS, ContactForm, ManagerForm
@@ -49,8 +51,7 @@ def _manager_form(manager: Any) -> Any:
                 now=now(),
             )
         except ServiceError as exc:
-            target = getattr(form, exc.field or "name", form.name)
-            target.errors = [*target.errors, str(exc.message)]
+            attach_error(form, exc, "name")
         else:
             flash(_("客户经理 %(name)s 已保存", name=saved.name), "success")
             return redirect(url_for("districts.index"))
@@ -69,16 +70,11 @@ def edit_manager(manager_id: int) -> Any:
     return _manager_form(service.get_manager(manager_id))
 
 
-def _programme_arg() -> Any:
-    year = request.args.get("programme", type=int)
-    return programmes.get_programme(year) if year else None
-
-
 @bp.get("/managers/<int:manager_id>/worklist")
 @staff_required
 def worklist(manager_id: int) -> Any:
     manager = service.get_manager(manager_id)
-    programme = _programme_arg()
+    programme = requested_programme(current_by_default=False)
     stmt = worklist_query(manager, programme, shanghai_date(now()))
     page = paginate(stmt, page_arg(request.args.get("page")), per_page=50, scalars=False)
     return render_template(
@@ -98,7 +94,7 @@ def worklist(manager_id: int) -> Any:
 def contact(manager_id: int, enterprise_id: int) -> Any:
     manager = service.get_manager(manager_id)
     enterprise = get_enterprise(enterprise_id)
-    programme = _programme_arg()
+    programme = requested_programme(current_by_default=False)
     form = ContactForm()
     if form.validate_on_submit():
         try:
@@ -112,11 +108,10 @@ def contact(manager_id: int, enterprise_id: int) -> Any:
                 now=now(),
             )
         except ServiceError as exc:
-            target = getattr(form, exc.field or "note", form.note)
-            target.errors = [*target.errors, str(exc.message)]
+            attach_error(form, exc, "note")
         else:
             flash(_("联系记录已保存"), "success")
-            args = {"programme": programme.year} if programme else {}
+            args: dict[str, Any] = {"programme": programme.year} if programme else {}
             return redirect(url_for("districts.worklist", manager_id=manager.id, **args))
     return render_template(
         "districts/contact.html",

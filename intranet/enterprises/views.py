@@ -13,6 +13,7 @@ from ..actors import PUBLIC
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import csrf, db
+from ..forms_support import attach_error
 from ..security import roles_required
 from . import preferences
 from .forms import OptOutForm, PreferencesForm
@@ -45,7 +46,7 @@ def edit() -> Any:
             )
         except ServiceError as exc:
             db.session.rollback()
-            form.notify_email.errors = [*form.notify_email.errors, str(exc.message)]
+            attach_error(form, exc, "notify_email")
         else:
             flash(_("通知设置已保存"), "success")
             return redirect(url_for(".edit"))

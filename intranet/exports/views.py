@@ -5,13 +5,14 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
+from flask import Blueprint, Response, render_template, send_file, stream_with_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..clock import now, shanghai
 from ..errors import NotFound
 from ..programmes import service as programmes
+from ..programmes.requested import required_programme
 from ..security import roles_required
 from . import service
 
@@ -23,19 +24,14 @@ MIMETYPES = {
 }
 
 
-def _programme() -> Any:
-    year = request.args.get("programme", type=int)
-    programme = programmes.get_programme(year) if year else programmes.current_programme(now())
-    if programme is None:
-        raise NotFound(_l("尚未设置统保项目"), code="programme_not_found")
-    return programme
-
-
 @bp.get("/")
 @roles_required(*service.EXPORTERS)
 def index() -> Any:
     return render_template(
-        "exports/index.html", programme=_programme(), programmes=programmes.list_programmes(), kinds=service.KINDS
+        "exports/index.html",
+        programme=required_programme(),
+        programmes=programmes.list_programmes(),
+        kinds=service.KINDS,
     )
 
 
@@ -44,7 +40,7 @@ def index() -> Any:
 def download(kind: str, fmt: str) -> Any:
     if fmt not in service.FORMATS:
         raise NotFound(_l("不支持的格式：%(fmt)s", fmt=fmt), code="export_not_found")
-    data = service.dataset(kind, _programme())
+    data = service.dataset(kind, required_programme())
     service.record_export(current_user, data, fmt, now=now())
     stamp = shanghai(now()).strftime("%Y%m%d-%H%M")
     name = f"{data.filename}-{stamp}.{fmt}"

@@ -2,19 +2,30 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..coltypes import Money, UTCDateTime
+from ..coltypes import Money, UTCDateTime, one_of
 from ..extensions import db
+
+
+class LossStatus(StrEnum):
+    REPORTED = "reported"
+    ACCEPTED = "accepted"
+    INVESTIGATING = "investigating"
+    REJECTED = "rejected"
+    PAID = "paid"
+    DECLINED = "declined"
 
 
 class LossReport(db.Model):  # type: ignore[name-defined,misc]
     """报损 / 索赔: an overdue receivable or risk event reported under a policy."""
 
     __tablename__ = "loss_reports"
+    __table_args__ = (one_of("status", LossStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
@@ -24,7 +35,7 @@ class LossReport(db.Model):  # type: ignore[name-defined,misc]
     buyer_country: Mapped[str] = mapped_column(String(2))
     due_date: Mapped[date | None] = mapped_column(Date)
     cause: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="reported", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=LossStatus.REPORTED, index=True)
     invoice_total_usd: Mapped[Decimal] = mapped_column(Money())
     covered: Mapped[bool] = mapped_column(Boolean, default=True)
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # rules.Reason.as_json() (older rows: text)

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..actors import current_actor
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
@@ -21,10 +21,6 @@ from .forms import AcceptForm, DecideForm, NoteForm, ReasonForm, RequestDocument
 from .views import download
 
 STAFF = ("insurer",)
-
-
-def _actor() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.get("/staff/losses")
@@ -44,7 +40,7 @@ def staff_queue() -> Any:
 @bp.get("/staff/losses/<int:report_id>")
 @roles_required(*STAFF)
 def staff_detail(report_id: int) -> Any:
-    row = service.get_visible(_actor(), report_id)
+    row = service.get_visible(current_actor(), report_id)
     from ..auth.models import User
 
     names = {u.id: u.label() for u in db.session.query(User).filter(User.id.in_({e.actor_user_id for e in row.events}))}
@@ -82,7 +78,7 @@ def staff_accept(report_id: int) -> Any:
     return _act(
         report_id,
         AcceptForm(prefix="accept"),
-        lambda f: workflow.accept(_actor(), report_id, now=now(), note=f.text.data or ""),
+        lambda f: workflow.accept(current_actor(), report_id, now=now(), note=f.text.data or ""),
         _("已受理"),
     )
 
@@ -93,7 +89,7 @@ def staff_reject(report_id: int) -> Any:
     return _act(
         report_id,
         ReasonForm(prefix="reject"),
-        lambda f: workflow.reject(_actor(), report_id, f.text.data or "", now=now()),
+        lambda f: workflow.reject(current_actor(), report_id, f.text.data or "", now=now()),
         _("已不予受理，已通知企业"),
     )
 
@@ -104,7 +100,7 @@ def staff_note(report_id: int) -> Any:
     return _act(
         report_id,
         NoteForm(prefix="note"),
-        lambda f: workflow.add_note(_actor(), report_id, f.text.data or "", now=now()),
+        lambda f: workflow.add_note(current_actor(), report_id, f.text.data or "", now=now()),
         _("已记录"),
     )
 
@@ -115,7 +111,7 @@ def staff_request(report_id: int) -> Any:
     return _act(
         report_id,
         RequestDocumentsForm(prefix="docs"),
-        lambda f: workflow.request_documents(_actor(), report_id, f.text.data or "", now=now()),
+        lambda f: workflow.request_documents(current_actor(), report_id, f.text.data or "", now=now()),
         _("已要求企业补充材料"),
     )
 
@@ -127,7 +123,7 @@ def staff_decide(report_id: int) -> Any:
         report_id,
         DecideForm(prefix="decide"),
         lambda f: workflow.decide(
-            _actor(), report_id, pay=f.decision.data == "pay", reason=f.text.data or None, now=now()
+            current_actor(), report_id, pay=f.decision.data == "pay", reason=f.text.data or None, now=now()
         ),
         _("已作出决定，已通知企业"),
     )
@@ -136,5 +132,5 @@ def staff_decide(report_id: int) -> Any:
 @bp.get("/staff/losses/<int:report_id>/attachments/<int:attachment_id>")
 @roles_required(*STAFF)
 def staff_attachment(report_id: int, attachment_id: int) -> Any:
-    row, path = service.attachment_of(_actor(), report_id, attachment_id)
+    row, path = service.attachment_of(current_actor(), report_id, attachment_id)
     return download(row, path)

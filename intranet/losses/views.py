@@ -10,9 +10,11 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..actors import current_actor
 from ..clock import now
 from ..countries import country_label
 from ..errors import ServiceError
+from ..forms_support import attach_error
 from ..policies.visibility import reportable_policies
 from ..security import roles_required
 from . import attachments as files
@@ -20,10 +22,6 @@ from . import rules, service, workflow
 from .blueprint import bp
 from .forms import MAX_ROWS, AnswerForm, ConfirmReportForm, LossReportForm
 from .models import LossAttachment, LossEvent, LossReport
-
-
-def _actor() -> Any:
-    return current_user._get_current_object()
 
 
 def policy_choices() -> list[tuple[int, str]]:
@@ -98,15 +96,15 @@ def portal_new() -> Any:
         try:
             if action == "submit":
                 uploads = files.check_files(request.files.getlist(form.attachments.name))  # type: ignore[attr-defined]
-                row = service.report(_actor(), form.policy_id.data, _input(form), now=now(), uploads=uploads)
+                row = service.report(current_actor(), form.policy_id.data, _input(form), now=now(), uploads=uploads)
                 flash(_("报损已提交，案件号 #%(id)s", id=row.id), "success")
                 return redirect(url_for("losses.portal_detail", report_id=row.id))
-            clean, result = service.preview(_actor(), form.policy_id.data, _input(form), now=now())
+            clean, result = service.preview(current_actor(), form.policy_id.data, _input(form), now=now())
         except ServiceError as exc:
             if action == "submit" and exc.code and exc.code.startswith("file"):
-                clean, result = service.preview(_actor(), form.policy_id.data, _input(form), now=now())
+                clean, result = service.preview(current_actor(), form.policy_id.data, _input(form), now=now())
                 confirm = ConfirmReportForm(policies=choices, formdata=None)
-                confirm.attachments.errors = [str(exc.message)]  # type: ignore[attr-defined]
+                attach_error(confirm, exc, "attachments")
                 return render_template(
                     "losses/portal_confirm.html",
                     form=form,
@@ -132,7 +130,7 @@ def portal_estimate() -> Any:
     if not form.validate():
         return render_template("losses/_estimate.html", result=None, problems=_problems(form))
     try:
-        _clean, result = service.preview(_actor(), form.policy_id.data, _input(form), now=now())
+        _clean, result = service.preview(current_actor(), form.policy_id.data, _input(form), now=now())
     except ServiceError as exc:
         return render_template("losses/_estimate.html", result=None, problems=[str(exc.message)])
     return render_template("losses/_estimate.html", result=result, problems=[])
@@ -161,7 +159,7 @@ def _flatten(value: Any) -> list[Any]:
 @bp.get("/portal/losses/<int:report_id>")
 @roles_required("enterprise")
 def portal_detail(report_id: int) -> Any:
-    row = service.get_visible(_actor(), report_id)
+    row = service.get_visible(current_actor(), report_id)
     return render_template(
         "losses/portal_detail.html",
         report=row,
@@ -173,12 +171,12 @@ def portal_detail(report_id: int) -> Any:
 @bp.post("/portal/losses/<int:report_id>/answer")
 @roles_required("enterprise")
 def portal_answer(report_id: int) -> Any:
-    service.get_visible(_actor(), report_id)
+    service.get_visible(current_actor(), report_id)
     form = AnswerForm()
     if form.validate_on_submit():
         try:
             uploads = files.check_files(request.files.getlist(form.attachments.name))
-            workflow.answer_request(_actor(), report_id, form.text.data or "", uploads, now=now())
+            workflow.answer_request(current_actor(), report_id, form.text.data or "", uploads, now=now())
         except ServiceError as exc:
             flash(str(exc.message), "error")
         else:
@@ -191,5 +189,5 @@ def portal_answer(report_id: int) -> Any:
 @bp.get("/portal/losses/<int:report_id>/attachments/<int:attachment_id>")
 @roles_required("enterprise")
 def portal_attachment(report_id: int, attachment_id: int) -> Any:
-    row, path = service.attachment_of(_actor(), report_id, attachment_id)
+    row, path = service.attachment_of(current_actor(), report_id, attachment_id)
     return download(row, path)

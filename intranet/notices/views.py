@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..clock import now, shanghai
 from ..countries import country_label
 from ..errors import ServiceError
+from ..forms_support import attach_error
 from ..i18n import current_language
 from ..pagination import page_arg, paginate
 from ..security import roles_required, staff_required
@@ -28,14 +29,6 @@ def _input(form: NoticeForm) -> service.NoticeInput:
         month=form.month.data or "",
         countries=list(form.countries.data or []),
     )
-
-
-def _attach(form: NoticeForm, exc: ServiceError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc.message)]
-    else:
-        form.form_errors.append(str(exc.message))
 
 
 def _labels() -> dict[str, Any]:
@@ -63,7 +56,7 @@ def _editor(form: NoticeForm, notice: Any, save: Any) -> Any:
             try:
                 saved = save(_input(form))
             except ServiceError as exc:
-                _attach(form, exc)
+                attach_error(form, exc)
             else:
                 flash(_("草稿已保存"), "success")
                 return redirect(url_for("notices.staff_show", notice_id=saved.id))

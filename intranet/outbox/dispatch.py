@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 
 from ..actors import Actor
 from ..audit import service as audit
@@ -347,7 +347,3 @@ def retry(actor: Actor, message_id: int, *, now: datetime) -> OutboxMessage:
         changes={"status": [before["status"], CREATED], "attempts": [before["attempts"], 0], "error": before["error"]},
     )
     return message
-
-
-def due_filter(now: datetime) -> Any:
-    return and_(OutboxMessage.status.in_((CREATED, DEFERRED)), OutboxMessage.next_attempt_at <= now)

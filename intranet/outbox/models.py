@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..coltypes import UTCDateTime
+from ..coltypes import UTCDateTime, one_of
 from ..extensions import db
 
 
@@ -23,7 +23,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     """A message to send, written in the same transaction as the change that causes it."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), one_of("status", OutboxStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))  # email | sms

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..coltypes import UTCDateTime
+from ..coltypes import UTCDateTime, one_of
 from ..extensions import db
 
 
@@ -14,6 +14,11 @@ class PolicyStatus(StrEnum):
     CLAIMED = "claimed"
     ISSUED = "issued"
     REVOKED = "revoked"
+
+
+# What the database accepts (migration 0007): the statuses above and `lapsed`, which CONTRACT
+# promises and a later change will set when cover ends unused.
+STATUS_VALUES = (*PolicyStatus, "lapsed")
 
 
 class Policy(db.Model):  # type: ignore[name-defined,misc]
@@ -24,6 +29,7 @@ class Policy(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("programme_id", "enterprise_id"),
         # dashboards (migration 0004): issuance queue by age, policies by status, claims per week
         Index("ix_policies_dash_status_claimed", "programme_id", "status", "claimed_at"),
+        one_of("status", STATUS_VALUES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,8 +10,10 @@ from flask_login import current_user
 
 from ..clock import now
 from ..errors import ServiceError
+from ..forms_support import attach_error
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
+from ..programmes.requested import requested_year
 from ..security import roles_required, staff_required
 from ..tasks import service as tasks
 from . import bulk, queries, rules, service
@@ -30,14 +32,6 @@ STATUS_LABELS = {
 @bp.app_context_processor
 def policy_labels() -> dict[str, Any]:
     return {"policy_status_label": lambda status: _(STATUS_LABELS.get(status, status))}
-
-
-def _year_arg() -> int | None:
-    try:
-        year = int(request.args.get("year", ""))
-    except ValueError:
-        return None
-    return year if 1900 <= year <= 9999 else None
 
 
 @bp.get("/queue")
@@ -97,13 +91,13 @@ def index() -> Any:
     if status not in {s.value for s in PolicyStatus}:
         status = None
     q = (request.args.get("q") or "").strip()[:100]
-    stmt = queries.staff_query(status=status, year=_year_arg(), q=q)
+    stmt = queries.staff_query(status=status, year=requested_year(), q=q)
     page = paginate(stmt, page_arg(request.args.get("page")), per_page=50)
     return render_template(
         "policies/list.html",
         page=page,
         status=status,
-        year=_year_arg(),
+        year=requested_year(),
         q=q,
         programmes=programmes.list_programmes(),
         statuses=list(PolicyStatus),
@@ -122,7 +116,7 @@ def show(policy_id: int) -> Any:
             try:
                 service.revoke(current_user, policy_id, form.reason.data or "", now=now())
             except ServiceError as exc:
-                form.reason.errors = [*form.reason.errors, exc.message]
+                attach_error(form, exc, "reason")
             else:
                 flash(_("保单已撤销"), "success")
                 return redirect(url_for("policies.show", policy_id=policy_id))

@@ -68,10 +68,6 @@ def districts() -> list[District]:
     return list(db.session.scalars(select(District).order_by(District.sort, District.id)))
 
 
-def district_by_name(name: str) -> District | None:
-    return db.session.scalar(select(District).where(District.name_zh == name))
-
-
 def public_overview(programme: Programme | None) -> dict[str, Any] | None:
     if programme is None:
         return None

@@ -14,6 +14,7 @@ from flask_login import current_user
 from ..clock import now
 from ..countries import get_country
 from ..errors import ServiceError
+from ..forms_support import attach_error
 from ..security import roles_required, staff_required
 from . import service
 from .forms import ActionForm, ExcludeForm, ProgrammeForm
@@ -66,10 +67,7 @@ def edit(year: int) -> Any:
         try:
             changes = service.update_parameters(current_user, programme, form.values(), now=now())
         except ServiceError as exc:
-            target = form._fields.get(exc.field or "")
-            if target is None:
-                target = form.name_zh
-            target.errors = [*target.errors, str(exc.message)]
+            attach_error(form, exc, "name_zh")
         else:
             flash(_("参数已保存（%(n)s 项变更）", n=len(changes)), "success")
             return redirect(url_for("programmes.show", year=year))

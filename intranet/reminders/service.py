@@ -10,10 +10,15 @@ from .alerts import queue_staff_alerts
 from .deadline import queue_deadline_reminders
 from .monthly import queue_monthly_notices
 
+# the job ids, one list: the notifier schedules each (notifier/scheduler.py) and catches up on all of them
+DEADLINE = "reminders.deadline"
+MONTHLY = "notices.monthly"
+ALERTS = "alerts.staff"
+
 JOBS: dict[str, Callable[..., int]] = {
-    "reminders.deadline": queue_deadline_reminders,
-    "notices.monthly": queue_monthly_notices,
-    "alerts.staff": queue_staff_alerts,
+    DEADLINE: queue_deadline_reminders,
+    MONTHLY: queue_monthly_notices,
+    ALERTS: queue_staff_alerts,
 }
 
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
+from ..forms_support import attach_error
 from ..i18n import localized
 from ..programmes import service as programmes
 from ..programmes.models import Programme
@@ -49,7 +50,7 @@ def new() -> Any:
             programme = programmes.get_programme(form.programme.data)
             job = jobs.upload(current_user, programme, form.file.data, now=now())
         except ServiceError as exc:
-            form.file.errors = [*form.file.errors, str(exc.message)]
+            attach_error(form, exc, "file")
         else:
             return redirect(url_for(".show", job_id=job.id))
     status = 422 if form.errors else 200

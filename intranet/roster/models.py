@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..coltypes import Money, UTCDateTime
+from ..coltypes import Money, UTCDateTime, one_of
 from ..extensions import db
 
 
@@ -29,11 +29,25 @@ class ObjectionStatus(StrEnum):
     DISMISSED = "dismissed"
 
 
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    CHECKED = "checked"  # the dry run passed: waiting for the officer to apply
+    REFUSED = "refused"  # the file was refused: nothing imported
+    FAILED = "failed"  # crashed or interrupted: nothing imported
+    DONE = "done"
+
+
+class ImportPhase(StrEnum):
+    CHECK = "check"
+    APPLY = "apply"
+
+
 class Roster(db.Model):  # type: ignore[name-defined,misc]
     """The main roster of a programme (seq 1) or a supplementary one (seq ≥ 2)."""
 
     __tablename__ = "rosters"
-    __table_args__ = (UniqueConstraint("programme_id", "seq"),)
+    __table_args__ = (UniqueConstraint("programme_id", "seq"), one_of("status", RosterStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -71,6 +85,7 @@ class RosterEntry(db.Model):  # type: ignore[name-defined,misc]
             "roster_id",
             "enterprise_id",
         ),
+        one_of("status", EntryStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +116,7 @@ class Objection(db.Model):  # type: ignore[name-defined,misc]
     """异议 filed by the public against an entry during the notice period."""
 
     __tablename__ = "objections"
+    __table_args__ = (one_of("status", ObjectionStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -122,6 +138,7 @@ class ImportJob(db.Model):  # type: ignore[name-defined,misc]
     """A roster upload: checked first (dry run), then applied; progress is polled by the page."""
 
     __tablename__ = "import_jobs"
+    __table_args__ = (one_of("status", ImportStatus), one_of("phase", ImportPhase))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
@@ -130,8 +147,8 @@ class ImportJob(db.Model):  # type: ignore[name-defined,misc]
     filename: Mapped[str] = mapped_column(String(255))
     stored_path: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
-    phase: Mapped[str] = mapped_column(String(16), default="check")
+    status: Mapped[str] = mapped_column(String(16), default=ImportStatus.QUEUED)
+    phase: Mapped[str] = mapped_column(String(16), default=ImportPhase.CHECK)
     progress: Mapped[int] = mapped_column(Integer, default=0)  # 0..100
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     good_rows: Mapped[int] = mapped_column(Integer, default=0)

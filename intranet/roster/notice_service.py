@@ -55,11 +55,6 @@ def notice_state(roster: Roster | BoardRoster, now: datetime) -> str:
     return "ended"
 
 
-def is_public(roster: Roster | BoardRoster, now: datetime) -> bool:
-    """The public sees a roster's entries from the first day of its notice period on."""
-    return notice_state(roster, now) in {"open", "ended", "confirmed"}
-
-
 def ensure_editable(roster: Roster) -> None:
     """Every edit path calls this: only a draft roster is changed; a confirmed one never."""
     if roster.status == RosterStatus.CONFIRMED:

@@ -14,6 +14,7 @@ from ..clock import now, shanghai_date
 from ..errors import ServiceError
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
+from ..programmes.requested import requested_programme
 from ..security import roles_required, staff_required
 from ..uscc import normalize_uscc
 from . import invitations, notice_service, objections
@@ -23,13 +24,6 @@ from .search import normalize_for_search
 from .service import rosters_of
 
 bp = Blueprint("roster", __name__, url_prefix="/staff/roster")
-
-
-def _programme() -> Any:
-    year = request.values.get("year", type=int)
-    if year:
-        return programmes.get_programme(year)
-    return programmes.current_programme(now())
 
 
 def _index(programme: Any, publish_form: PublishForm | None = None, status: int = 200) -> Any:
@@ -70,7 +64,7 @@ def _index(programme: Any, publish_form: PublishForm | None = None, status: int 
 @bp.get("/")
 @staff_required
 def index() -> Any:
-    return _index(_programme())
+    return _index(requested_programme())
 
 
 @bp.post("/<int:roster_id>/publish")

@@ -1,13 +1,11 @@
-"""seed reference data: districts, account managers and the 2024 programme (from JSON files)
+"""seed reference data: districts, account managers and the 2024 programme
 
 Revision ID: 0002
 Revises: 0001
 """
 
-import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,7 +15,50 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "intranet" / "programmes" / "seed"
+# The seed as it was when this migration was written: frozen here, so the migration builds the
+# same database whatever later happens to intranet/programmes/seed/*.json (tests and `tongbao demo`
+# read those files through intranet.programmes.seed).
+MANAGERS = [  # (name, phone); ids 1.. in this order
+    ("李经理", "15877399562"),
+    ("黄经理", "13590133090"),
+    ("孙经理", "88325712"),
+    ("许经理", "88325648"),
+    ("陈经理", "15817218652"),
+]
+DISTRICTS = [  # (name_zh, name_en, managers); ids 1.. and sort 0.. in this order
+    ("宝安区", "Bao'an District", ("李经理", "黄经理")),
+    ("南山区", "Nanshan District", ("孙经理", "许经理")),
+    ("福田区", "Futian District", ("孙经理", "许经理")),
+    ("前海深港合作区", "Qianhai Shenzhen-Hong Kong Cooperation Zone", ("孙经理", "许经理")),
+    ("龙华区", "Longhua District", ("孙经理", "许经理")),
+    ("罗湖区", "Luohu District", ("孙经理", "许经理")),
+    ("光明区", "Guangming District", ("孙经理", "许经理")),
+    ("深汕合作区", "Shenzhen-Shanwei Special Cooperation Zone", ("孙经理", "许经理")),
+    ("龙岗区", "Longgang District", ("陈经理",)),
+    ("坪山区", "Pingshan District", ("陈经理",)),
+    ("盐田区", "Yantian District", ("陈经理",)),
+    ("大鹏新区", "Dapeng New District", ("陈经理",)),
+]
+PROGRAMME_2024 = {
+    "year": 2024,
+    "name_zh": "深圳市2024年度外贸中小微企业出口信用保险统保政策",
+    "name_en": "Shenzhen 2024 Pooled Export Credit Insurance for Small and Micro Exporters",
+    "export_year": 2023,
+    "threshold_usd": "8000000.00",
+    "claim_deadline": "2024-06-30",
+    "cover_start": "2024-07-01",
+    "cover_end": "2025-06-30",
+    "issuance_lag_days": 7,
+    "indemnity_ratio": "0.80",
+    "per_buyer_limit_usd": "150000.00",
+    "free_credit_reports": 3,
+    "hotline_consult": "83165355",
+    "hotline_claims": "88325700",
+    "notice_days": 7,
+    "reminder_email_days": [30, 14, 7, 3, 1, 0],
+    "reminder_sms_days": [7, 1, 0],
+    "reminder_time": "09:30",
+}
 
 districts = sa.table(
     "districts", sa.column("id", sa.Integer), sa.column("name_zh", sa.String), sa.column("name_en", sa.String),
@@ -47,21 +88,20 @@ def _cents(value: str) -> int:
 
 
 def upgrade():
-    reference = json.loads((SEED_DIR / "reference.json").read_text(encoding="utf-8"))
     manager_ids = {}
     rows = []
-    for i, m in enumerate(reference["managers"], start=1):
-        manager_ids[m["name"]] = i
-        rows.append({"id": i, "name": m["name"], "phone": m["phone"], "active": True})
+    for i, (name, phone) in enumerate(MANAGERS, start=1):
+        manager_ids[name] = i
+        rows.append({"id": i, "name": name, "phone": phone, "active": True})
     op.bulk_insert(managers, rows)
     district_rows, link_rows = [], []
-    for i, d in enumerate(reference["districts"], start=1):
-        district_rows.append({"id": i, "name_zh": d["name_zh"], "name_en": d["name_en"], "sort": i - 1})
-        link_rows += [{"district_id": i, "manager_id": manager_ids[name]} for name in d["managers"]]
+    for i, (name_zh, name_en, names) in enumerate(DISTRICTS, start=1):
+        district_rows.append({"id": i, "name_zh": name_zh, "name_en": name_en, "sort": i - 1})
+        link_rows += [{"district_id": i, "manager_id": manager_ids[name]} for name in names]
     op.bulk_insert(districts, district_rows)
     op.bulk_insert(links, link_rows)
 
-    p = json.loads((SEED_DIR / "programme_2024.json").read_text(encoding="utf-8"))
+    p = PROGRAMME_2024
     created = datetime.now(UTC)
     if op.get_bind().dialect.name == "sqlite":
         created = created.replace(tzinfo=None)
