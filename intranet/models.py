@@ -7,6 +7,7 @@ from .certificates.models import Certificate
 from .credit_reports.models import CreditReportRequest
 from .districts.models import AccountManager, District, ManagerContact, district_managers
 from .enterprises.models import Enterprise
+from .heartbeat import NotifierHeartbeat
 from .losses.models import LossAttachment, LossEvent, LossInvoice, LossReport
 from .notices.models import RiskNotice
 from .outbox.models import OutboxMessage, OutboxStatus
@@ -24,6 +25,7 @@ from .roster.models import (
 from .tasks.models import Task
 
 __all__ = [
+    "NotifierHeartbeat",
     "Task",
     "AccountManager",
     "ActivationToken",

@@ -77,3 +77,12 @@ def tick_command(at: datetime | None, email_per_minute: int | None, sms_per_minu
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     summary = tick(app, at)
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@notifier_cli.command("status", help="JSON: the active notifier's host, its heartbeat's age and the queue depths.")
+@with_appcontext
+def status_command() -> None:
+    from intranet import heartbeat
+    from intranet.tasks import service as tasks
+
+    click.echo(json.dumps(heartbeat.status(tasks_waiting=tasks.waiting()), ensure_ascii=False))

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from flask import Flask
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 LOCK_NAME = "tongbao.notifier"
 LOCK_KEY = int.from_bytes(hashlib.sha256(LOCK_NAME.encode()).digest()[:8], "big", signed=True)
@@ -30,15 +31,44 @@ class Leader(Protocol):
     def describe(self) -> str: ...
 
 
+# The lock lives as long as its connection. If the leader's host vanishes (power, network), nobody
+# closes that connection: both ends probe it instead, so the server ends the session (and the lock
+# with it) about KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_COUNT seconds after the host went
+# silent, and a standby takes over on its next try; the leader likewise notices a vanished server.
+KEEPALIVE_IDLE = 10
+KEEPALIVE_INTERVAL = 5
+KEEPALIVE_COUNT = 4
+CLIENT_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": KEEPALIVE_IDLE,
+    "keepalives_interval": KEEPALIVE_INTERVAL,
+    "keepalives_count": KEEPALIVE_COUNT,
+    "tcp_user_timeout": 1000 * (KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_COUNT),
+}
+SERVER_KEEPALIVES = {
+    "tcp_keepalives_idle": KEEPALIVE_IDLE,
+    "tcp_keepalives_interval": KEEPALIVE_INTERVAL,
+    "tcp_keepalives_count": KEEPALIVE_COUNT,
+    "tcp_user_timeout": 1000 * (KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_COUNT),
+}
+
+
+def lock_engine(engine: Engine) -> Engine:
+    """A pool-less engine on the same database whose connections carry TCP keepalives."""
+    return create_engine(engine.url, poolclass=NullPool, connect_args=CLIENT_KEEPALIVES)
+
+
 class PostgresLeader:
     def __init__(self, engine: Engine, key: int = LOCK_KEY) -> None:
-        self.engine = engine
+        self.engine = lock_engine(engine)
         self.key = key
         self._conn: Connection | None = None
 
     def try_acquire(self) -> bool:
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
+            for name, value in SERVER_KEEPALIVES.items():  # the server probes this session too
+                conn.execute(text(f"SET {name} = {int(value)}"))
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
         except Exception:
             conn.close()

@@ -7,6 +7,8 @@ to catch up sends nothing twice."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from intranet import heartbeat
 from intranet.clock import SHANGHAI
 from intranet.clock import now as clock_now
 from intranet.reminders.service import ALERTS, DEADLINE, JOBS, MONTHLY, run_job
@@ -31,13 +34,22 @@ log = logging.getLogger("tongbao.notifier")
 DELIVER = "outbox.deliver"
 REFRESH = "scheduler.refresh"
 WATCHDOG = "leader.watchdog"
+HEARTBEAT = "notifier.heartbeat"
 
 DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due)
 REFRESH_EVERY = 600  # re-read the programme's reminder time
 WATCHDOG_EVERY = 15  # check that this notifier still holds the leadership
 
 # how late a job may still start after its time (the notifier was down or busy)
-GRACE = {DELIVER: 60, DEADLINE: 6 * 3600, MONTHLY: 24 * 3600, ALERTS: 6 * 3600, REFRESH: 600, WATCHDOG: 30}
+GRACE = {
+    DELIVER: 60,
+    DEADLINE: 6 * 3600,
+    MONTHLY: 24 * 3600,
+    ALERTS: 6 * 3600,
+    REFRESH: 600,
+    WATCHDOG: 30,
+    HEARTBEAT: heartbeat.BEAT_EVERY,
+}
 
 
 def _hm(value: str) -> tuple[int, int]:
@@ -80,6 +92,11 @@ class Jobs:
     def __init__(self, app: Flask, stop: threading.Event) -> None:
         self.app = app
         self.stop = stop
+        self.host, self.pid, self.started_at = socket.gethostname(), os.getpid(), heartbeat.wall_now()
+
+    def beat(self) -> None:
+        with self.app.app_context():
+            heartbeat.beat(self.host, self.pid, self.started_at)
 
     def deliver(self) -> None:
         with self.app.app_context():
@@ -144,6 +161,8 @@ def add_jobs(
             log.info("job %s rescheduled at %s", DEADLINE, at)
 
     _add(scheduler, REFRESH, refresh, found[REFRESH])
+    beat_every = IntervalTrigger(seconds=heartbeat.BEAT_EVERY, timezone=SHANGHAI)
+    _add(scheduler, HEARTBEAT, jobs.beat, beat_every, run_now=True)
     if leader is not None:
 
         def watchdog() -> None:

@@ -53,6 +53,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.outbox.segments",
             "intranet.outbox.service",
             "intranet.outbox.dispatch",
+            "intranet.heartbeat",
+            "intranet.forms_support",
             "intranet.tasks",
         ),
     ),

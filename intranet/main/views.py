@@ -5,6 +5,7 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from .. import heartbeat
 from ..database import database_ok
 from ..i18n import LANGUAGES
 from ..programmes import service as programmes
@@ -21,7 +22,7 @@ def home() -> Any:
 @bp.get("/healthz")
 def healthz() -> Any:
     if database_ok():
-        return jsonify({"status": "ok", "database": "ok"})
+        return jsonify({"status": "ok", "database": "ok", "notifier": heartbeat.notifier_state()})
     response = jsonify({"status": "error", "database": "unreachable"})
     response.status_code = 503
     return response

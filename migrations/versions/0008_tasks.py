@@ -1,4 +1,4 @@
-"""background tasks: the row a worker runs (kind, payload, state, lease, progress)
+"""background tasks: the row a worker runs (kind, payload, state, lease, progress); the notifier's heartbeat
 
 Revision ID: 0008
 Revises: 0007
@@ -40,9 +40,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_tasks_status_lease", "tasks", ["status", "lease_until"])
     op.create_index(op.f("ix_tasks_batch"), "tasks", ["batch"])
+    op.create_table(
+        "notifier_heartbeat",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("host", sa.String(255), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifier_heartbeat")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notifier_heartbeat")
     op.drop_index(op.f("ix_tasks_batch"), table_name="tasks")
     op.drop_index("ix_tasks_status_lease", table_name="tasks")
     op.drop_table("tasks")
