@@ -1,10 +1,11 @@
-"""Roster import of a generated 100,000-row .xlsx through the real CLI, against the floor.
+"""Roster import of a generated 100,000-row .xlsx through the real CLI.
 
-Floor, measured in the same run: a Python process that reads the same file with python-calamine
-and inserts the same rows with sqlite3 `executemany` into an empty table. Then `tongbao roster
-import FILE --programme 2024 --json` end to end on a fresh migrated SQLite database, under
-/usr/bin/time -v (wall time, peak RSS). Goal: ≤ 2× the floor, peak RSS ≤ 300 MB. Each side runs
-RUNS times; the best run of each is compared (the machine is shared, the best is the least noisy).
+`tongbao roster import FILE --programme 2024 --json` end to end on a fresh migrated SQLite database,
+under /usr/bin/time -v (wall time, peak RSS). Goals: ≤ 10 s wall time and ≤ 300 MB peak RSS on this
+machine, judged on the median of RUNS runs (the slowest and the largest are shown too: the machine is
+shared). For context only, the floor is measured in the same run: a Python process that reads the
+same file with python-calamine and inserts the same rows with sqlite3 `executemany` into an empty
+table.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 from bench.common import BIN, ROOT, out_dir, record, run_measured, timer
 
 ROWS = 100_000
-RUNS = 5  # best of 5 on each side: the machine is shared
-GOAL_RATIO = 2.0
+RUNS = 5  # the median of 5 is judged: the machine is shared
+GOAL_WALL_S = 10.0
 GOAL_RSS_MB = 300
 HEADERS = ["序号", "统一社会信用代码", "企业名称", "所属区", "出口额（美元）", "联系人", "手机", "邮箱"]
 DISTRICTS = ["宝安区", "南山区", "福田区", "前海深港合作区", "龙华区", "罗湖区", "光明区", "龙岗区", "坪山区", "盐田区"]
@@ -146,34 +147,43 @@ def main() -> None:
             assert result["errors"] == [], result["errors"][:3]
             imports.append((wall, cpu, rss))
             print(f"run {run + 1}: floor {floors[-1][0]:.2f} s, import {wall:.2f} s (cpu {cpu:.2f} s), {rss:.0f} MB")
-    floor, floor_cpu = min(f[0] for f in floors), min(f[1] for f in floors)
-    best, best_cpu = min(i[0] for i in imports), min(i[1] for i in imports)
-    rss = max(i[2] for i in imports)
-    ratio, cpu_ratio = best / floor, best_cpu / floor_cpu
-    parts = [
-        f"time {'met' if ratio <= GOAL_RATIO else 'MISSED'}",
-        f"memory {'met' if rss <= GOAL_RSS_MB else 'MISSED'}",
-    ]
-    verdict = ", ".join(parts)
-    start_wall, start_cpu = min(s[0] for s in startups), min(s[1] for s in startups)
+    from intranet.roster.importing.writer import CHUNK
+
+    median = statistics.median
+    wall, slowest = median(i[0] for i in imports), max(i[0] for i in imports)
+    cpu = median(i[1] for i in imports)
+    rss, largest = median(i[2] for i in imports), max(i[2] for i in imports)
+    floor, floor_cpu, floor_rss = median(f[0] for f in floors), median(f[1] for f in floors), max(f[2] for f in floors)
+    start_wall, start_cpu = median(t[0] for t in startups), median(t[1] for t in startups)
+
+    def verdict(value: float, goal: float, unit: str, places: int) -> str:
+        if value <= goal:
+            return f"met ({goal - value:.{places}f} {unit} to spare)"
+        return f"MISSED by {value - goal:.{places}f} {unit} ({value / goal - 1:.0%})"
+
+    time_verdict = verdict(wall, GOAL_WALL_S, "s", 1)
+    rss_verdict = verdict(rss, GOAL_RSS_MB, "MB", 0)
+    print(f"wall time {wall:.2f} s (goal ≤ {GOAL_WALL_S:.0f} s): {time_verdict}")
+    print(f"peak RSS {rss:.0f} MB (goal ≤ {GOAL_RSS_MB} MB): {rss_verdict}")
     body = f"""
 {ROWS:,}-row .xlsx ({xlsx.stat().st_size / 1e6:.1f} MB, {eligible:,} eligible) imported with
 `tongbao roster import FILE --programme 2024 --json` on a fresh migrated SQLite database (the app's
-modules byte-compiled first, as an installed package's are), against the floor (python-calamine
-read and sqlite3 `executemany` into an empty table) in the same run; best of {RUNS}
-(median wall time in brackets; the machine was shared: load average {load_before:.1f} at the start,
-{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} cores).
+modules byte-compiled first, as an installed package's are); median of {RUNS} runs (the slowest and
+the largest in brackets). The machine was shared and busy: load average {load_before:.1f} at the
+start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} cores.
 
 | | wall time | CPU time (user+sys) | peak RSS |
 | --- | ---: | ---: | ---: |
-| floor: calamine + executemany | {floor:.2f} s ({statistics.median(f[0] for f in floors):.2f} s) | {floor_cpu:.2f} s \
-| {max(f[2] for f in floors):.0f} MB |
-| `tongbao roster import` (CLI, end to end) | {best:.2f} s ({statistics.median(i[0] for i in imports):.2f} s) \
-| {best_cpu:.2f} s | {rss:.0f} MB |
+| `tongbao roster import` (CLI, end to end) | **{wall:.2f} s** ({slowest:.2f} s) | {cpu:.2f} s \
+| **{rss:.0f} MB** ({largest:.0f} MB) |
 | of which app start-up and exit (`tongbao roster import --help`) | {start_wall:.2f} s | {start_cpu:.2f} s | |
+| context: the floor, calamine + sqlite3 `executemany` into an empty table | {floor:.2f} s | {floor_cpu:.2f} s \
+| {floor_rss:.0f} MB |
 
-**Ratio {ratio:.2f}× the floor in wall time, {cpu_ratio:.2f}× in CPU time** (goal ≤ {GOAL_RATIO:.0f}×);
-peak RSS {rss:.0f} MB (goal ≤ {GOAL_RSS_MB} MB): {verdict}.
+Goals: wall time ≤ {GOAL_WALL_S:.0f} s — **{time_verdict}**; peak RSS ≤ {GOAL_RSS_MB} MB — **{rss_verdict}**.
+The import reads the sheet with python-calamine, checks each batch of {CHUNK:,} rows, stages it with one
+`executemany` through SQLAlchemy Core and upserts it set-based, all in one transaction (SQLite checks
+every foreign key; its triggers fill the search index).
 """
     record("Roster import (100,000 rows)", body)
 

@@ -1,8 +1,10 @@
 """The notifier's delivery against plain smtplib, and a reminder run for 30,000 enterprises.
 
-1. 30,000 queued emails delivered by the dispatcher (claim + commit, send on one reused connection,
-   one committed result per message) to aiosmtpd, against plain smtplib sending the same 30,000
-   messages (same MIME bytes) on one connection in the same run. Goal: ≥ 50 % of its rate.
+1. 30,000 queued emails delivered by the dispatcher (claim + commit, build the message, send on one
+   reused connection, one committed result per message) to aiosmtpd, against plain smtplib sending
+   the same 30,000 messages on one connection in the same run; both sides build each message with
+   the standard `email` package (`notifier.channels.email.build_email`: EmailMessage, SMTP policy)
+   and send it with `send_message`. Goal: ≥ 50 % of its rate.
 2. A reminder run for 30,000 unclaimed enterprises on a confirmed roster: `notifier tick` at 09:30
    14 days before the deadline (email) and 7 days before (email and SMS), queueing and delivering.
    Goal: ≤ 60 s.
@@ -149,7 +151,7 @@ def bench_emails(app: Any, smtp_url: str) -> dict[str, float]:
     from intranet.outbox.dispatch import Claimed
     from intranet.outbox.models import OutboxMessage
     from intranet.outbox.service import queue_many
-    from notifier.channels.email import EmailWriter, SmtpSettings
+    from notifier.channels.email import SmtpSettings, build_email
     from notifier.delivery import Dispatcher, mail_sender
 
     with app.app_context():
@@ -173,7 +175,6 @@ def bench_emails(app: Any, smtp_url: str) -> dict[str, float]:
             for i, row in enumerate(rows)
         ]
         settings = SmtpSettings.from_url(smtp_url)
-        writer = EmailWriter(sender=sender, domain=domain)
         took = {"baseline": 0.0, "queue": 0.0, "dispatcher": 0.0, "baseline_cpu": 0.0, "dispatcher_cpu": 0.0}
         # alternate slices, so that a change in the (shared) machine's load hits both sides alike
         for start in range(0, EMAILS, SLICE):
@@ -182,7 +183,8 @@ def bench_emails(app: Any, smtp_url: str) -> dict[str, float]:
                 conn = smtplib.SMTP(settings.host, settings.port, timeout=30)
                 conn.ehlo()
                 for message in snapshots[start : start + SLICE]:
-                    conn.sendmail(sender, [message.recipient], writer.write(message))
+                    email = build_email(message, sender=sender, domain=domain)
+                    conn.send_message(email, from_addr=sender, to_addrs=[message.recipient])
                 conn.quit()
             took["baseline_cpu"] += time.process_time() - cpu
             took["baseline"] += base["seconds"]
@@ -289,7 +291,8 @@ def _run(label: str, url: str, instance: Path, smtp_url: str, sms_url: str) -> t
     email_row = (
         f"| {label} | {rate_base:,.0f}/s ({emails['baseline']:.1f} s, CPU {emails['baseline_cpu']:.1f} s) "
         f"| {rate_disp:,.0f}/s ({emails['dispatcher']:.1f} s, CPU {emails['dispatcher_cpu']:.1f} s) "
-        f"| **{ratio:.0%}** {'met' if ratio >= GOAL_RATIO else 'MISSED'} | {emails['queue']:.1f} s |"
+        f"| **{ratio:.0%}** {'met' if ratio >= GOAL_RATIO else f'MISSED by {(GOAL_RATIO - ratio) * 100:.0f} points'} "
+        f"| {emails['queue']:.1f} s |"
     )
     reminder_rows = []
     for run in reminders:
@@ -297,7 +300,8 @@ def _run(label: str, url: str, instance: Path, smtp_url: str, sms_url: str) -> t
         reminder_rows.append(
             f"| {label} | {run['label']} | {run['connections']} + 1 "
             f"| {sent['email']:,} emails + {sent['sms']:,} SMS | **{s:.1f} s** "
-            f"{'met' if s <= GOAL_REMINDER_S else 'MISSED'} | {run['repeat']:.1f} s, nothing sent |"
+            f"{'met' if s <= GOAL_REMINDER_S else f'MISSED by {s - GOAL_REMINDER_S:.0f} s'} "
+            f"| {run['repeat']:.1f} s, nothing sent |"
         )
     reminder_row = "\n".join(reminder_rows)
     return email_row, reminder_row
@@ -329,11 +333,10 @@ def main() -> None:
         [
             f"**Delivery**: {EMAILS:,} queued emails to aiosmtpd (Sink, own process, loopback) by the dispatcher",
             "(claim a batch and commit, send on one reused connection, commit each result) against plain",
-            "`smtplib` sending the same messages (same MIME bytes) on one connection in the same run, in",
-            f"alternating slices of {SLICE:,} so the shared machine's changing load hits both sides alike.",
-            "Both sides write the MIME bytes with `notifier.channels.email.EmailWriter` (byte-identical to the",
-            "`email` package's compat32 output, about 10x cheaper). Goal: ≥ 50 % of the plain rate, outbox",
-            "bookkeeping included.",
+            "`smtplib` sending the same messages on one connection in the same run, in alternating slices",
+            f"of {SLICE:,} so the shared machine's changing load hits both sides alike. Both sides build each",
+            "message with the standard `email` package (`build_email`: `EmailMessage`, `email.policy.SMTP`)",
+            "and send it with `send_message`. Goal: ≥ 50 % of the plain rate, outbox bookkeeping included.",
             "",
             "| database | plain smtplib | dispatcher | ratio | queueing (bulk insert) |",
             "| --- | ---: | ---: | ---: | ---: |",

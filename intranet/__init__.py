@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from flask import Flask
 
 from .config import REPO_ROOT, Config
 
-if TYPE_CHECKING:  # Flask is imported in create_app: `tongbao` starts its read-ahead first (intranet.cli)
-    from flask import Flask
-
 
 def create_app(config: Config | None = None) -> Flask:
-    from flask import Flask
-
     config = config or Config.from_env()
     app = Flask(
         __name__,

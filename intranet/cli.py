@@ -1,12 +1,10 @@
-"""The `tongbao` console script: the app's Flask CLI group (CONTRACT.md, Command line).
-
-`tongbao roster import FILE …` starts reading FILE in a background thread first (see
-intranet.roster.importing.readahead), so the file is parsed while Flask and the app load; this
-module therefore imports Flask only inside `main`, after that thread has started."""
+"""The `tongbao` console script: the app's Flask CLI group (CONTRACT.md, Command line)."""
 
 from __future__ import annotations
 
 import sys
+
+from flask.cli import FlaskGroup
 
 
 def _create():  # type: ignore[no-untyped-def]
@@ -15,24 +13,17 @@ def _create():  # type: ignore[no-untyped-def]
     return create_app()
 
 
+class TongbaoGroup(FlaskGroup):
+    """The app's own commands only: no `flask.commands` entry points are scanned, so a command
+    does not pay for importing every installed plugin (Flask-Migrate's `db` is added lazily
+    by intranet.commands)."""
+
+    def _load_plugin_commands(self) -> None:
+        self._loaded_plugin_commands = True
+
+
 def main() -> None:
-    from .roster.importing import readahead
-
-    # only for `roster import FILE …` of an existing regular file; the import takes what was read
-    # only if it is the same, unchanged file (otherwise it reads the file itself)
-    readahead.start(sys.argv[1:])
-
-    from flask.cli import FlaskGroup
-
     from notifier.cli import notifier_cli
-
-    class TongbaoGroup(FlaskGroup):
-        """The app's own commands only: no `flask.commands` entry points are scanned, so a command
-        does not pay for importing every installed plugin (Flask-Migrate's `db` is added lazily
-        by intranet.commands)."""
-
-        def _load_plugin_commands(self) -> None:
-            self._loaded_plugin_commands = True
 
     group = TongbaoGroup(
         name="tongbao",

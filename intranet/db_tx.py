@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from .database import bulk_write, write_intent
+from .database import write_intent
 from .extensions import db
 
 P = ParamSpec("P")
@@ -40,21 +40,5 @@ def transactional(func: Callable[P, R]) -> Callable[P, R]:
             _depth.reset(token)
             if intent is not None:
                 write_intent.reset(intent)
-
-    return wrapper
-
-
-def bulk_transactional(func: Callable[P, R]) -> Callable[P, R]:
-    """`transactional` for a bulk write that checks its own references once per batch: on SQLite
-    its transaction runs without the per-row foreign-key lookups (database.bulk_write)."""
-    inner = transactional(func)
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        token = bulk_write.set(True)
-        try:
-            return inner(*args, **kwargs)
-        finally:
-            bulk_write.reset(token)
 
     return wrapper

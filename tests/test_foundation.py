@@ -18,7 +18,7 @@ from .helpers import login, soup, submit
 def test_healthz_reports_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "notifier": "stale"}  # no notifier runs
 
 
 def test_healthz_503_when_database_unreachable(tmp_path):

@@ -183,7 +183,14 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
     assert not scheduler.running
     assert str(scheduler.timezone) == "Asia/Shanghai"
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"outbox.deliver", "reminders.deadline", "notices.monthly", "alerts.staff", "scheduler.refresh"}
+    assert set(jobs) == {
+        "outbox.deliver",
+        "reminders.deadline",
+        "notices.monthly",
+        "alerts.staff",
+        "scheduler.refresh",
+        "notifier.heartbeat",
+    }
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
         assert job.misfire_grace_time and job.misfire_grace_time >= 30

@@ -1,11 +1,11 @@
-"""The CLI import writes in batches while it is still checking the file (bench: 100,000 rows).
+"""The CLI import writes each batch as soon as it is checked, while the rest of the file is still
+to be read (bench: 100,000 rows).
 
 Batches are made tiny here so that a few rows span several of them: a problem found after earlier
 batches were written still leaves nothing behind, and every batch is searchable at once."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from intranet.audit.models import AuditLog
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
-from intranet.roster.importing import readahead, service, writer
+from intranet.roster.importing import service, validate, writer
 from intranet.roster.importing.validate import fast_uscc, search_columns, search_fields
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
@@ -27,7 +27,7 @@ from .test_roster_import_rules import SEARCH_NAMES, entries, run_import, uscc, w
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the first batch is CHUNK // 8 = 1 row, then 8 rows per batch
+    # 8 rows per batch
     monkeypatch.setattr(writer, "CHUNK", 8)
 
 
@@ -124,6 +124,26 @@ def test_a_database_failure_in_a_later_batch_rolls_back_the_earlier_ones(runner,
     assert counts() == (0, 0, 0)
 
 
+def test_a_district_that_no_longer_exists_refuses_the_whole_import(runner, tmp_path: Path, monkeypatch):
+    """The database's foreign keys refuse it (on SQLite as on PostgreSQL), and the CLI says so."""
+    real = validate.district_aliases
+
+    def vanished(districts):  # type: ignore[no-untyped-def]
+        aliases = real(districts)
+        aliases[validate.district_key("南山区")] = 9999  # as if deleted after the file was checked
+        aliases["南山区"] = 9999
+        return aliases
+
+    monkeypatch.setattr(service, "district_aliases", vanished)
+    rows = [row(n, district="福田区" if n < 20 else "南山区") for n in range(1, 31)]  # batches 1-2 are fine
+    result, data = run_import(runner, tmp_path, xlsx_bytes(rows))
+    assert result.exit_code == 1
+    assert data is not None and data["imported"] == 0
+    assert "no longer exists" in data["errors"][0]["reason"]
+    assert "nothing was imported" in result.stderr
+    assert counts() == (0, 0, 0)
+
+
 def test_accept_good_rows_over_many_batches_skips_duplicates_on_both_rows(runner, tmp_path: Path):
     rows = [row(n) for n in range(1, 21)]
     rows[17] = row(18, code=uscc(3))  # sheet row 19 repeats sheet row 4
@@ -150,48 +170,3 @@ def test_the_fast_check_digit_agrees_with_the_standard_one():
         wrong = body + rng.choice(ALPHABET.replace(good[-1], ""))
         code, problem = fast_uscc(wrong)
         assert code == wrong and problem is not None and f"应为 {good[-1]}" in str(problem)
-
-
-def test_a_file_read_ahead_while_the_app_starts_is_imported_from_that_read(runner, tmp_path: Path, monkeypatch):
-    path = tmp_path / "roster.xlsx"
-    path.write_bytes(xlsx_bytes([row(n) for n in range(1, 21)]))
-    readahead.start(["roster", "import", str(path), "--programme", "2024", "--json"])
-
-    def not_again(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the file was read a second time")
-
-    monkeypatch.setattr(service, "open_table", not_again)
-    result = runner.invoke(args=["roster", "import", str(path), "--programme", "2024", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"imported": 20, "ineligible": 0, "errors": []}
-    assert len(entries()) == 20
-
-
-def test_a_file_changed_after_its_read_ahead_is_read_again(runner, tmp_path: Path):
-    path = tmp_path / "roster.xlsx"
-    path.write_bytes(xlsx_bytes([row(1)]))
-    readahead.start(["roster", "import", str(path), "--programme", "2024"])
-    path.write_bytes(xlsx_bytes([row(1), row(2), row(3)]))
-    result = runner.invoke(args=["roster", "import", str(path), "--programme", "2024", "--json"])
-    assert json.loads(result.stdout)["imported"] == 3
-    assert set(entries()) == {uscc(1), uscc(2), uscc(3)}
-
-
-def test_a_refused_file_read_ahead_is_refused_the_same_way(runner, tmp_path: Path):
-    path = tmp_path / "roster.xlsx"
-    path.write_bytes(b"PK\x03\x04 not really a workbook")
-    readahead.start(["roster", "import", str(path), "--programme", "2024"])
-    result = runner.invoke(args=["roster", "import", str(path), "--programme", "2024", "--json"])
-    assert result.exit_code == 1
-    assert "damaged" in json.loads(result.stdout)["errors"][0]["reason"]
-    assert counts() == (0, 0, 0)
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [["roster", "publish", "x.xlsx"], ["roster", "import"], ["roster", "import", "--programme", "2024"], []],
-)
-def test_no_read_ahead_for_other_commands(argv: list[str], monkeypatch):
-    monkeypatch.setattr(readahead, "_pending", None)
-    readahead.start(argv)
-    assert readahead._pending is None

@@ -7,11 +7,13 @@ import struct
 import zipfile
 
 import pytest
+import xlsxwriter
 
 from intranet.roster.importing.headers import find_header
 from intranet.roster.importing.reader import FileRefused, Limits, open_table
 
 from .factories import ZH, csv_bytes, row, xlsx_bytes
+from .test_roster_import_rules import uscc
 
 
 def lying_zip() -> bytes:
@@ -72,3 +74,26 @@ def test_amounts_in_ten_thousands_of_dollars_are_refused_with_the_reason(tmp_pat
     path.write_bytes(xlsx_bytes([row(1, 800)], headers))
     with pytest.raises(FileRefused, match="万美元"):
         find_header(open_table(path, "r.xlsx").rows)
+
+
+def test_xlsx_rows_keep_the_sheets_row_numbers_and_columns(tmp_path):
+    """A title above the header, blank rows in the middle, later rows that leave column A empty and
+    one more column at the end: each row comes with the number Excel shows, its cells in their columns."""
+    path = tmp_path / "ragged.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("名单")
+    sheet.write_string(0, 0, "2024年统保名单")
+    sheet.write_row(2, 0, ZH)
+    for n in range(1, 41):
+        at = 2 + n + (5 if n > 20 else 0)  # rows 24-28 are blank
+        first = 1 if n > 20 else 0
+        sheet.write_row(at, first, [str(v) for v in row(n)[first:]])
+        if n > 30:
+            sheet.write_string(at, len(ZH), "备注")
+    book.close()
+    rows = dict(open_table(path, path.name).rows)
+    filled = sorted(number for number, cells in rows.items() if any(cells))
+    assert filled[0] == 1 and filled[-1] == 48 and len(filled) == 42  # title, header, 40 entries
+    assert not any(rows[24]) and not any(rows[28])
+    assert rows[4][1] == uscc(1) and rows[29][0] == "" and rows[29][1] == uscc(21)
+    assert rows[48][len(ZH)] == "备注"

@@ -3,13 +3,12 @@ delivers it later. Nothing is ever sent from a web request."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from jinja2 import Template, TemplateNotFound
+from jinja2 import TemplateNotFound
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,26 +38,10 @@ def existing_keys(keys: Iterable[str]) -> set[str]:
     return found
 
 
-# a template's globals (Flask's and the app's) as one dict, taken once per template: merging the
-# globals' ChainMap into every render's context costs more than the render of a short message
-_GLOBALS: weakref.WeakKeyDictionary[Template, dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
 def _render(path: str, context: dict[str, Any]) -> str:
     # the app's Jinja environment (filters, autoescape for .html) without the page context
-    # processors: messages render the same from a request, the CLI or the notifier, and fast
-    env = current_app.jinja_env
-    template = env.get_template(path)
-    defaults = _GLOBALS.get(template)
-    if defaults is None:
-        defaults = _GLOBALS[template] = dict(template.globals)
-    # what Template.render does, with the globals already merged
-    variables = template.new_context({**defaults, **context}, shared=True)
-    try:
-        return str(env.concat(template.root_render_func(variables))).strip()  # type: ignore[attr-defined]
-    except Exception:
-        env.handle_exception()
-        raise
+    # processors: messages render the same from a request, the CLI or the notifier
+    return current_app.jinja_env.get_template(path).render(context).strip()
 
 
 def render_message(channel: str, template: str, language: str, context: dict[str, Any]) -> dict[str, Any]:

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import atexit
-import gc
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import Engine
 
 from ..actors import cli_actor
 from ..cli_support import cli_text, print_json
 from ..clock import now
 from ..errors import ServiceError
-from ..extensions import db
 from ..programmes.service import get_programme
 from .importing.reader import FileRefused
 from .importing.service import ImportRefused, import_file
 
 BIG_FILE = 256 * 1024  # bytes: show progress above this size
-SWITCH_INTERVAL = 0.0005  # seconds (Python's default: 0.005) while importing
 
 
 class StderrProgress:
@@ -59,30 +54,7 @@ def import_command(file: Path, year: int, accept_good_rows: bool, as_json: bool)
 
     All or nothing unless --accept-good-rows. Exit status 1 when the file is refused (then
     nothing was imported)."""
-    # 100,000 rows make millions of small objects and no cycles: the cyclic GC would only rescan
-    # them over and over (a third of the reading time)
-    enabled = gc.isenabled()
-    gc.disable()
-    # the writer's worker thread needs the GIL for a moment before and after each set-based statement;
-    # while this thread checks rows it would wait up to the default 5 ms for it, every time
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    atexit.unregister(_skip_final_collection)  # once per process, for the latest engine
-    atexit.register(_skip_final_collection, db.engine)
-    try:
-        _import(file, year, accept_good_rows, as_json)
-    finally:
-        if enabled:
-            gc.enable()
-        sys.setswitchinterval(switch)
-
-
-def _skip_final_collection(engine: Engine) -> None:
-    """At exit: close the database connections (SQLite checkpoints its WAL), then spare the
-    interpreter's final garbage collection of the ~200,000 objects of the app (0.25 s): the process
-    is ending and the OS takes the memory back."""
-    engine.dispose()
-    gc.freeze()
+    _import(file, year, accept_good_rows, as_json)
 
 
 def _import(file: Path, year: int, accept_good_rows: bool, as_json: bool) -> None:

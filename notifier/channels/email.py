@@ -7,17 +7,14 @@ optional ?cafile=/path/ca.pem (a private CA) and ?timeout=SECONDS."""
 
 from __future__ import annotations
 
-import base64
 import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.header import Header
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
-from email.utils import format_datetime, formataddr
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from intranet.outbox.dispatch import Claimed
@@ -25,7 +22,8 @@ from intranet.outbox.dispatch import Claimed
 from . import DeliveryError
 
 SENDER_NAME = "深圳统保平台"
-WIRE = compat32.clone(linesep="\r\n")  # the classic MIME classes, fast; SMTP wants CRLF
+# CRLF line ends; bodies 7-bit clean (no 8BITMIME needed); a header stored raw (set_raw) is sent as it is
+POLICY = SMTP.clone(cte_type="7bit", refold_source="none")
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -67,98 +65,30 @@ def message_id(outbox_id: int, domain: str) -> str:
     return f"<tongbao.outbox.{outbox_id}@{domain}>"
 
 
-def build_email(message: Claimed, *, sender: str, domain: str, now: datetime | None = None) -> MIMEBase:
-    """The MIME message: plain text, plus HTML as an alternative when there is some (UTF-8).
-    The reference for `EmailWriter`, which writes the same bytes directly (what is sent)."""
-    text = MIMEText(message.body_text, "plain", "utf-8")
-    email: MIMEBase
-    if message.body_html:
-        # a fixed boundary spares the generator a regex per message; base64 bodies never contain "=_"
-        email = MIMEMultipart("alternative", boundary=f"=_tongbao_{message.id}_alt")
-        email.attach(text)
-        email.attach(MIMEText(message.body_html, "html", "utf-8"))
-    else:
-        email = text
-    email["Subject"] = Header(message.subject, "utf-8")  # type: ignore[assignment]
-    email["From"] = formataddr((SENDER_NAME, sender), "utf-8")
+def build_email(message: Claimed, *, sender: str, domain: str, now: datetime | None = None) -> EmailMessage:
+    """The message as sent: plain text, plus HTML as an alternative when there is some. The
+    `email` package encodes the Chinese subject and sender name (RFC 2047) and the bodies (UTF-8,
+    base64 or quoted-printable: 7-bit clean for any relay) and writes CRLF line ends."""
+    email = EmailMessage(policy=POLICY)
+    email["Subject"] = message.subject
+    email["From"] = Address(SENDER_NAME, addr_spec=sender)
     email["To"] = message.recipient
     email["Date"] = format_datetime(now or datetime.now(UTC))
     email["Message-ID"] = message_id(message.id, domain)
     unsubscribe = (message.data or {}).get("unsubscribe_url")
     if unsubscribe:
-        email["List-Unsubscribe"] = f"<{unsubscribe}>"
-        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    return email
-
-
-CRLF = "\r\n"
-MAX_LINE = 78  # compat32's folding width
-
-
-def _header(name: str, value: str) -> str:
-    """One header line as the compat32 generator writes it: short ASCII values as they are, the
-    rest folded and RFC 2047-encoded by `email.header.Header` (exactly what the generator does)."""
-    if value.isascii() and len(name) + 2 + len(value) <= MAX_LINE and "\n" not in value and "\r" not in value:
-        return f"{name}: {value}{CRLF}"
-    return f"{name}: {Header(value, header_name=name).encode(linesep=CRLF, maxlinelen=MAX_LINE)}{CRLF}"
-
-
-def _base64_body(text: str) -> str:
-    return base64.encodebytes(text.encode("utf-8")).decode("ascii").replace("\n", CRLF)
-
-
-def _part(subtype: str, text: str) -> str:
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}MIME-Version: 1.0{CRLF}'
-        f"Content-Transfer-Encoding: base64{CRLF}{CRLF}{_base64_body(text)}"
-    )
-
-
-class EmailWriter:
-    """The wire bytes of `build_email(...).as_bytes(policy=WIRE)`, written directly: the same
-    headers in the same order, the same folding and base64 lines, without building and flattening
-    MIME objects per message (the From header and the Date of the current second are reused)."""
-
-    def __init__(self, *, sender: str, domain: str) -> None:
-        self.sender = sender
-        self.domain = domain
-        self.from_line = _header("From", formataddr((SENDER_NAME, sender), "utf-8"))
-        self._date: tuple[int, str] = (-1, "")
-
-    def _date_line(self, now: datetime) -> str:
-        second = int(now.timestamp())
-        if self._date[0] != second:
-            self._date = (second, _header("Date", format_datetime(now)))
-        return self._date[1]
-
-    def write(self, message: Claimed, now: datetime | None = None) -> bytes:
-        # build_email sets a utf-8 Header object: always encoded, folded without the name's width
-        subject = Header(message.subject, "utf-8").encode(linesep=CRLF, maxlinelen=MAX_LINE)
-        headers = [
-            f"Subject: {subject}{CRLF}",
-            self.from_line,
-            _header("To", message.recipient),
-            self._date_line(now or datetime.now(UTC)),
-            _header("Message-ID", message_id(message.id, self.domain)),
-        ]
-        unsubscribe = (message.data or {}).get("unsubscribe_url")
-        if unsubscribe:
-            headers.append(_header("List-Unsubscribe", f"<{unsubscribe}>"))
-            headers.append(f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}")
-        if message.body_html:
-            boundary = f"=_tongbao_{message.id}_alt"
-            head = f'Content-Type: multipart/alternative; boundary="{boundary}"{CRLF}MIME-Version: 1.0{CRLF}'
-            body = (
-                f"{CRLF}--{boundary}{CRLF}{_part('plain', message.body_text)}{CRLF}--{boundary}{CRLF}"
-                f"{_part('html', message.body_html)}{CRLF}--{boundary}--{CRLF}"
-            )
+        value = f"<{unsubscribe}>"
+        if value.isascii() and value.isprintable():
+            # a URL longer than a folded line would otherwise go out RFC 2047-encoded, which the
+            # mail clients' one-click unsubscribe does not decode (RFC 2369, RFC 8058)
+            email.set_raw("List-Unsubscribe", value)
         else:
-            head = (
-                f'Content-Type: text/plain; charset="utf-8"{CRLF}MIME-Version: 1.0{CRLF}'
-                f"Content-Transfer-Encoding: base64{CRLF}"
-            )
-            body = f"{CRLF}{_base64_body(message.body_text)}"
-        return (head + "".join(headers) + body).encode("ascii")
+            email["List-Unsubscribe"] = value
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
 
 
 class EmailChannel:
@@ -166,7 +96,6 @@ class EmailChannel:
         self.settings = SmtpSettings.from_url(url)
         self.sender = sender
         self.domain = domain
-        self.writer = EmailWriter(sender=sender, domain=domain)
         self._conn: smtplib.SMTP | None = None
 
     def __enter__(self) -> EmailChannel:
@@ -211,7 +140,8 @@ class EmailChannel:
             self._conn = self._connect()
         mid = message_id(message.id, self.domain)
         try:
-            self._conn.sendmail(self.sender, [message.recipient], self.writer.write(message))
+            email = build_email(message, sender=self.sender, domain=self.domain)
+            self._conn.send_message(email, from_addr=self.sender, to_addrs=[message.recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise DeliveryError(f"recipient refused: {code} {text!r}", permanent=code >= 500) from exc

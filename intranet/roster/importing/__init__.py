@@ -2,5 +2,5 @@
 
 `service.check_file` is the dry run (nothing written); `service.apply_check` writes the good rows
 in one transaction; `jobs` runs both in the background for the web upload. The CLI's
-`service.import_file` checks and writes in one pass (one transaction; `writer` upserts each batch in
-a worker thread while the next is checked); `readahead` can parse its file while the app starts."""
+`service.import_file` checks and writes in one pass (one transaction; `writer` upserts each checked
+batch set-based before the next is read)."""

@@ -20,13 +20,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ...errors import Invalid
-from .xlsx_parts import SheetXml, member_to_keep, split_rows
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls / .et
 SUFFIXES = (".xlsx", ".csv")
-# zip check: compressed bytes read, and decompressed bytes produced, at a time (128 KB / 1 MB
-# measured no faster in the CLI, and slower while other threads want the GIL)
+# zip check: compressed bytes read, and decompressed bytes produced, at a time
 READ_CHUNK = 1024 * 1024
 INFLATE_CHUNK = 4 * 1024 * 1024
 
@@ -72,22 +70,8 @@ def kind_of(filename: str) -> str:
     return suffix[1:]
 
 
-@dataclass(frozen=True)
-class Sniffed:
-    """What `examine` found: the kind, and for a big one-sheet .xlsx the sheet's XML (kept by the
-    zip check, which inflates it anyway) so that it can be parsed in parts (xlsx_parts)."""
-
-    kind: str
-    sheet: SheetXml | None = None
-
-
 def sniff(path: Path, filename: str, limits: Limits) -> str:
     """Check size, extension and content agree; return "xlsx" or "csv". Raises FileRefused."""
-    return examine(path, filename, limits, keep_sheet=False).kind
-
-
-def examine(path: Path, filename: str, limits: Limits, *, keep_sheet: bool = True) -> Sniffed:
-    """`sniff`, keeping a big sheet's XML when `keep_sheet`. Raises FileRefused."""
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise FileRefused(
@@ -108,13 +92,13 @@ def examine(path: Path, filename: str, limits: Limits, *, keep_sheet: bool = Tru
     if kind == "xlsx":
         if not is_zip:
             raise FileRefused(_l("文件扩展名为 .xlsx，但内容不是 Excel 工作簿"))
-        return Sniffed(kind, check_zip(path, limits, keep_sheet=keep_sheet))
+        check_zip(path, limits)
     else:
         if is_zip:
             raise FileRefused(_l("文件扩展名为 .csv，但内容是压缩文件（可能是 .xlsx），请更正扩展名"))
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise FileRefused(_l("文件不是文本表格（CSV）"))
-    return Sniffed(kind)
+    return kind
 
 
 def _unreadable(exc: Exception) -> FileRefused:
@@ -125,10 +109,9 @@ def _bomb(detail: str) -> FileRefused:
     return FileRefused(_l("该 .xlsx 文件解压后异常庞大，疑似压缩炸弹，已拒绝（%(detail)s）", detail=detail))
 
 
-def check_zip(path: Path, limits: Limits, *, keep_sheet: bool = False) -> SheetXml | None:
+def check_zip(path: Path, limits: Limits) -> None:
     """Inspect the central directory, then inflate each member counting bytes: refuse when the
-    declared or the real sizes exceed the limits. Nothing is stored, except (when `keep_sheet`)
-    the XML of a big workbook's only sheet, which the parse can then split."""
+    declared or the real sizes exceed the limits. Nothing inflated is kept."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -147,20 +130,16 @@ def check_zip(path: Path, limits: Limits, *, keep_sheet: bool = False) -> SheetX
     for m in members:
         if m.file_size > limits.ratio_floor and m.file_size > limits.max_ratio * max(m.compress_size, 1):
             raise _bomb(f"{m.filename}: {m.file_size // max(m.compress_size, 1)}:1")
-    keep = member_to_keep(members) if keep_sheet else None
-    kept: list[bytes] = []
     total = 0
     with path.open("rb") as fh:
         for m in members:
-            total += _inflated_size(fh, m, limits.max_unpacked - total, kept if m.filename == keep else None)
+            total += _inflated_size(fh, m, limits.max_unpacked - total)
             if total > limits.max_unpacked:
                 raise _bomb(f"{total / 1048576:.0f} MB")
-    return SheetXml(keep, b"".join(kept)) if keep else None
 
 
-def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int, sink: list[bytes] | None = None) -> int:
-    """Real decompressed size of one member, stopping as soon as it exceeds what it declared;
-    the inflated bytes go to `sink` when one is given."""
+def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int) -> int:
+    """Real decompressed size of one member, stopping as soon as it exceeds what it declared."""
     fh.seek(member.header_offset)
     header = fh.read(30)
     if len(header) != 30 or header[:4] != ZIP_MAGIC:
@@ -168,8 +147,6 @@ def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int, sink: list[byt
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     fh.seek(member.header_offset + 30 + name_len + extra_len)
     if member.compress_type == zipfile.ZIP_STORED:
-        if sink is not None:
-            sink.append(fh.read(member.compress_size))
         return member.compress_size
     if member.compress_type != zipfile.ZIP_DEFLATED:
         raise FileRefused(_l("Excel 文件使用了不支持的压缩方式"))
@@ -187,8 +164,6 @@ def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int, sink: list[byt
             while data and produced < allowed:
                 out = inflater.decompress(data, INFLATE_CHUNK)
                 produced += len(out)
-                if sink is not None:
-                    sink.append(out)
                 data = inflater.unconsumed_tail
     except zlib.error as exc:
         raise FileRefused(_l("Excel 文件已损坏（%(detail)s）", detail=str(exc))) from exc
@@ -198,16 +173,9 @@ def _inflated_size(fh: Any, member: zipfile.ZipInfo, budget: int, sink: list[byt
 
 
 def open_table(path: Path, filename: str, limits: Limits | None = None) -> Table:
-    """Sniff the file, then return an iterator over its first sheet's rows."""
-    return open_sniffed(path, examine(path, filename, limits or Limits()))
-
-
-def open_sniffed(path: Path, sniffed: Sniffed) -> Table:
-    """The rows of a file `examine` has passed (never call it on an unchecked file)."""
-    if sniffed.kind == "xlsx":
-        if sniffed.sheet is not None and (split := split_rows(path, sniffed.sheet)) is not None:
-            rows, height = split
-            return Table(kind="xlsx", rows=rows, size_hint=height)
+    """Sniff the file (python-calamine never sees one the checks refuse), then return an
+    iterator over its first sheet's rows."""
+    if sniff(path, filename, limits or Limits()) == "xlsx":
         return _xlsx(path)
     return _csv(path)
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from ...actors import Actor
 from ...audit import service as audit
-from ...db_tx import bulk_transactional
+from ...db_tx import transactional
 from ...districts.models import District
 from ...errors import Invalid
 from ...extensions import db
@@ -26,7 +26,7 @@ from ...programmes.models import Programme
 from ...security import ensure_role
 from ..models import ImportJob, Roster
 from ..service import draft_roster
-from . import readahead, sqlite_bulk, writer
+from . import writer
 from .headers import find_header
 from .reader import FileRefused, Limits, Table, open_table
 from .validate import CheckResult, RowError, Validator, district_aliases
@@ -76,20 +76,15 @@ def threshold_cents(programme: Programme) -> int:
     return int(programme.threshold_usd * 100)
 
 
-def _batches(
-    rows: Iterator[tuple[int, list[Any]]], size: int, *, first: int | None = None
-) -> Iterator[list[tuple[int, list[Any]]]]:
-    """Lists of `size` rows (the first one `first` rows long when given)."""
-    if first and (batch := list(islice(rows, first))):
-        yield batch
+def _batches(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+    """Lists of `size` rows."""
     while batch := list(islice(rows, size)):
         yield batch
 
 
 def _open(path: Path, filename: str, programme: Programme) -> tuple[Table, Validator, CheckResult]:
     """Sniff and open the file, find its header, set up the checks. Raises FileRefused."""
-    lim = limits()
-    table = readahead.take(path, filename, lim) or open_table(path, filename, lim)
+    table = open_table(path, filename, limits())
     header = find_header(table.rows)
     districts = db.session.execute(
         select(District.id, District.name_zh, District.name_en).order_by(District.sort)
@@ -169,7 +164,7 @@ def _recorded(
     return outcome
 
 
-@bulk_transactional
+@transactional
 def apply_check(
     actor: Actor,
     programme: Programme,
@@ -251,7 +246,7 @@ def import_file(
     """The CLI's import. Raises FileRefused or ImportRefused (then nothing was written).
 
     All or nothing (the default): the file is read, checked and written in one pass and one
-    transaction — each batch of good rows is written while the next is checked, and the first
+    transaction — each batch of good rows is written once it is checked, and the first
     problem stops the writing (the rest is still checked for the report) and rolls it all back.
     With accept_good_rows: the whole file is checked first, then the good rows are written."""
     ensure_role(actor, "bureau")
@@ -272,9 +267,6 @@ def import_file(
             progress=scaled(0.6, 1.0),
         )
     table, validator, result = _open(path, path.name, programme)  # a refused file takes no write lock
-    conn = db.session.connection()
-    if conn.dialect.name == "sqlite":
-        sqlite_bulk.temporary_data_in_memory(conn.connection.driver_connection)
     return _check_and_write(
         actor,
         programme,
@@ -288,7 +280,7 @@ def import_file(
     )
 
 
-@bulk_transactional
+@transactional
 def _check_and_write(
     actor: Actor,
     programme: Programme,
@@ -303,20 +295,19 @@ def _check_and_write(
 ) -> ImportOutcome:
     ensure_role(actor, "bureau")
     roster = draft_roster(programme, now=now)
-    with writer.Writer(programme_id=programme.id, roster_id=roster.id, now=now) as out:
-        # a short first batch: the database starts writing while the rest is still being checked
-        for batch in _batches(table.rows, writer.CHUNK, first=writer.CHUNK // 8):
-            start = len(result.entries)
-            validator.feed(batch, result)
-            if validator.clean:
-                out.add(result.entries[start:])
-            del result.entries[start:]  # written (or refused): not kept in memory
-            if progress:
-                progress(min(batch[-1][0] / max(table.size_hint, 1), 1.0))
-        validator.finish(result)
-        if result.total == 0:
-            raise _no_rows(result)
-        if result.errors:
-            raise ImportRefused(refusal_message(result.errors), result.errors)
-        stats = out.finish()
+    out = writer.Writer(programme_id=programme.id, roster_id=roster.id, now=now)
+    for batch in _batches(table.rows, writer.CHUNK):
+        start = len(result.entries)
+        validator.feed(batch, result)
+        if validator.clean:
+            out.add(result.entries[start:])
+        del result.entries[start:]  # written (or refused): not kept in memory
+        if progress:
+            progress(min(batch[-1][0] / max(table.size_hint, 1), 1.0))
+    validator.finish(result)
+    if result.total == 0:
+        raise _no_rows(result)
+    if result.errors:
+        raise ImportRefused(refusal_message(result.errors), result.errors)
+    stats = out.finish()
     return _recorded(actor, programme, roster, stats, [], filename=filename, sha256=sha256, accept_good_rows=False)

@@ -1,53 +1,64 @@
-"""Bulk upserts of enterprises and roster entries: batches staged in a temporary table (COPY, or
-multi-row INSERTs on SQLite), then moved into place set-based (INSERT ... SELECT ... ON CONFLICT) in
-a worker thread.
+"""Bulk upserts of enterprises and roster entries, the same on SQLite and PostgreSQL: each batch is
+staged in a temporary table (one executemany through SQLAlchemy Core), then moved into place
+set-based by two INSERT ... SELECT ... ON CONFLICT statements.
 
-Runs inside the caller's transaction: a failure anywhere rolls everything back."""
+Runs inside the caller's transaction: a failure anywhere rolls everything back. The database checks
+every reference (foreign keys), and on SQLite migration 0003's triggers add each new entry to the
+full-text search index."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
 
 from ...coltypes import UTCDateTime
-from ...database import foreign_keys_enforced
 from ...extensions import db
 from ..models import EntryStatus
-from . import sqlite_bulk
-from .references import References
+from .reader import FileRefused
 from .validate import Entry, search_columns
 
-CHUNK = 10_000  # rows per batch: staged, then upserted while the next batch is prepared
+CHUNK = 10_000  # rows per batch: checked, staged and upserted before the next batch is read
 T = TypeVar("T")
 
-TEMP = "roster_import_rows"
-TEMP_COLUMNS = (
-    "uscc",
-    "name",
-    "district_id",
-    "contact_name",
-    "mobile",
-    "email",
-    "cents",
-    "eligible",
-    "accepted_by",
-    "source_row",
-    "search_norm",
-    "search_grams",
+# the staging table: temporary (each connection its own, gone with the transaction on a rollback)
+ROWS = Table(
+    "roster_import_rows",
+    MetaData(),
+    Column("uscc", String(18)),
+    Column("name", String(200)),
+    Column("district_id", Integer),
+    Column("contact_name", String(64)),
+    Column("mobile", String(32)),
+    Column("email", String(254)),
+    Column("cents", BigInteger),
+    Column("eligible", Boolean),
+    Column("accepted_by", Integer),
+    Column("source_row", Integer),
+    Column("search_norm", String(200)),
+    Column("search_grams", Text),
+    prefixes=["TEMPORARY"],
 )
-TEMP_DDL = (
-    "CREATE TEMPORARY TABLE roster_import_rows (uscc VARCHAR(18), name VARCHAR(200), district_id INTEGER,"
-    " contact_name VARCHAR(64), mobile VARCHAR(32), email VARCHAR(254), cents BIGINT, eligible BOOLEAN,"
-    " accepted_by INTEGER, source_row INTEGER, search_norm VARCHAR(200), search_grams TEXT)"
-)
+
 # "WHERE TRUE" lets SQLite parse INSERT ... SELECT ... ON CONFLICT; PostgreSQL accepts it too.
-UPSERT_ENTERPRISES = """
+UPSERT_ENTERPRISES = text(
+    """
 INSERT INTO enterprises (uscc, name, district_id, contact_name, mobile, email, notify_email, notify_sms,
                          monthly_notices, created_at, updated_at)
 SELECT uscc, name, district_id, contact_name, mobile, email, TRUE, TRUE, TRUE, :stamp, :stamp
@@ -60,7 +71,9 @@ ON CONFLICT (uscc) DO UPDATE SET
   email = COALESCE(excluded.email, enterprises.email),
   updated_at = excluded.updated_at
 """
-UPSERT_ENTRIES = """
+).bindparams(bindparam("stamp", type_=UTCDateTime()))
+UPSERT_ENTRIES = text(
+    """
 INSERT INTO roster_entries (roster_id, programme_id, enterprise_id, name, uscc, district_id, export_amount_usd,
                             eligible, status, check_digit_accepted_by, source_row, search_norm, search_grams,
                             created_at, updated_at)
@@ -80,12 +93,9 @@ ON CONFLICT (roster_id, enterprise_id) DO UPDATE SET
   search_grams = excluded.search_grams,
   updated_at = excluded.updated_at
 """
-COUNT_KNOWN = "SELECT COUNT(*) FROM roster_import_rows r JOIN enterprises e ON e.uscc = r.uscc"
-# SQLite: new enterprises get ids above the highest one, so counting them is a range scan, not a join
-MAX_ENTERPRISE_ID = "SELECT COALESCE(MAX(id), 0) FROM enterprises"
-CREATED_SINCE = "SELECT COUNT(*) FROM enterprises WHERE id > ?"
-CLEAR = "DELETE FROM roster_import_rows"
-SQLITE_CACHE_KIB = 16384  # a bigger page cache (16 MB, default 2 MB) while 100,000 rows of index entries go in
+).bindparams(bindparam("stamp", type_=UTCDateTime()))
+COUNT_KNOWN = text("SELECT COUNT(*) FROM roster_import_rows r JOIN enterprises e ON e.uscc = r.uscc")
+MISSING_REFERENCE = _l("文件中的所属区或审核人在数据库中已不存在（可能刚被删除），未导入任何数据，请重新导入")
 
 
 @dataclass
@@ -102,174 +112,75 @@ def chunks(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]
         yield items[start : start + size]
 
 
-def _stamp(conn: Connection, moment: datetime) -> Any:
-    """The timestamp as the UTCDateTime column would bind it (once, not per row)."""
-    column_type = UTCDateTime().dialect_impl(conn.dialect)
-    process = column_type.bind_processor(conn.dialect)
-    return process(moment) if process else moment
-
-
-def _tuples(entries: Sequence[Entry], accepted_by: dict[int, int]) -> list[tuple[Any, ...]]:
+def _staged(entries: Sequence[Entry], accepted_by: dict[int, int]) -> list[dict[str, Any]]:
     norms, grams = search_columns([e.name for e in entries])
     return [
-        (
-            e.uscc,
-            e.name,
-            e.district_id,
-            e.contact_name,
-            e.mobile,
-            e.email,
-            e.cents,
-            e.eligible,
-            accepted_by.get(e.row) if accepted_by else None,
-            e.row,
-            norm,
-            gram,
-        )
+        {
+            "uscc": e.uscc,
+            "name": e.name,
+            "district_id": e.district_id,
+            "contact_name": e.contact_name,
+            "mobile": e.mobile,
+            "email": e.email,
+            "cents": e.cents,
+            "eligible": e.eligible,
+            "accepted_by": accepted_by.get(e.row),
+            "source_row": e.row,
+            "search_norm": norm,
+            "search_grams": gram,
+        }
         for e, norm, gram in zip(entries, norms, grams, strict=True)
     ]
 
 
-def _load(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Stage the rows in the temporary table: COPY on PostgreSQL, multi-row INSERTs on SQLite."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    if conn.dialect.name != "postgresql":
-        sqlite_bulk.stage(raw, TEMP, rows)
-        return
-    cursor = raw.cursor()
-    try:
-        with cursor.copy(f"COPY {TEMP} ({', '.join(TEMP_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    finally:
-        cursor.close()
+def _is_foreign_key(exc: IntegrityError) -> bool:
+    """A foreign-key violation: SQLite says so in its message, PostgreSQL by SQLSTATE 23503."""
+    return getattr(exc.orig, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(exc.orig)
 
 
 class Writer:
     """Upserts the enterprises (by USCC) and their entries on one roster (by enterprise), set-based,
-    inside the caller's transaction: each batch of rows is staged in a temporary table, then two
-    INSERT ... SELECT ... ON CONFLICT statements move it into place.
-
-    The set-based statements run in a worker thread: SQLite (inside sqlite3_step) and PostgreSQL
-    (in the server) do that work without the GIL, so the caller reads and validates the next batch
-    meanwhile. Only one thread uses the connection at a time: `add` waits for the previous batch's
-    statements before it stages the next. Use as a context manager (the worker is always joined).
-
-    On SQLite the statements go straight to the driver's connection (no SQLAlchemy round trip
-    between them: fewer hand-overs of the GIL), and new entries enter the full-text index one batch
-    at a time (`sqlite_bulk.DeferredSearchIndex`) instead of through the per-row trigger. When the
-    connection does not check foreign keys (a SQLite bulk write, database.bulk_write), each batch's
-    references are checked by `references.References` instead."""
+    inside the caller's transaction. `add` writes one batch; `finish` drops the staging table and
+    returns the counts. A batch naming a district or user that no longer exists is refused
+    (FileRefused: the caller's transaction rolls back, nothing is imported)."""
 
     def __init__(
         self, *, programme_id: int, roster_id: int, now: datetime, accepted_by: dict[int, int] | None = None
     ) -> None:
         self.conn = db.session.connection()
-        self.sqlite = self.conn.dialect.name == "sqlite"
         self.accepted_by = accepted_by or {}
-        self.params = {
-            "stamp": _stamp(self.conn, now),
-            "roster_id": roster_id,
-            "programme_id": programme_id,
-            "status": str(EntryStatus.LISTED),
-        }
+        self.params = {"stamp": now, "roster_id": roster_id, "programme_id": programme_id}
         self.stats = WriteStats()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None
-        self._previous_cache: int | None = None
-        self._raw: Any = self.conn.connection.driver_connection if self.sqlite else None
-        self._search_index: sqlite_bulk.DeferredSearchIndex | None = None
-        self._references: References | None = None
-        if not foreign_keys_enforced(self.conn):
-            self._references = References(self.conn, roster_id=roster_id, programme_id=programme_id)
-
-    def __enter__(self) -> Writer:
-        conn = self.conn
-        if self.sqlite:
-            self._previous_cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TEMP}")
-        conn.exec_driver_sql(TEMP_DDL)
-        if self.sqlite:
-            self._search_index = sqlite_bulk.DeferredSearchIndex(self._raw)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-import-writer")
-        return self
+        ROWS.drop(self.conn, checkfirst=True)
+        ROWS.create(self.conn)
 
     def add(self, entries: Sequence[Entry]) -> None:
-        """Stage `entries` (computing their search columns) and start their upserts."""
+        """Stage `entries` (computing their search columns) and upsert them."""
         if not entries:
             return
-        rows = _tuples(entries, self.accepted_by)
-        self.wait()  # the connection is free from here on
-        if self._references is not None:
-            self._references.check(entries, self.accepted_by)
-        _load(self.conn, rows)
+        self.conn.execute(ROWS.insert(), _staged(entries, self.accepted_by))
         eligible = sum(1 for e in entries if e.eligible)
         self.stats.eligible += eligible
         self.stats.ineligible += len(entries) - eligible
-        assert self._pool is not None, "use Writer as a context manager"
-        self._pending = self._pool.submit(self._upsert, len(rows))
+        self._upsert(len(entries))
 
     def _upsert(self, count: int) -> None:
-        if self.sqlite:
-            known = self._sqlite_upsert(count)
-        else:
-            conn = self.conn
-            known = int(conn.execute(text(COUNT_KNOWN)).scalar() or 0)
-            conn.execute(text(UPSERT_ENTERPRISES), {"stamp": self.params["stamp"]})
-            conn.execute(text(UPSERT_ENTRIES), self.params)
-            conn.exec_driver_sql(CLEAR)
+        conn = self.conn
+        known = int(conn.execute(COUNT_KNOWN).scalar() or 0)
+        try:
+            conn.execute(UPSERT_ENTERPRISES, {"stamp": self.params["stamp"]})
+            conn.execute(UPSERT_ENTRIES, {**self.params, "status": str(EntryStatus.LISTED)})
+        except IntegrityError as exc:
+            if _is_foreign_key(exc):
+                raise FileRefused(MISSING_REFERENCE) from exc
+            raise
+        conn.execute(ROWS.delete())
         self.stats.updated += known
         self.stats.created += count - known
 
-    def _sqlite_upsert(self, count: int) -> int:
-        """The same statements through the sqlite3 connection (it takes the `:name` parameters)."""
-        cursor = self._raw.cursor()
-        try:
-            high = int(cursor.execute(MAX_ENTERPRISE_ID).fetchone()[0])
-            known = None
-            if high >= sqlite_bulk.ROWID_CEILING:  # new ids might not be above it: count by USCC
-                known = int(cursor.execute(COUNT_KNOWN).fetchone()[0] or 0)
-            cursor.execute(UPSERT_ENTERPRISES, {"stamp": self.params["stamp"]})
-            if known is None:
-                known = count - int(cursor.execute(CREATED_SINCE, (high,)).fetchone()[0])
-            cursor.execute(UPSERT_ENTRIES, self.params)
-            cursor.execute(CLEAR)
-        finally:
-            cursor.close()
-        if self._search_index is not None:
-            self._search_index.catch_up()
-        return known
-
-    def wait(self) -> None:
-        """Block until the last batch is in place; re-raises its error."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
     def finish(self) -> WriteStats:
-        self.wait()
-        if self._search_index is not None:
-            self._search_index.restore()
-        self.conn.exec_driver_sql(f"DROP TABLE {TEMP}")
+        ROWS.drop(self.conn)
         return self.stats
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self._pending is not None:
-                wait([self._pending])  # never leave a statement running on a connection about to roll back
-                self._pending = None
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-            if self._search_index is not None and self._search_index.active:
-                # not finished (an error): the caller rolls back, which brings the trigger back anyway;
-                # restoring it here too means even a caller that commits regardless keeps its index whole
-                with suppress(Exception):  # the original error is what matters; the rollback restores it
-                    self._search_index.restore()
-            if self._previous_cache is not None:
-                self.conn.exec_driver_sql(f"PRAGMA cache_size={self._previous_cache}")
 
 
 def write(
@@ -281,14 +192,13 @@ def write(
     accepted_by: dict[int, int] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> WriteStats:
-    """Upsert checked entries in batches of CHUNK (the next batch is staged while the previous
-    one's upserts run)."""
+    """Upsert checked entries in batches of CHUNK."""
     total = max(len(entries), 1)
     done = 0
-    with Writer(programme_id=programme_id, roster_id=roster_id, now=now, accepted_by=accepted_by) as writer:
-        for batch in chunks(entries):
-            writer.add(batch)
-            done += len(batch)
-            if progress:
-                progress(done / total)
-        return writer.finish()
+    out = Writer(programme_id=programme_id, roster_id=roster_id, now=now, accepted_by=accepted_by)
+    for batch in chunks(entries):
+        out.add(batch)
+        done += len(batch)
+        if progress:
+            progress(done / total)
+    return out.finish()
