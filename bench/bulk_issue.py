@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import BIN, ROOT, drop_pg_database, fresh_pg_database, machine, record
+from bench.common import BIN, ROOT, drop_pg_database, fresh_pg_database, machine, record, uscc_for
 
 POLICIES = int(os.environ.get("BENCH_BULK_POLICIES", "3000"))
 SPEEDUP_GOAL = 1.7
@@ -70,16 +70,6 @@ def _app(env: dict[str, str]) -> Any:
                 os.environ[k] = v
 
 
-def _uscc(n: int) -> str:
-    from intranet.roster.uscc import ALPHABET, check_digit
-
-    body, value = "", n
-    for _ in range(9):
-        body = ALPHABET[value % 31] + body
-        value //= 31
-    first17 = "91440300" + body
-    return first17 + check_digit(first17)
-
 
 def _seed(app: Any) -> None:
     """POLICIES enterprises on the confirmed 2024 roster, each with a claimed policy."""
@@ -101,7 +91,7 @@ def _seed(app: Any) -> None:
         db.session.execute(
             insert(Enterprise),
             [
-                {"uscc": _uscc(n), "name": name, "district_id": districts[n % len(districts)],
+                {"uscc": uscc_for(n), "name": name, "district_id": districts[n % len(districts)],
                  "created_at": stamp, "updated_at": stamp}  # fmt: skip
                 for n, name in names.items()
             ],
@@ -112,7 +102,7 @@ def _seed(app: Any) -> None:
             insert(RosterEntry),
             [
                 {"roster_id": roster.id, "programme_id": programme.id, "enterprise_id": eid, "name": names[n],
-                 "uscc": _uscc(n), "district_id": districts[n % len(districts)], "export_amount_usd": 1_000_000,
+                 "uscc": uscc_for(n), "district_id": districts[n % len(districts)], "export_amount_usd": 1_000_000,
                  "eligible": True, "status": "listed", "created_at": stamp, "updated_at": stamp}  # fmt: skip
                 for n, eid in enumerate(ids, start=1)
             ],

@@ -62,6 +62,18 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     return wall, rss, proc.stdout
 
 
+def uscc_for(n: int) -> str:
+    """A valid USCC (GB 32100-2015 check digit) numbered n, for synthetic enterprises."""
+    from intranet.uscc import ALPHABET, check_digit
+
+    body, value = "", n
+    for _ in range(9):
+        body = ALPHABET[value % 31] + body
+        value //= 31
+    first17 = "91440300" + body
+    return first17 + check_digit(first17)
+
+
 def machine() -> str:
     return f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench.common import confirmed_roster, drop_pg_database, fresh_pg_database, out_dir, record, timer
+from bench.common import confirmed_roster, drop_pg_database, fresh_pg_database, out_dir, record, timer, uscc_for
 from intranet.losses.models import LossStatus
 from intranet.losses.rules import CAUSES
 
@@ -30,16 +30,6 @@ GOAL_MS = 200.0
 PG_NAME = "tongbao_desk_bench"
 COUNTRIES = ["US", "DE", "GB", "FR", "IT", "ES", "NL", "RU", "BR", "MX", "IN", "JP", "KR", "AU", "AE", "SA", "TR", "ZA"]
 
-
-def _uscc(n: int) -> str:
-    from intranet.uscc import ALPHABET, check_digit
-
-    body, value = "", n
-    for _ in range(9):
-        body = ALPHABET[value % 31] + body
-        value //= 31
-    first17 = "91440300" + body
-    return first17 + check_digit(first17)
 
 
 def _app(url: str, instance: Path) -> Any:
@@ -91,7 +81,7 @@ def build(app: Any) -> dict[str, float]:
                 insert(Enterprise),
                 [
                     {
-                        "uscc": _uscc(n),
+                        "uscc": uscc_for(n),
                         "name": f"深圳市基准{n}号贸易有限公司",
                         "district_id": districts[n % len(districts)],
                         "mobile": f"138{n:08d}",
@@ -110,7 +100,7 @@ def build(app: Any) -> dict[str, float]:
                     "programme_id": programme.id,
                     "enterprise_id": eid,
                     "name": f"深圳市基准{n}号贸易有限公司",
-                    "uscc": _uscc(n),
+                    "uscc": uscc_for(n),
                     "district_id": districts[n % len(districts)],
                     "export_amount_usd": Decimal(rng.randrange(10_000_00, 8_000_000_00)) / 100,
                     "eligible": n % 20 != 0,

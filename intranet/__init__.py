@@ -128,10 +128,12 @@ def _init_tasks(app: Flask) -> None:
     queue, a foundation module, never imports a feature)."""
     from .certificates.bulk import issue_and_certify
     from .policies.bulk import KIND as ISSUE_POLICY
+    from .roster import invitations
     from .tasks import queue, service
 
     queue.init_app(app, service.execute)
     service.register(app, ISSUE_POLICY, issue_and_certify)
+    service.register(app, invitations.KIND, invitations.invite_task)
 
 
 def _register_errors(app: Flask) -> None:

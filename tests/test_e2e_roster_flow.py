@@ -97,7 +97,6 @@ def test_import_publish_object_resolve_confirm(page, browser, live_server, app, 
     page.get_by_role("button", name="确认名单").click()
     assert "名单已确认" in page.locator(".flashes").inner_text()
 
-    invitations.wait()
     db.session.commit()
     assert db.session.scalar(select(Roster.status)) == "confirmed"
     assert db.session.scalar(select(Objection.status)) == "dismissed"

@@ -8,29 +8,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..actors import Actor, SystemActor
-from ..auth.models import User
 from ..errors import Refused
-from ..extensions import db
 from ..policies import bulk
 from ..policies import service as policies
+from ..tasks import service as tasks
 from ..tasks.models import Task
 from . import service as certificates
-
-
-def actor_from(payload: dict[str, Any]) -> Actor:
-    if payload.get("actor_id") is not None:
-        user = db.session.get(User, payload["actor_id"])
-        if user is not None:
-            return user  # type: ignore[return-value]
-    return SystemActor(name=str(payload.get("actor_name") or "worker"))
 
 
 def issue_and_certify(task: Task) -> dict[str, Any]:
     payload = task.payload
     policy_id = int(payload["policy_id"])
     as_of = datetime.fromisoformat(payload["as_of"])
-    actor = actor_from(payload)
+    actor = tasks.actor_from(payload)
     batch = str(payload["batch"])
     try:
         policies.issue(actor, policy_id, now=as_of, batch=batch)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
@@ -31,10 +30,6 @@ class Submitted:
     already_queued: int  # claimed policies whose issuance task was still waiting
 
 
-def actor_payload(actor: Actor) -> dict[str, Any]:
-    return {"actor_id": actor.id, "actor_role": actor.role, "actor_name": actor.label()}
-
-
 @transactional
 def queue_issue_all(actor: Actor, *, now: datetime, programme: Programme | None = None) -> Submitted:
     """Hand every claimed policy (oldest claim first) to the workers, to be issued as of `now`."""
@@ -44,7 +39,7 @@ def queue_issue_all(actor: Actor, *, now: datetime, programme: Programme | None 
         stmt = stmt.where(Policy.programme_id == programme.id)
     policy_ids = list(db.session.scalars(stmt))
     batch = f"{KIND}:{uuid.uuid4().hex[:16]}"
-    common = {"as_of": now.isoformat(), "batch": batch, **actor_payload(actor)}
+    common = {"as_of": now.isoformat(), "batch": batch, **tasks.actor_payload(actor)}
     task_ids = tasks.submit_many(
         KIND, [(f"{KIND}:{pid}", {"policy_id": pid, **common}) for pid in policy_ids], batch=batch
     )

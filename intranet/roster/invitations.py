@@ -2,38 +2,38 @@
 (and of no other) is invited to activate its account — `enterprises.service.invite`, which
 creates the account and queues email + SMS.
 
-About 7 ms per enterprise, so a roster of 100,000 takes minutes: the work runs in batches, each
-its own short transaction (other writers are never blocked for long), with its progress in the
-audit log. `invite` is idempotent (one message per enterprise, programme and channel), so an
-interrupted run is simply run again. The CLI runs it inline; the web in a background thread."""
+Confirming queues the work set-based, in the confirming transaction: one task per batch of BATCH
+enterprises (one statement reads the members, one inserts the tasks). Workers on any host invite
+batch by batch, each batch its own short transaction; `invite` is idempotent (one message per
+enterprise, programme and channel), so a batch whose worker died simply runs again. Progress is
+the tasks' progress, read from the database by any web worker."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..actors import Actor, SystemActor
+from ..actors import Actor
 from ..audit import service as audit
-from ..audit.models import AuditLog
 from ..db_tx import transactional
 from ..enterprises import service as enterprises
 from ..enterprises.models import Enterprise
 from ..extensions import db
 from ..security import ensure_role
+from ..tasks import service as tasks
+from ..tasks.models import Task
 from . import notice_service
 from .models import EntryStatus, Roster, RosterEntry, RosterStatus
 from .notice_service import CONFIRMERS, roster_label
 
 log = logging.getLogger(__name__)
 BATCH = 250
-_threads: list[threading.Thread] = []
+KIND = "roster.invite"
 
 
 @dataclass
@@ -55,7 +55,7 @@ def members(roster: Roster) -> list[int]:
 
 
 @transactional
-def _invite_batch(actor: Actor, roster_id: int, ids: list[int], done: int, total: int, now: datetime) -> Invited:
+def _invite_batch(roster_id: int, ids: list[int], now: datetime) -> Invited:
     roster = db.session.get(Roster, roster_id)
     assert roster is not None
     programme = roster.programme
@@ -66,95 +66,107 @@ def _invite_batch(actor: Actor, roster_id: int, ids: list[int], done: int, total
         queued = enterprises.invite(enterprise, programme, now=now)
         result.invited += queued > 0
         result.messages += queued
-    audit.record(
-        actor,
-        "roster.invite",
-        obj=roster,
-        summary=f"{roster_label(roster)}: {done + len(ids)}/{total}",
-        changes={"done": done + len(ids), "of": total, "invited": result.invited, "messages": result.messages},
-    )
     return result
 
 
-def invite_members(
-    actor: Actor, roster_id: int, *, now: datetime, progress: Callable[[int, int], None] | None = None
-) -> Invited:
-    """Invite every listed, eligible enterprise of a confirmed roster, batch by batch."""
+def invite_task(task: Task) -> dict[str, Any]:
+    """The task handler: invite one batch (kind `roster.invite`)."""
+    payload = task.payload
+    result = _invite_batch(int(payload["roster_id"]), [int(i) for i in payload["enterprise_ids"]],
+                           datetime.fromisoformat(payload["as_of"]))  # fmt: skip
+    return {"listed": result.listed, "invited": result.invited, "messages": result.messages}
+
+
+@dataclass(frozen=True)
+class Queued:
+    batch: str
+    listed: int
+    tasks: int
+
+
+@transactional
+def queue_invitations(actor: Actor, roster_id: int, *, now: datetime) -> Queued:
+    """Hand the invitations of a confirmed roster to the workers: one task per BATCH enterprises.
+    A batch whose task still waits is not queued twice."""
     ensure_role(actor, *CONFIRMERS)
     roster = db.session.get(Roster, roster_id)
     if roster is None or roster.status != RosterStatus.CONFIRMED:
         raise ValueError(f"roster {roster_id} is not confirmed")
     ids = members(roster)
-    total = Invited(listed=len(ids))
-    for start in range(0, len(ids), BATCH):
-        part = _invite_batch(actor, roster_id, ids[start : start + BATCH], start, len(ids), now)
-        total.invited += part.invited
-        total.messages += part.messages
-        if progress is not None:
-            progress(min(start + BATCH, len(ids)), len(ids))
+    batch = f"{KIND}:{roster_id}:{uuid.uuid4().hex[:12]}"
+    common = {"roster_id": roster_id, "as_of": now.isoformat(), **tasks.actor_payload(actor)}
+    parts = [
+        (f"{KIND}:{roster_id}:{ids[start]}", {**common, "enterprise_ids": ids[start : start + BATCH]})
+        for start in range(0, len(ids), BATCH)
+    ]
+    made = tasks.submit_many(KIND, parts, batch=batch)
+    audit.record(
+        actor,
+        "roster.invite",
+        obj=roster,
+        summary=f"{roster_label(roster)}: {len(ids)} enterprises, {len(made)} tasks",
+        changes={"batch": batch, "enterprises": len(ids), "tasks": len(made)},
+    )
+    return Queued(batch, len(ids), len(made))
+
+
+@transactional
+def confirm_and_invite(
+    actor: Actor, programme: Any, *, now: datetime, roster_id: int | None = None
+) -> tuple[notice_service.Confirmation, Queued]:
+    """Confirm the roster and queue its invitations in one transaction: a confirmed roster always
+    has its invitations on their way."""
+    done = notice_service.confirm(actor, programme, now=now, roster_id=roster_id)
+    return done, queue_invitations(actor, done.roster.id, now=now)
+
+
+def batch_summary(batch: str) -> Invited:
+    """What a finished batch of invitation tasks did."""
+    total = Invited()
+    for result in tasks.batch_results(batch):
+        total.listed += int(result.get("listed", 0))
+        total.invited += int(result.get("invited", 0))
+        total.messages += int(result.get("messages", 0))
     return total
 
 
-def progress_of(roster: Roster) -> dict[str, Any] | None:
-    """The latest invitation progress recorded for the roster ({"done", "of", ...} and when)."""
-    row = db.session.scalar(
-        select(AuditLog)
-        .where(
-            AuditLog.action == "roster.invite", AuditLog.object_type == "rosters", AuditLog.object_id == str(roster.id)
+def _batches(roster: Roster) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Task.batch)
+            .where(Task.kind == KIND, Task.batch.like(f"{KIND}:{roster.id}:%"))
+            .group_by(Task.batch)
+            .order_by(func.min(Task.id))
         )
-        .order_by(AuditLog.id.desc())
-        .limit(1)
     )
-    if row is None or not row.changes:
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int  # enterprises whose batch has run
+    of: int  # enterprises listed
+    waiting: int  # tasks queued or running
+    failed: int  # tasks that gave up (their enterprises are not all invited)
+
+
+def progress_of(roster: Roster) -> Progress | None:
+    """How far the roster's invitations are, over every time they were queued (None: never)."""
+    batches = _batches(roster)
+    if not batches:
         return None
-    return {**row.changes, "at": row.at}
+    rows = db.session.execute(select(Task.status, Task.result).where(Task.batch.in_(batches))).all()
+    invited = sum(int((r or {}).get("listed", 0)) for status, r in rows if status == "done")
+    waiting = sum(1 for status, _ in rows if status in ("queued", "running"))
+    failed = sum(1 for status, _ in rows if status == "failed")
+    listed = len(members(roster))
+    return Progress(done=min(invited, listed), of=listed, waiting=waiting, failed=failed)
 
 
 def unfinished(roster: Roster) -> bool:
-    """A confirmed roster whose invitation run stopped before its last batch (or never began)."""
+    """A confirmed roster whose invitations gave up somewhere (or were never queued)."""
     if roster.status != RosterStatus.CONFIRMED:
         return False
     state = progress_of(roster)
     if state is None:
         return bool(members(roster))
-    return int(state.get("done", 0)) < int(state.get("of", 0))
-
-
-def background_actor(actor: Actor) -> SystemActor:
-    """The same person, detached from the request's session (the thread has its own)."""
-    return SystemActor(name=actor.label(), role=actor.role, id=actor.id)
-
-
-def start(actor: Actor, roster_id: int, *, now: datetime) -> None:
-    """Invite in a background thread with its own app context (the web's confirm button)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    worker = background_actor(actor)
-    thread = threading.Thread(target=_run, args=(app, worker, roster_id, now), name=f"invite-{roster_id}", daemon=True)
-    _threads[:] = [t for t in _threads if t.is_alive()]
-    _threads.append(thread)
-    thread.start()
-
-
-def confirm_then_start(actor: Actor, programme: Any, *, now: datetime, roster_id: int) -> Any:
-    """The web's confirm button: confirm (one short transaction), then invite in the background."""
-    done = notice_service.confirm(actor, programme, now=now, roster_id=roster_id)
-    start(actor, done.roster.id, now=now)
-    return done
-
-
-def running() -> bool:
-    return any(t.is_alive() for t in _threads)
-
-
-def _run(app: Flask, actor: SystemActor, roster_id: int, now: datetime) -> None:
-    with app.app_context():
-        try:
-            invite_members(actor, roster_id, now=now)
-        except Exception:
-            log.exception("invitations for roster %s failed; run them again from the roster page", roster_id)
-
-
-def wait(timeout: float = 120) -> None:
-    """Join the background threads (tests and shutdown)."""
-    while _threads:
-        _threads.pop().join(timeout)
+    return state.failed > 0 and state.waiting == 0 and state.done < state.of

@@ -9,10 +9,11 @@ import click
 from flask.cli import with_appcontext
 
 from ..actors import cli_actor
-from ..cli_support import parse_date, service_errors
+from ..cli_support import parse_date, refuse, service_errors
 from ..clock import now
 from ..errors import Refused
 from ..programmes import service as programmes
+from ..tasks import service as tasks
 from . import invitations, notice_service
 from .service import rosters_of
 
@@ -45,27 +46,31 @@ def publish_command(year: int, start: date, end: date | None) -> None:
 
 @click.command("confirm")
 @click.option("--programme", "year", type=int, required=True, help="the programme year, e.g. 2024")
+@click.option("--wait", is_flag=True, help="wait for the workers to send the invitations, then say how many")
+@click.option("--timeout", type=click.IntRange(min=1), default=3600, help="with --wait: give up after N seconds")
 @with_appcontext
 @service_errors
-def confirm_command(year: int) -> None:
-    """Confirm the roster under notice once its period has ended and no objection is open, then
-    invite its enterprises (run it again to finish invitations that were interrupted)."""
+def confirm_command(year: int, wait: bool, timeout: int) -> None:
+    """Confirm the roster under notice once its period has ended and no objection is open; its
+    invitations go to the task queue (run it again to queue invitations whose tasks gave up)."""
     programme = programmes.get_programme(year)
     actor, moment = cli_actor(), now()
     try:
-        done = notice_service.confirm(actor, programme, now=moment)
-        roster, listed = done.roster, done.listed
-        click.echo(f"confirmed {year} {_kind(roster.seq)}: {listed} enterprises listed")
+        done, queued = invitations.confirm_and_invite(actor, programme, now=moment)
+        click.echo(f"confirmed {year} {_kind(done.roster.seq)}: {done.listed} enterprises listed")
     except Refused as exc:
         pending = [r for r in rosters_of(programme) if invitations.unfinished(r)]
         if exc.code != "no_roster_under_notice" or not pending:
             raise
         roster = pending[-1]
-        listed = len(invitations.members(roster))
-        click.echo(f"{year} {_kind(roster.seq)} is confirmed; finishing its invitations")
-
-    def progress(n: int, total: int) -> None:
-        click.echo(f"  invitations {n}/{total}", err=True)
-
-    sent = invitations.invite_members(actor, roster.id, now=moment, progress=progress if listed > 1000 else None)
+        click.echo(f"{year} {_kind(roster.seq)} is confirmed; queueing its unfinished invitations again")
+        queued = invitations.queue_invitations(actor, roster.id, now=moment)
+    click.echo(f"{queued.listed} enterprises to invite, in {queued.tasks} tasks for `tongbao worker`")
+    if not wait:
+        return
+    try:
+        tasks.wait_for_batch(queued.batch, timeout=timeout)
+    except TimeoutError as exc:
+        refuse(f"error: {exc} (is a `tongbao worker` running?)")
+    sent = invitations.batch_summary(queued.batch)
     click.echo(f"{sent.invited} invited ({sent.messages} messages queued)")

@@ -348,8 +348,8 @@ class Confirmation:
 def confirm(actor: Actor, programme: Programme, *, now: datetime, roster_id: int | None = None) -> Confirmation:
     """确认名单: after the period, with no objection open; read-only from then on (audited).
 
-    The caller then invites every listed eligible enterprise (`invitations.invite_members`): in
-    batches of their own, so a roster of 100,000 never holds the database for minutes."""
+    `invitations.confirm_and_invite` calls this and queues the invitations in the same
+    transaction: tasks of their own, so a roster of 100,000 never holds the database for minutes."""
     ensure_role(actor, *CONFIRMERS)
     roster = roster_under_notice(programme)
     if roster is not None:

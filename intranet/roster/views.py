@@ -52,7 +52,7 @@ def _index(programme: Any, publish_form: PublishForm | None = None, status: int 
             counts=notice_service.roster_counts([r.id for r in rosters]),
             blockers={r.id: notice_service.confirm_blockers(r, moment) for r in rosters if r.status == "notice"},
             invited={r.id: invitations.progress_of(r) for r in rosters if r.status == "confirmed"},
-            unfinished={r.id for r in rosters if invitations.unfinished(r)} if not invitations.running() else set(),
+            unfinished={r.id for r in rosters if invitations.unfinished(r)},
             publish_form=publish_form,
             confirm_form=ConfirmForm(formdata=None),
             import_url=import_url,
@@ -94,7 +94,9 @@ def confirm(roster_id: int) -> Any:
     roster = notice_service.get_roster(roster_id)
     if ConfirmForm().validate_on_submit():
         try:
-            done = invitations.confirm_then_start(current_user, roster.programme, now=now(), roster_id=roster.id)
+            done, _queued = invitations.confirm_and_invite(
+                current_user, roster.programme, now=now(), roster_id=roster.id
+            )
         except ServiceError as exc:
             flash(str(exc.message), "error")
         else:
@@ -105,10 +107,10 @@ def confirm(roster_id: int) -> Any:
 @bp.post("/<int:roster_id>/invite")
 @roles_required("bureau")
 def invite(roster_id: int) -> Any:
-    """Finish invitations that were interrupted (a restart during the background run)."""
+    """Queue again the invitations whose tasks gave up (e.g. the mail gateway refused for hours)."""
     roster = notice_service.get_roster(roster_id)
-    if ConfirmForm().validate_on_submit() and invitations.unfinished(roster) and not invitations.running():
-        invitations.start(current_user, roster.id, now=now())
+    if ConfirmForm().validate_on_submit() and invitations.unfinished(roster):
+        invitations.queue_invitations(current_user, roster.id, now=now())
         flash(_("正在后台继续发送账号激活邀请"), "success")
     return redirect(url_for("roster.index", year=roster.programme.year))
 

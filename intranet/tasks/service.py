@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..actors import SystemActor
 from ..extensions import db
 from . import queue
 from .models import Task
@@ -43,6 +44,20 @@ def worker_name() -> str:
 def register(app: Flask, kind: str, handler: Handler) -> None:
     """A feature's handler for one kind of task (registered by the app factory)."""
     app.extensions.setdefault("tongbao_task_handlers", {})[kind] = handler
+
+
+def actor_payload(actor: Any) -> dict[str, Any]:
+    """Who asked for a task, carried in its payload (the worker acts as them)."""
+    return {"actor_id": actor.id, "actor_role": actor.role, "actor_name": actor.label()}
+
+
+def actor_from(payload: dict[str, Any]) -> SystemActor:
+    """The same person in the worker, detached from any request's session."""
+    return SystemActor(
+        name=str(payload.get("actor_name") or "worker"),
+        role=str(payload.get("actor_role") or "system"),
+        id=payload.get("actor_id"),
+    )
 
 
 def submit(kind: str, payload: dict[str, Any] | None = None, *, key: str | None = None) -> Task:
