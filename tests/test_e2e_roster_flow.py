@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.outbox.models import OutboxMessage
-from intranet.roster import invitations
 from intranet.roster.models import Objection, Roster, RosterEntry
 
 from . import factories as f

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from intranet.extensions import db
 from intranet.outbox.models import OutboxMessage
-from intranet.roster import invitations
 from intranet.roster.models import Objection, Roster
 
 from . import factories as f
