@@ -62,7 +62,10 @@ def test_public_objects_officer_resolves_and_confirms(page, app, freeze):
     page.goto("/staff/roster/")
     page.get_by_role("button", name="确认名单").click()
     assert "名单已确认" in page.locator(".flashes").inner_text()
-    assert page.locator("tr[data-roster='1'] .roster-state").inner_text().strip() == "已确认"
+    state = page.locator("tr[data-roster='1'] .roster-state").inner_text().strip()
+    assert state.splitlines()[0] == "已确认"
+    # the invitations ran as tasks (inline in tests): all four listed enterprises are invited
+    assert page.locator("tr[data-roster='1'] .invite-progress").inner_text().strip() == "激活邀请 4 / 4"
 
     db.session.commit()  # end this test's read snapshot: the server wrote
     assert db.session.scalar(select(Roster.status)) == "confirmed"
