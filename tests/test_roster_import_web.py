@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from intranet.audit.models import AuditLog
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
-from intranet.roster.importing import jobs
 from intranet.roster.models import ImportJob, RosterEntry
 
 from . import factories as f
@@ -32,7 +31,6 @@ def officer(logged_in):
 
 def upload(client, content: bytes, name: str = "roster.xlsx"):
     response = submit(client, NEW, {"file": (io.BytesIO(content), name)}, form="form[enctype]", follow_redirects=False)
-    jobs.wait_for_jobs()
     return response
 
 
@@ -64,7 +62,6 @@ def test_upload_check_report_accept_check_digit_and_import_good_rows(client, off
     assert db.session.scalar(select(func.count(RosterEntry.id))) == 0
 
     done = submit(client, job_url, {"submit_good": "只导入无误的行", "accept": "4"}, form="form[action$='/apply']")
-    jobs.wait_for_jobs()
     result = soup(client.get(job_url))
     assert done.status_code == 200
     assert result.select_one("h1").get_text(strip=True) == "导入完成"
@@ -91,7 +88,6 @@ def test_all_or_nothing_import_from_the_web(client, officer):
     assert soup(client.get(job_url)).select_one("h1").get_text(strip=True) == "Check report"
     client.get(f"/lang/zh?next={job_url}")
     submit(client, job_url, {"submit_all": "导入"}, form="form[action$='/apply']")
-    jobs.wait_for_jobs()
     result = soup(client.get(job_url))
     assert counts(result)["count-imported"] == "1"
     link = result.select_one("a.button[href='/staff/roster/']")

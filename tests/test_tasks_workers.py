@@ -1,7 +1,7 @@
 """Real `tongbao worker` processes on both queue storages: the embedded one (SQLite database, SQLite
 queue file) and production's (PostgreSQL, Redis). A worker SIGKILLed in the middle of a bulk
-issuance loses nothing: a second worker finishes it, and every policy is issued once with one
-certificate."""
+issuance or of a roster import loses nothing: a second worker finishes it; every policy is issued
+once with one certificate, and the roster is imported once."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from .conftest import make_config
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("TONGBAO_TEST_REDIS", "redis://127.0.0.1:6379/0")
 POLICIES = int(os.environ.get("TONGBAO_TEST_BULK_POLICIES", "1000"))
+IMPORT_ROWS = 20_000
 
 pytestmark = pytest.mark.slow
 
@@ -155,3 +156,48 @@ def test_a_killed_worker_loses_no_policy_and_issues_none_twice(queued_app, tmp_p
     ).all()
     assert issued_records == []
     assert db.session.scalar(select(func.count()).where(AuditLog.action == "policy.issue")) == len(ids)
+
+
+def test_a_worker_killed_mid_import_leaves_a_roster_imported_once(queued_app, tmp_path):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from intranet.roster.importing import jobs
+    from intranet.roster.models import ImportJob, RosterEntry
+
+    officer = f.make_user("bureau", "officer@bureau.test")
+    db.session.commit()
+    upload = FileStorage(io.BytesIO(f.csv_bytes([f.row(n) for n in range(1, IMPORT_ROWS + 1)])), "roster.csv")
+    moment = datetime.now(SHANGHAI)
+    log = tmp_path / "workers.log"
+    first = start_worker(queued_app, 1, log)
+    second = None
+    try:
+        job_id = jobs.upload(officer, f.programme(), upload, now=moment).id
+
+        def job() -> ImportJob:
+            found = db.session.get(ImportJob, job_id, populate_existing=True)
+            assert found is not None
+            return found
+
+        wait_until(lambda: job().status == "checked", 300, "the check")
+        assert job().good_rows == IMPORT_ROWS
+        jobs.apply(officer, job_id, accept_good_rows=False, accepted_rows=[], now=moment)
+        wait_until(lambda: job().phase == "apply" and job().status == "running", 120, "the write to start")
+        kill_group(first, signal.SIGKILL)  # mid-way: the one write transaction dies with it
+        db.session.rollback()
+        assert job().status == "running", "the first worker finished before it was killed"
+        assert db.session.scalar(select(func.count(RosterEntry.id))) == 0  # all or nothing
+        second = start_worker(queued_app, 1, log)
+        wait_until(lambda: job().status not in ("queued", "running"), 300, "the import to finish")
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                kill_group(proc, signal.SIGTERM)
+
+    done = job()
+    assert (done.status, done.imported) == ("done", IMPORT_ROWS), log.read_text(errors="replace")[-3000:]
+    assert db.session.scalar(select(func.count(RosterEntry.id))) == IMPORT_ROWS
+    imports = db.session.scalar(select(func.count()).where(AuditLog.action == "roster.import"))
+    assert imports == 1
