@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, update
+from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage
 
 from ...audit import service as audit
@@ -38,10 +38,8 @@ from .reader import FileRefused, kind_of, sniff
 log = logging.getLogger(__name__)
 UPLOADS = "uploads"
 RUNNING = ("queued", "running")
-# a running job that has shown no sign of life for this long lost its worker (a restart, a deploy):
-# far longer than any import takes (100,000 rows: seconds), even inside its one write transaction
-STALL_AFTER = timedelta(minutes=15)
-INTERRUPTED = _l("导入被中断（服务器重启），未写入任何数据，请重新上传文件")
+# the job's task gave up (its worker died again and again, or it has no task): nothing was written
+INTERRUPTED = _l("导入被中断，未写入任何数据，请重新上传文件")
 CHECK = "roster.import.check"
 APPLY = "roster.import.apply"
 
@@ -58,18 +56,21 @@ def stored_file(job: ImportJob) -> Path:
 
 @transactional
 def current_job(job_id: int, *, now: datetime) -> ImportJob:
-    """The job as the page should show it: one still "running" long after its last sign of life
-    is marked failed (its thread died with its process), so the page stops polling."""
+    """The job as the page should show it. A worker that dies mid-job is replaced by another within
+    a minute (the task is retried), so the job runs on; only when its task has given up (or it has
+    none) is the job marked failed, so the page stops polling."""
     job = get_job(job_id)
     if job.status in RUNNING:
-        last_seen = func.coalesce(ImportJob.heartbeat_at, ImportJob.created_at)
-        db.session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job_id, ImportJob.status.in_(RUNNING), last_seen < now - STALL_AFTER)
-            .values(status="failed", progress=100, finished_at=now, message=freeze_text(INTERRUPTED))
-            .execution_options(synchronize_session=False)
-        )
-        db.session.refresh(job)
+        key = f"{CHECK if job.phase == 'check' else APPLY}:{job.id}"
+        task_status = db.session.scalar(select(Task.status).where(Task.key == key))
+        if task_status in (None, "failed", "done"):  # "done" yet running: the task ended without it
+            db.session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id, ImportJob.status.in_(RUNNING))
+                .values(status="failed", progress=100, finished_at=now, message=freeze_text(INTERRUPTED))
+                .execution_options(synchronize_session=False)
+            )
+            db.session.refresh(job)
     return job
 
 
