@@ -129,11 +129,14 @@ def _init_tasks(app: Flask) -> None:
     from .certificates.bulk import issue_and_certify
     from .policies.bulk import KIND as ISSUE_POLICY
     from .roster import invitations
+    from .roster.importing import jobs as import_jobs
     from .tasks import queue, service
 
     queue.init_app(app, service.execute)
     service.register(app, ISSUE_POLICY, issue_and_certify)
     service.register(app, invitations.KIND, invitations.invite_task)
+    service.register(app, import_jobs.CHECK, import_jobs.check_task)
+    service.register(app, import_jobs.APPLY, import_jobs.apply_task)
 
 
 def _register_errors(app: Flask) -> None:

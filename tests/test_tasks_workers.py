@@ -1,7 +1,7 @@
 """Real `tongbao worker` processes on both queue storages: the embedded one (SQLite database, SQLite
 queue file) and production's (PostgreSQL, Redis). A worker SIGKILLed in the middle of a bulk
-issuance loses nothing: a second worker finishes it, and every policy is issued once with one
-certificate."""
+issuance or of a roster import loses nothing: a second worker finishes it; every policy is issued
+once with one certificate, and the roster is imported once."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from .conftest import make_config
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("TONGBAO_TEST_REDIS", "redis://127.0.0.1:6379/0")
 POLICIES = int(os.environ.get("TONGBAO_TEST_BULK_POLICIES", "1000"))
+IMPORT_ROWS = 20_000
 
 pytestmark = pytest.mark.slow
 
@@ -155,3 +156,141 @@ def test_a_killed_worker_loses_no_policy_and_issues_none_twice(queued_app, tmp_p
     ).all()
     assert issued_records == []
     assert db.session.scalar(select(func.count()).where(AuditLog.action == "policy.issue")) == len(ids)
+
+
+def test_a_worker_killed_mid_import_leaves_a_roster_imported_once(queued_app, tmp_path):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from intranet.roster.importing import jobs
+    from intranet.roster.models import ImportJob, RosterEntry
+
+    officer = f.make_user("bureau", "officer@bureau.test")
+    db.session.commit()
+    upload = FileStorage(io.BytesIO(f.csv_bytes([f.row(n) for n in range(1, IMPORT_ROWS + 1)])), "roster.csv")
+    moment = datetime.now(SHANGHAI)
+    log = tmp_path / "workers.log"
+    first = start_worker(queued_app, 1, log)
+    second = None
+    try:
+        job_id = jobs.upload(officer, f.programme(), upload, now=moment).id
+
+        def job() -> ImportJob:
+            found = db.session.get(ImportJob, job_id, populate_existing=True)
+            assert found is not None
+            return found
+
+        wait_until(lambda: job().status == "checked", 300, "the check")
+        assert job().good_rows == IMPORT_ROWS
+        jobs.apply(officer, job_id, accept_good_rows=False, accepted_rows=[], now=moment)
+        wait_until(lambda: job().phase == "apply" and job().status == "running", 120, "the write to start")
+        kill_group(first, signal.SIGKILL)  # mid-way: the one write transaction dies with it
+        db.session.rollback()
+        assert job().status == "running", "the first worker finished before it was killed"
+        assert db.session.scalar(select(func.count(RosterEntry.id))) == 0  # all or nothing
+        second = start_worker(queued_app, 1, log)
+        wait_until(lambda: job().status not in ("queued", "running"), 300, "the import to finish")
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                kill_group(proc, signal.SIGTERM)
+
+    done = job()
+    assert (done.status, done.imported) == ("done", IMPORT_ROWS), log.read_text(errors="replace")[-3000:]
+    assert db.session.scalar(select(func.count(RosterEntry.id))) == IMPORT_ROWS
+    imports = db.session.scalar(select(func.count()).where(AuditLog.action == "roster.import"))
+    assert imports == 1
+
+
+def start_web(app: Flask, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TONGBAO_DATABASE_URL": str(app.config["SQLALCHEMY_DATABASE_URI"]),
+        "TONGBAO_INSTANCE_PATH": app.instance_path,
+        "TONGBAO_SECRET_KEY": "test-secret-key",
+        "TONGBAO_BASE_URL": f"http://127.0.0.1:{port}",
+        "TONGBAO_REDIS_URL": str(app.config["TONGBAO_REDIS_URL"]),
+    }
+    env.pop("TONGBAO_NOW", None)
+    return subprocess.Popen(  # noqa: S603
+        [str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "intranet:create_app()"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def test_an_import_started_through_one_web_worker_shows_its_progress_through_another(queued_app, backend, tmp_path):
+    """Two web workers (gunicorn on two ports) and two task workers on PostgreSQL + Redis."""
+    import requests
+    from bs4 import BeautifulSoup
+
+    if backend != "postgresql":
+        pytest.skip("the many-hosts set-up: PostgreSQL and Redis")
+    f.make_user("bureau", "officer@bureau.test")
+    f.programme()
+    db.session.commit()
+    log = tmp_path / "servers.log"
+    ports = [free_port(), free_port()]
+    procs = [start_web(queued_app, port, log) for port in ports]
+    procs += [start_worker(queued_app, 1, log), start_worker(queued_app, 1, log)]
+    one, other = (f"http://127.0.0.1:{port}" for port in ports)
+    try:
+        for base in (one, other):
+            wait_until(lambda base=base: _answers(base), 60, f"{base} to answer")
+        browser = requests.Session()
+        page = browser.get(f"{one}/login", timeout=30)
+        token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")["value"]
+        login = {"csrf_token": token, "identifier": "officer@bureau.test", "password": f.PASSWORD}
+        assert browser.post(f"{one}/login", data=login, timeout=30).status_code == 200
+        form = BeautifulSoup(browser.get(f"{one}/staff/roster/import/", timeout=30).text, "html.parser")
+        data = {
+            "csrf_token": form.select_one("form[enctype] input[name=csrf_token]")["value"],
+            "programme": form.select_one("select[name=programme] option[value]")["value"],
+        }
+        content = f.csv_bytes([f.row(n) for n in range(1, IMPORT_ROWS + 1)])
+        sent = browser.post(
+            f"{one}/staff/roster/import/",
+            data=data,
+            files={"file": ("roster.csv", content, "text/csv")},
+            allow_redirects=False,
+            timeout=60,
+        )
+        assert sent.status_code == 302, sent.text[:500]
+        job_path = sent.headers["Location"].removeprefix(one)
+        seen = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            status = browser.get(f"{other}{job_path}/status", timeout=30).json()  # the other web worker
+            seen.append((status["status"], status["progress"], status["done"]))
+            if status["done"]:
+                break
+            time.sleep(0.05)
+        assert seen[-1][:1] == ("checked",) and seen[-1][2], seen[-5:]
+        assert any(not done for _, _, done in seen), "the other web worker never saw the job at work"
+        report = BeautifulSoup(browser.get(f"{other}{job_path}", timeout=30).text, "html.parser")
+        total = report.select_one(".import-counts dd.count-total")
+        assert total is not None and total.get_text(strip=True) == str(IMPORT_ROWS)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                kill_group(proc, signal.SIGTERM)
+
+
+def _answers(base: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"{base}/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -6,6 +6,7 @@ committed, so a worker never looks for a row it cannot see yet."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -41,9 +42,14 @@ def init_app(app: Flask, execute: Callable[[int], None]) -> None:
     """Create the app's queue and its one Huey task, which runs a task row by id."""
     huey = make_huey(app)
 
-    def run_task(task_id: int) -> None:
+    def in_app(task_id: int) -> None:
         with app.app_context():
             execute(task_id)
+
+    def run_task(task_id: int) -> None:
+        # a context of its own: in tests a task runs inside the submitting transaction's commit,
+        # whose context variables (transaction depth, SQLite write intent) must not leak into it
+        contextvars.Context().run(in_app, task_id)
 
     app.extensions["tongbao_huey"] = huey
     app.extensions["tongbao_run_task"] = huey.task(name="tongbao.run_task")(run_task)

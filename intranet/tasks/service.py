@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..actors import SystemActor
+from ..db_tx import transactional
 from ..extensions import db
 from . import queue
 from .models import Task
@@ -115,8 +116,8 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def claim(task_id: int, worker: str) -> Task | None:
-    """Take a queued task for this worker (atomic: of two workers given the same id, one wins)."""
+@transactional
+def _take(task_id: int, worker: str) -> bool:
     moment = wall_now()
     taken = db.session.execute(
         update(Task)
@@ -124,8 +125,12 @@ def claim(task_id: int, worker: str) -> Task | None:
         .values(status="running", attempts=Task.attempts + 1, started_at=moment, lease_until=moment + LEASE,
                 worker=worker)  # fmt: skip
     )
-    db.session.commit()
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def claim(task_id: int, worker: str) -> Task | None:
+    """Take a queued task for this worker (atomic: of two workers given the same id, one wins)."""
+    if not _take(task_id, worker):
         return None
     return db.session.get(Task, task_id)
 
@@ -161,27 +166,34 @@ def set_progress(task_id: int, done: int, total: int | None = None) -> None:
         conn.execute(update(Task).where(Task.id == task_id).values(**values))
 
 
+@transactional
 def _end(task_id: int, worker: str, *, status: str, result: dict[str, Any] | None = None, error: str = "") -> None:
     db.session.execute(
         update(Task)
         .where(Task.id == task_id, Task.worker == worker, Task.status == "running")
         .values(status=status, finished_at=wall_now(), lease_until=None, result=result, error=error or None)
     )
-    db.session.commit()
 
 
 def _retry_or_fail(task_id: int, worker: str, error: str) -> None:
-    task = db.session.get(Task, task_id)
+    delay = _requeue_or_fail(task_id, worker, error)
+    if delay is not None:
+        queue.push([task_id], delay=delay)
+
+
+@transactional
+def _requeue_or_fail(task_id: int, worker: str, error: str) -> int | None:
+    """Back to the queue after a delay (returned), or failed for good after max_attempts (None)."""
+    task = db.session.get(Task, task_id, populate_existing=True)
     if task is None or task.worker != worker or task.status != "running":
-        return
+        return None
     if task.attempts >= task.max_attempts:
-        _end(task_id, worker, status="failed", error=error)
-        return
+        task.status, task.finished_at, task.lease_until, task.error = "failed", wall_now(), None, error[:4000]
+        return None
     delay = RETRY_DELAYS[min(task.attempts - 1, len(RETRY_DELAYS) - 1)]
     task.status, task.lease_until, task.worker, task.error = "queued", None, None, error[:4000]
     task.enqueued_at = wall_now() + timedelta(seconds=delay)
-    db.session.commit()
-    queue.push([task_id], delay=delay)
+    return delay
 
 
 @contextmanager
@@ -213,7 +225,14 @@ def _lease_kept(app: Flask, task_id: int, worker: str) -> Iterator[None]:
 def reap(now: datetime | None = None) -> list[int]:
     """Hand out again the tasks whose worker died (lease ran out), and the queued tasks whose message
     was lost (the queue is empty, yet they wait). Safe to run from every worker at once."""
-    now = now or wall_now()
+    again = _reclaim(now or wall_now())
+    if again:
+        queue.push(again)
+    return again
+
+
+@transactional
+def _reclaim(now: datetime) -> list[int]:
     expired = select(Task).where(Task.status == "running", Task.lease_until < now)
     if db.engine.dialect.name == "postgresql":
         expired = expired.with_for_update(skip_locked=True)
@@ -232,9 +251,6 @@ def reap(now: datetime | None = None) -> list[int]:
         if lost:
             db.session.execute(update(Task).where(Task.id.in_(lost)).values(enqueued_at=now))
             again.extend(lost)
-    db.session.commit()
-    if again:
-        queue.push(again)
     return again
 
 

@@ -1,22 +1,23 @@
 """The web import: an ImportJob row tracks an upload through check (dry run) and apply.
 
-The slow work runs in a background thread with its own app context; it reports progress in
-short transactions of its own so the polling page sees it. The write itself is one transaction
-(nothing half-written): its progress is only visible when it commits."""
+The slow work runs as tasks (`roster.import.check`, `roster.import.apply`) in `tongbao worker`
+processes on any host, never in a web worker; each reports progress in short transactions of its
+own, so a polling page served by any web worker sees it. The write itself is one transaction
+(nothing half-written) that also marks the job done, so a task retried after its worker died
+either writes everything or finds the job done and writes nothing."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, update
+from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage
 
 from ...audit import service as audit
@@ -28,6 +29,8 @@ from ...extensions import db
 from ...i18n import freeze_text, listing, stored_error
 from ...programmes.models import Programme
 from ...security import ensure_role
+from ...tasks import service as tasks
+from ...tasks.models import Task
 from ..models import ImportJob
 from . import service
 from .reader import FileRefused, kind_of, sniff
@@ -35,11 +38,10 @@ from .reader import FileRefused, kind_of, sniff
 log = logging.getLogger(__name__)
 UPLOADS = "uploads"
 RUNNING = ("queued", "running")
-# a running job that has shown no sign of life for this long lost its worker (a restart, a deploy):
-# far longer than any import takes (100,000 rows: seconds), even inside its one write transaction
-STALL_AFTER = timedelta(minutes=15)
-INTERRUPTED = _l("导入被中断（服务器重启），未写入任何数据，请重新上传文件")
-_threads: list[threading.Thread] = []
+# the job's task gave up (its worker died again and again, or it has no task): nothing was written
+INTERRUPTED = _l("导入被中断，未写入任何数据，请重新上传文件")
+CHECK = "roster.import.check"
+APPLY = "roster.import.apply"
 
 
 def upload_dir() -> Path:
@@ -54,18 +56,21 @@ def stored_file(job: ImportJob) -> Path:
 
 @transactional
 def current_job(job_id: int, *, now: datetime) -> ImportJob:
-    """The job as the page should show it: one still "running" long after its last sign of life
-    is marked failed (its thread died with its process), so the page stops polling."""
+    """The job as the page should show it. A worker that dies mid-job is replaced by another within
+    a minute (the task is retried), so the job runs on; only when its task has given up (or it has
+    none) is the job marked failed, so the page stops polling."""
     job = get_job(job_id)
     if job.status in RUNNING:
-        last_seen = func.coalesce(ImportJob.heartbeat_at, ImportJob.created_at)
-        db.session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job_id, ImportJob.status.in_(RUNNING), last_seen < now - STALL_AFTER)
-            .values(status="failed", progress=100, finished_at=now, message=freeze_text(INTERRUPTED))
-            .execution_options(synchronize_session=False)
-        )
-        db.session.refresh(job)
+        key = f"{CHECK if job.phase == 'check' else APPLY}:{job.id}"
+        task_status = db.session.scalar(select(Task.status).where(Task.key == key))
+        if task_status in (None, "failed", "done"):  # "done" yet running: the task ended without it
+            db.session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id, ImportJob.status.in_(RUNNING))
+                .values(status="failed", progress=100, finished_at=now, message=freeze_text(INTERRUPTED))
+                .execution_options(synchronize_session=False)
+            )
+            db.session.refresh(job)
     return job
 
 
@@ -153,8 +158,10 @@ def _reporter(job_id: int, low: int, high: int) -> Callable[[float], None]:
 
 
 def run_check(job_id: int) -> None:
-    """Background: read and validate the file; store counts and errors (nothing else written)."""
+    """Task: read and validate the file; store counts and errors (nothing else written)."""
     job = get_job(job_id)
+    if job.phase != "check" or job.status not in RUNNING:
+        return  # checked already (a retried task)
     path, filename, programme = stored_file(job), job.filename, db.session.get(Programme, job.programme_id)
     assert programme is not None  # a foreign key
     _set(job_id, status="running", progress=1)
@@ -241,8 +248,10 @@ def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_ro
 
 
 def run_apply(job_id: int, actor_id: int) -> None:
-    """Background: re-read and re-check the stored file, then write it in one transaction."""
+    """Task: re-read and re-check the stored file, then write it in one transaction."""
     job = get_job(job_id)
+    if job.phase != "apply" or job.status not in RUNNING:
+        return  # written (or refused) already: a retried task does nothing
     actor = db.session.get(User, actor_id)
     programme = db.session.get(Programme, job.programme_id)
     path = stored_file(job)
@@ -287,36 +296,23 @@ def run_apply(job_id: int, actor_id: int) -> None:
         )
 
 
-def start(func: Callable[..., None], *args: Any) -> None:
-    """Run `func(*args)` in a background thread with its own app context."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_run, args=(app, func, args), name=f"roster-import-{args[0]}", daemon=True)
-    _threads[:] = [t for t in _threads if t.is_alive()]
-    _threads.append(thread)
-    thread.start()
+def check_task(task: Task) -> None:
+    run_check(int(task.payload["job_id"]))
 
 
-def _run(app: Flask, func: Callable[..., None], args: tuple[Any, ...]) -> None:
-    with app.app_context():
-        try:
-            func(*args)
-        except Exception:
-            log.exception("roster import job %s crashed", args[0])
+def apply_task(task: Task) -> None:
+    run_apply(int(task.payload["job_id"]), int(task.payload["actor_id"]))
 
 
-def wait_for_jobs(timeout: float = 60) -> None:
-    """Join the background threads (tests and shutdown)."""
-    while _threads:
-        _threads.pop().join(timeout)
-
-
+@transactional
 def upload(actor: User, programme: Programme, file: FileStorage, *, now: datetime) -> ImportJob:
-    """The view's one call: store and queue, then start the check in the background."""
+    """The view's one call: store the file and queue its check, in one transaction."""
     job = create_job(actor, programme, file, now=now)
-    start(run_check, job.id)
+    tasks.submit(CHECK, {"job_id": job.id}, key=f"{CHECK}:{job.id}")
     return job
 
 
+@transactional
 def apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_rows: list[int], now: datetime) -> None:
     start_apply(actor, job_id, accept_good_rows=accept_good_rows, accepted_rows=accepted_rows, now=now)
-    start(run_apply, job_id, actor.id)
+    tasks.submit(APPLY, {"job_id": job_id, "actor_id": actor.id}, key=f"{APPLY}:{job_id}")

@@ -217,9 +217,9 @@ def apply_check(
             changes={"row": row, "uscc": entry.uscc, "name": entry.name, "reason": str(reason), "roster_id": roster.id},
         )
     if job_id is not None:
-        db.session.execute(
+        marked = db.session.execute(
             update(ImportJob)
-            .where(ImportJob.id == job_id)
+            .where(ImportJob.id == job_id, ImportJob.phase == "apply", ImportJob.status.in_(("queued", "running")))
             .values(
                 status="done",
                 progress=100,
@@ -231,6 +231,8 @@ def apply_check(
                 message=None,
             )
         )
+        if getattr(marked, "rowcount", 0) != 1:  # another worker wrote this job first: write nothing
+            raise ImportRefused(_l("该文件已在导入或已导入"), remaining)
     return outcome
 
 
