@@ -130,11 +130,13 @@ def _init_tasks(app: Flask) -> None:
     """The task queue, and each feature's handlers (registered here, from the top, so that the
     queue, a foundation module, never imports a feature)."""
     from .certificates.bulk import issue_and_certify
+    from .exports import jobs as exports
     from .policies.bulk import KIND as ISSUE_POLICY
     from .tasks import queue, service
 
     queue.init_app(app, service.execute)
     service.register(app, ISSUE_POLICY, issue_and_certify)
+    service.register(app, exports.KIND, exports.build)
 
 
 def _register_errors(app: Flask) -> None:

@@ -6,6 +6,7 @@ committed, so a worker never looks for a row it cannot see yet."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -42,6 +43,11 @@ def init_app(app: Flask, execute: Callable[[int], None]) -> None:
     huey = make_huey(app)
 
     def run_task(task_id: int) -> None:
+        # in a context of its own, as in a worker: run inline (tests), a task must not inherit the
+        # submitter's request, language or open transaction state (db_tx's depth, SQLite's write intent)
+        contextvars.Context().run(_run, task_id)
+
+    def _run(task_id: int) -> None:
         with app.app_context():
             execute(task_id)
 
