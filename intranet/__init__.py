@@ -127,6 +127,7 @@ def _init_tasks(app: Flask) -> None:
     """The task queue, and each feature's handlers (registered here, from the top, so that the
     queue, a foundation module, never imports a feature)."""
     from .certificates.bulk import issue_and_certify
+    from .exports import jobs as exports
     from .policies.bulk import KIND as ISSUE_POLICY
     from .roster import invitations
     from .roster.importing import jobs as import_jobs
@@ -137,6 +138,7 @@ def _init_tasks(app: Flask) -> None:
     service.register(app, invitations.KIND, invitations.invite_task)
     service.register(app, import_jobs.CHECK, import_jobs.check_task)
     service.register(app, import_jobs.APPLY, import_jobs.apply_task)
+    service.register(app, exports.KIND, exports.build)
 
 
 def _register_errors(app: Flask) -> None:

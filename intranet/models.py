@@ -22,11 +22,13 @@ from .roster.models import (
     RosterEntry,
     RosterStatus,
 )
+from .storage.models import StoredFile
 from .tasks.models import Task
 
 __all__ = [
     "NotifierHeartbeat",
     "Task",
+    "StoredFile",
     "AccountManager",
     "ActivationToken",
     "ApiToken",

@@ -14,6 +14,7 @@ from intranet.clock import now
 from intranet.credit_reports.models import CreditReportRequest
 from intranet.extensions import db
 from intranet.outbox.models import OutboxMessage
+from intranet.storage.models import StoredFile
 
 from . import factories as f
 from .helpers import login, soup, submit
@@ -118,6 +119,10 @@ def test_insurer_attaches_the_pdf_and_the_enterprise_downloads_it(client, freeze
     download = client.get(link)
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Disposition"].startswith("attachment")
+    db.session.refresh(first)
+    stored = db.session.get(StoredFile, first.report_file_id)  # in the database: any host serves it
+    assert stored is not None and (stored.kind, stored.data) == ("credit_report", PDF) and first.report_path is None
+    assert staff.get(f"/staff/credit-reports/{first.id}/report.pdf").data == PDF
 
     outsider = app.test_client()
     login(outsider, stranger.email, f.PASSWORD)

@@ -56,6 +56,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.heartbeat",
             "intranet.forms_support",
             "intranet.tasks",
+            "intranet.storage",
         ),
     ),
     ("reference data", ("intranet.programmes", "intranet.districts")),

@@ -1,5 +1,6 @@
-"""Uploaded documents: checked by size and by their bytes (not just the name), stored under the
-instance path with random names, served only to the owner and insurer staff as attachments."""
+"""Uploaded documents: checked by size and by their bytes (not just the name), kept in the database
+(any host serves them; none is written to a disk), served only to the owner and insurer staff as
+attachments."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from intranet.errors import Invalid
 from intranet.extensions import db
 from intranet.losses import attachments
 from intranet.losses.models import LossAttachment, LossReport
+from intranet.storage.models import StoredFile
 
 from . import factories as f
 from .helpers import login, soup
@@ -106,7 +108,7 @@ def test_filenames_lose_directories_and_control_characters():
     assert attachments.clean_filename("...") == "file"
 
 
-def test_upload_through_the_form_is_stored_outside_the_web_root_and_served_as_attachment(client, freeze, app):
+def test_upload_through_the_form_is_stored_in_the_database_and_served_as_attachment(client, freeze, app):
     freeze(NOW)
     _e, user, policy = f.loss_policy_holder(1)
     f.make_user("insurer", "clerk@sinosure.test")
@@ -115,15 +117,20 @@ def test_upload_through_the_form_is_stored_outside_the_web_root_and_served_as_at
     confirm(client, soup(preview(client, policy)), files=[(io.BytesIO(PDF), "提单.pdf"), (io.BytesIO(PNG), "a.png")])
     rows = db.session.scalars(select(LossAttachment).order_by(LossAttachment.id)).all()
     assert [r.filename for r in rows] == ["提单.pdf", "a.png"]
-    stored = Path(app.instance_path, "attachments", rows[0].storage_path)
-    assert stored.read_bytes() == PDF and "提单" not in stored.name
-    assert rows[0].sha256 == hashlib.sha256(PDF).hexdigest()
-    assert Path(app.static_folder) not in stored.parents
+    stored = [db.session.get(StoredFile, r.file_id) for r in rows]
+    assert [(s.kind, s.data, s.sha256) for s in stored] == [
+        ("loss_attachment", PDF, hashlib.sha256(PDF).hexdigest()),
+        ("loss_attachment", PNG, hashlib.sha256(PNG).hexdigest()),
+    ]
+    assert rows[0].sha256 == hashlib.sha256(PDF).hexdigest() and rows[0].storage_path is None
+    assert not Path(app.instance_path, "attachments").exists()  # nothing on this host's disk
 
     link = f"/portal/losses/{rows[0].report_id}/attachments/{rows[0].id}"
     response = client.get(link)
     assert response.status_code == 200 and response.data == PDF
     assert response.headers["Content-Disposition"].startswith("attachment")
+    assert "filename*=UTF-8''%E6%8F%90%E5%8D%95.pdf" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     staff = app.test_client()
     login(staff, "clerk@sinosure.test", f.PASSWORD)
@@ -148,5 +155,4 @@ def test_disguised_or_oversized_upload_keeps_the_user_on_the_confirm_step(client
     big = soup(confirm(client, page, files=[(io.BytesIO(PDF + b" " * 4096), "big.pdf")]))
     assert "超过" in big.select_one("#attachments-error").get_text()
     assert db.session.scalar(select(LossReport.id)) is None
-    folder = Path(app.instance_path, "attachments")
-    assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
+    assert db.session.scalar(select(StoredFile.id)) is None

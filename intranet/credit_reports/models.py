@@ -35,6 +35,8 @@ class CreditReportRequest(db.Model):  # type: ignore[name-defined,misc]
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     report_filename: Mapped[str | None] = mapped_column(String(255))
+    report_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
+    # before 0009 the PDF was on one host's disk; a path left here names a file 0009 could not find
     report_path: Mapped[str | None] = mapped_column(String(500))
     decline_reason: Mapped[str | None] = mapped_column(Text)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -28,6 +27,8 @@ from ..policies.models import Policy
 from ..policies.visibility import ensure_in_force, reportable_policies, scope_of, visible_policy
 from ..programmes.models import Programme
 from ..security import ensure_role
+from ..storage import service as storage
+from ..storage.models import StoredFile
 from .models import CreditReportRequest
 
 STATUSES = ("requested", "delivered", "declined")
@@ -141,24 +142,12 @@ def _locked(request_id: int) -> CreditReportRequest:
     return row
 
 
-def deliver(actor: Actor, request_id: int, upload: files.Upload, *, now: datetime) -> CreditReportRequest:
-    written: list[str] = []
-    try:
-        return _deliver(actor, request_id, upload, now=now, written=written)
-    except BaseException:
-        files.discard(written)
-        raise
-
-
 @transactional
-def _deliver(
-    actor: Actor, request_id: int, upload: files.Upload, *, now: datetime, written: list[str]
-) -> CreditReportRequest:
+def deliver(actor: Actor, request_id: int, upload: files.Upload, *, now: datetime) -> CreditReportRequest:
+    """The insurer's answer: the report PDF (stored in the database with the answer), and a message."""
     ensure_role(actor, "insurer")
     row = _locked(request_id)
-    path = files.store(upload, f"credit_reports/{row.id}")
-    written.append(path)
-    row.report_path = path
+    row.report_file_id = files.store(upload, "credit_report").id
     row.report_filename = upload.filename
     row.status = "delivered"
     row.answered_at = now
@@ -232,11 +221,12 @@ def get_visible(actor: Actor, request_id: int) -> CreditReportRequest:
     return row
 
 
-def report_file(actor: Actor, request_id: int) -> tuple[CreditReportRequest, Path]:
+def report_file(actor: Actor, request_id: int) -> tuple[CreditReportRequest, StoredFile]:
+    """A delivered request the actor may see, and its stored PDF."""
     row = get_visible(actor, request_id)
-    if row.status != "delivered" or not row.report_path:
+    if row.status != "delivered" or row.report_file_id is None:
         raise NotFound(_l("报告尚未出具"))
-    return row, files.path_of(row.report_path)
+    return row, storage.get(row.report_file_id)
 
 
 def for_enterprise(enterprise_id: int) -> list[CreditReportRequest]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from ..losses import attachments as files
 from ..pagination import page_arg, paginate
 from ..programmes.service import current_programme
 from ..security import roles_required
+from ..storage import service as storage
 from . import service
 from .forms import CreditReportForm, DeclineForm, DeliverForm
 
@@ -78,18 +79,9 @@ def portal_download(request_id: int) -> Any:
 
 
 def _download(request_id: int) -> Any:
-    row, path = service.report_file(current_actor(), request_id)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=row.report_filename or f"credit-report-{row.id}.pdf",
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    row, stored = service.report_file(current_actor(), request_id)
+    name = row.report_filename or f"credit-report-{row.id}.pdf"
+    return storage.download(stored, filename=name, content_type="application/pdf")
 
 
 @bp.get("/staff/credit-reports")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,6 +87,7 @@ class Dataset:
     programme: Programme
     columns: list[Column]
     stmt: Select[*tuple[Any, ...]]
+    progress: Callable[[int], None] | None = None  # told how many rows are written, every YIELD_PER rows
 
     @property
     def filename(self) -> str:
@@ -98,8 +99,10 @@ class Dataset:
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows straight from a server-side cursor, a batch at a time (never the whole table)."""
         result = db.session.execute(self.stmt.execution_options(yield_per=YIELD_PER))
-        for row in result:
+        for n, row in enumerate(result, start=1):
             yield tuple(row)
+            if self.progress is not None and n % YIELD_PER == 0:
+                self.progress(n)
 
 
 def _roster(programme: Programme) -> Dataset:

@@ -1,27 +1,23 @@
-"""Staff downloads: rosters (with export amounts), policies and losses as .csv or .xlsx."""
+"""Staff exports: rosters (with export amounts), policies and losses as .csv or .xlsx. A button
+submits an export task; its page shows the progress and, once built, the file to download."""
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
-from flask import Blueprint, Response, render_template, send_file, stream_with_context
-from flask_babel import lazy_gettext as _l
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..clock import now, shanghai
-from ..errors import NotFound
+from ..clock import now
+from ..i18n import thaw
 from ..programmes import service as programmes
 from ..programmes.requested import required_programme
 from ..security import roles_required
-from . import service
+from ..storage import service as storage
+from . import jobs, service
+from .forms import ExportForm
 
 bp = Blueprint("exports", __name__, url_prefix="/staff/exports")
-
-MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @bp.get("/")
@@ -32,23 +28,33 @@ def index() -> Any:
         programme=required_programme(),
         programmes=programmes.list_programmes(),
         kinds=service.KINDS,
+        form=ExportForm(token=jobs.new_request_token()),
     )
 
 
-@bp.get("/<kind>.<fmt>")
+@bp.post("/<kind>.<fmt>")
 @roles_required(*service.EXPORTERS)
-def download(kind: str, fmt: str) -> Any:
-    if fmt not in service.FORMATS:
-        raise NotFound(_l("不支持的格式：%(fmt)s", fmt=fmt), code="export_not_found")
-    data = service.dataset(kind, required_programme())
-    service.record_export(current_user, data, fmt, now=now())
-    stamp = shanghai(now()).strftime("%Y%m%d-%H%M")
-    name = f"{data.filename}-{stamp}.{fmt}"
-    if fmt == "csv":
-        response = Response(stream_with_context(service.csv_chunks(data)), mimetype=MIMETYPES["csv"])
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by send_file when the download ends
-    service.write_xlsx(data, spool)
-    spool.seek(0)
-    return send_file(spool, mimetype=MIMETYPES["xlsx"], as_attachment=True, download_name=name)
+def start(kind: str, fmt: str) -> Any:
+    form = ExportForm()  # (CSRF is checked for every POST by the app)
+    task = jobs.start(current_user, kind, fmt, required_programme(), form.token.data or "", now=now())
+    return redirect(url_for("exports.progress", task_id=task.id), code=303)
+
+
+@bp.get("/tasks/<int:task_id>")
+@roles_required(*service.EXPORTERS)
+def progress(task_id: int) -> Any:
+    task = jobs.task_for(current_user, task_id)
+    result = task.result or {}
+    return render_template(
+        "exports/progress.html",
+        task=task,
+        result=result,
+        problem=thaw(result["error"]) if result.get("error") else None,
+    )
+
+
+@bp.get("/tasks/<int:task_id>/file")
+@roles_required(*service.EXPORTERS)
+def download(task_id: int) -> Any:
+    task, stored = jobs.file_of(current_user, task_id)
+    return storage.download(stored, filename=task.payload["filename"])

@@ -1,23 +1,22 @@
-"""Uploaded documents: size- and type-checked (magic bytes, not just the extension), stored under
-the instance path with random names, never under static/. Also used for credit-report PDFs."""
+"""Uploaded documents: size- and type-checked (magic bytes, not just the extension), then kept in
+the database by the storage module (`intranet.storage`), never on a host's disk nor under static/.
+Also used for credit-report PDFs."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..errors import Invalid
+from ..storage import service as storage
+from ..storage.models import StoredFile
 
-MAX_BYTES_DEFAULT = 10 * 1024 * 1024
 MAX_FILES_DEFAULT = 10
 
 # extension -> (canonical extension detected from the bytes, MIME type served back)
@@ -50,7 +49,8 @@ class Upload:
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("TONGBAO_MAX_ATTACHMENT_BYTES", MAX_BYTES_DEFAULT))
+    """The storage module's limit for an attachment (`TONGBAO_MAX_ATTACHMENT_BYTES`, default 10 MB)."""
+    return storage.limit("loss_attachment")
 
 
 def max_files() -> int:
@@ -123,37 +123,6 @@ def check_files(files: Iterable[object], allowed: dict[str, tuple[str, str]] = D
     return uploads
 
 
-def root() -> Path:
-    return Path(current_app.instance_path) / "attachments"
-
-
-def store(upload: Upload, folder: str) -> str:
-    """Write the bytes under instance/attachments/<folder>/ with a random name; returns the
-    relative storage path to keep in the database."""
-    directory = root() / folder
-    directory.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16)
-    target = directory / name
-    tmp = directory / f".{name}.tmp"
-    with tmp.open("wb") as fh:
-        fh.write(upload.data)
-    os.replace(tmp, target)
-    return f"{folder}/{name}"
-
-
-def path_of(storage_path: str) -> Path:
-    """Absolute path of a stored file; refuses anything that would leave the attachments folder."""
-    base = root().resolve()
-    target = (base / storage_path).resolve()
-    if base not in target.parents:
-        raise Invalid(_l("无效的文件路径"), code="bad_path")
-    return target
-
-
-def discard(storage_paths: Iterable[str]) -> None:
-    """Remove files written by a transaction that then failed."""
-    for rel in storage_paths:
-        try:
-            path_of(rel).unlink(missing_ok=True)
-        except (OSError, Invalid):
-            current_app.logger.warning("could not remove %s", rel)
+def store(upload: Upload, kind: str) -> StoredFile:
+    """Keep a checked upload in the database, in the caller's transaction."""
+    return storage.put(kind, upload.filename, upload.content_type, upload.data)

@@ -77,7 +77,7 @@ class LossEvent(db.Model):  # type: ignore[name-defined,misc]
 
 
 class LossAttachment(db.Model):  # type: ignore[name-defined,misc]
-    """A document attached to a report; bytes live under instance/, never the web root."""
+    """A document attached to a report; its bytes are a stored file (`intranet.storage`), in the database."""
 
     __tablename__ = "loss_attachments"
 
@@ -88,6 +88,9 @@ class LossAttachment(db.Model):  # type: ignore[name-defined,misc]
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    storage_path: Mapped[str] = mapped_column(String(500))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
+    # before 0009 the bytes were on one host's disk; 0009 moved them in and cleared this, so a path
+    # left here names a file that migration could not find (the download answers 404)
+    storage_path: Mapped[str | None] = mapped_column(String(500))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())

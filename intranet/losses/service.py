@@ -23,6 +23,8 @@ from ..extensions import db
 from ..policies.models import Policy
 from ..policies.visibility import ensure_in_force, scope_of, visible_policy
 from ..security import ensure_role
+from ..storage import service as storage
+from ..storage.models import StoredFile
 from . import attachments as files
 from . import rules
 from .models import LossAttachment, LossEvent, LossInvoice, LossReport
@@ -202,12 +204,11 @@ def attach(
     actor: Actor,
     uploads: list[files.Upload],
     now: datetime,
-    written: list[str],
 ) -> list[LossAttachment]:
+    """The uploads as stored files (in the database, committed with the report's change)."""
     rows = []
     for upload in uploads:
-        path = files.store(upload, f"losses/{report.id}")
-        written.append(path)
+        stored = files.store(upload, "loss_attachment")
         row = LossAttachment(
             report_id=report.id,
             event_id=event.id if event else None,
@@ -215,7 +216,7 @@ def attach(
             content_type=upload.content_type,
             size=upload.size,
             sha256=upload.sha256,
-            storage_path=path,
+            file_id=stored.id,
             uploaded_by=actor.id,
             uploaded_at=now,
         )
@@ -225,6 +226,7 @@ def attach(
     return rows
 
 
+@transactional
 def report(
     actor: Actor,
     policy_id: int,
@@ -235,25 +237,6 @@ def report(
     via: str = "web",
 ) -> LossReport:
     """Record a loss report (accepted and recorded even when not covered: the insurer decides)."""
-    written: list[str] = []
-    try:
-        return _report(actor, policy_id, data, now=now, uploads=uploads or [], via=via, written=written)
-    except BaseException:
-        files.discard(written)
-        raise
-
-
-@transactional
-def _report(
-    actor: Actor,
-    policy_id: int,
-    data: LossInput,
-    *,
-    now: datetime,
-    uploads: list[files.Upload],
-    via: str,
-    written: list[str],
-) -> LossReport:
     ensure_role(actor, "enterprise", "api")
     policy = visible_policy(actor, policy_id)
     db.session.execute(select(Policy.id).where(Policy.id == policy.id).with_for_update())
@@ -283,7 +266,7 @@ def _report(
     db.session.add(row)
     db.session.flush()
     event = add_event(row, actor, "reported", "", now)
-    attach(row, event, actor, uploads, now, written)
+    attach(row, event, actor, uploads or [], now)
     audit.record(
         actor,
         "loss.report",
@@ -306,12 +289,13 @@ def get_visible(actor: Actor, report_id: int) -> LossReport:
     return row
 
 
-def attachment_of(actor: Actor, report_id: int, attachment_id: int) -> tuple[LossAttachment, Any]:
+def attachment_of(actor: Actor, report_id: int, attachment_id: int) -> tuple[LossAttachment, StoredFile]:
+    """An attachment of a report the actor may see, and its stored file."""
     report_row = get_visible(actor, report_id)
     row = db.session.get(LossAttachment, attachment_id)
-    if row is None or row.report_id != report_row.id:
+    if row is None or row.report_id != report_row.id or row.file_id is None:
         raise NotFound(_l("附件不存在"), code="attachment_not_found")
-    return row, files.path_of(row.storage_path)
+    return row, storage.get(row.file_id)
 
 
 def attachments_for(row: LossReport) -> list[LossAttachment]:

@@ -132,5 +132,5 @@ def staff_decide(report_id: int) -> Any:
 @bp.get("/staff/losses/<int:report_id>/attachments/<int:attachment_id>")
 @roles_required(*STAFF)
 def staff_attachment(report_id: int, attachment_id: int) -> Any:
-    row, path = service.attachment_of(current_actor(), report_id, attachment_id)
-    return download(row, path)
+    row, stored = service.attachment_of(current_actor(), report_id, attachment_id)
+    return download(row, stored)

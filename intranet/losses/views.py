@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +17,8 @@ from ..errors import ServiceError
 from ..forms_support import attach_error
 from ..policies.visibility import reportable_policies
 from ..security import roles_required
+from ..storage import service as storage
+from ..storage.models import StoredFile
 from . import attachments as files
 from . import rules, service, workflow
 from .blueprint import bp
@@ -46,13 +48,9 @@ def helpers() -> dict[str, Any]:
     }
 
 
-def download(row: LossAttachment, path: Any) -> Response:
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+def download(row: LossAttachment, stored: StoredFile) -> Response:
+    """An attachment from the database, as an attachment (never shown inline), under its own name."""
+    return storage.download(stored, filename=row.filename, content_type=row.content_type)
 
 
 @bp.get("/portal/losses")
@@ -189,5 +187,5 @@ def portal_answer(report_id: int) -> Any:
 @bp.get("/portal/losses/<int:report_id>/attachments/<int:attachment_id>")
 @roles_required("enterprise")
 def portal_attachment(report_id: int, attachment_id: int) -> Any:
-    row, path = service.attachment_of(current_actor(), report_id, attachment_id)
-    return download(row, path)
+    row, stored = service.attachment_of(current_actor(), report_id, attachment_id)
+    return download(row, stored)

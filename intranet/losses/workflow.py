@@ -130,20 +130,9 @@ def request_documents(actor: Actor, report_id: int, text: str, *, now: datetime)
     return row
 
 
+@transactional
 def answer_request(
     actor: Actor, report_id: int, text: str, uploads: list[files.Upload], *, now: datetime
-) -> LossReport:
-    written: list[str] = []
-    try:
-        return _answer(actor, report_id, text, uploads, now=now, written=written)
-    except BaseException:
-        files.discard(written)
-        raise
-
-
-@transactional
-def _answer(
-    actor: Actor, report_id: int, text: str, uploads: list[files.Upload], *, now: datetime, written: list[str]
 ) -> LossReport:
     """The enterprise answers the open document requests with text and/or files."""
     ensure_role(actor, "enterprise", "api")
@@ -154,7 +143,7 @@ def _answer(
         raise Refused(_l("没有待补充的材料要求"), code="no_open_request")
     body = _text(text, _l("答复说明"), required=not uploads)
     event = add_event(row, actor, "doc_answer", body, now)
-    added = attach(row, event, actor, uploads, now, written)
+    added = attach(row, event, actor, uploads, now)
     audit.record(actor, "loss.answer", obj=row, summary=body[:200], changes={"files": [a.filename for a in added]})
     return row
 
