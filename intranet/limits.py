@@ -18,7 +18,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,11 +71,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "tongbao")  # Redis keys: tongbao/…, tongbao:password-check-slots
+    # Redis unreachable: count in this process meanwhile rather than answer 500
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
-    if redis_url:
-        app.extensions["tongbao_password_slots"] = RedisSlots(redis_url, app.config)
-    else:
-        app.extensions["tongbao_password_slots"] = FileSlots(Path(app.instance_path) / "password-slots", app.config)
+    local = FileSlots(Path(app.instance_path) / "password-slots", app.config)
+    app.extensions["tongbao_password_slots"] = RedisSlots(redis_url, app.config, local) if redis_url else local
     app.register_error_handler(TooManyRequests, too_many_requests)
 
 
@@ -166,24 +167,34 @@ return 0
 
 
 class RedisSlots(Slots):
-    """A counting semaphore in Redis, shared by every web worker on every host."""
+    """A counting semaphore in Redis, shared by every web worker on every host; while Redis cannot
+    be reached, this host's lock files stand in."""
 
-    def __init__(self, url: str, config: Any) -> None:
+    def __init__(self, url: str, config: Any, local: FileSlots) -> None:
         import redis  # only with TONGBAO_REDIS_URL
 
+        self.errors = (redis.RedisError, OSError)
+        self.local = local
         self.config = config
         self.key = f"{config['RATELIMIT_KEY_PREFIX']}:password-check-slots"
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.script = self.client.register_script(_ACQUIRE)
 
-    def acquire(self) -> str | None:
+    def acquire(self) -> str | int | None:
         token = secrets.token_hex(8)
         args: list[int | str] = [
             int(self.config["PASSWORD_CHECK_SLOTS"]),
             int(self.config["PASSWORD_CHECK_SLOT_TTL"]),
             token,
         ]
-        return token if self.script(keys=[self.key], args=args) == 1 else None
+        try:
+            return token if self.script(keys=[self.key], args=args) == 1 else None
+        except self.errors:
+            return self.local.acquire()
 
-    def release(self, token: str) -> None:
-        self.client.zrem(self.key, token)
+    def release(self, token: str | int) -> None:
+        if isinstance(token, int):
+            self.local.release(token)
+            return
+        with suppress(*self.errors):  # unreachable: the slot frees itself after PASSWORD_CHECK_SLOT_TTL
+            self.client.zrem(self.key, token)

@@ -284,3 +284,23 @@ def test_with_redis_two_workers_share_the_counters_and_the_password_check_slots(
         slots.release(token)
     response = busy.post("/login", data={**_login_form(busy), "identifier": "x@y.test", "password": "nope"})
     assert response.status_code == 200
+
+
+def test_with_redis_unreachable_logins_still_work_and_are_still_counted(database_url, backend, tmp_path):
+    if backend == "postgresql":
+        pytest.skip("the counters do not depend on the database")
+    from intranet import create_app
+
+    from .conftest import make_config
+
+    dead = {"TONGBAO_REDIS_URL": "redis://127.0.0.1:1/0", "LIMIT_LOGIN_PER_ADDRESS": "3 per minute"}
+    worker = create_app(make_config(database_url, tmp_path / "instance", **dead))
+    with worker.app_context():
+        f.make_user("bureau", "officer@bureau.test")
+        db.session.commit()
+    client = _client_at(worker, ATTACKER)
+    assert login(client, "officer@bureau.test", f.PASSWORD).request.path == "/staff"
+    form = _login_form(client)
+    guess = {**form, "identifier": "x@y.test", "password": "no"}
+    statuses = [client.post("/login", data=guess).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]  # counted in memory meanwhile: 3 posts a minute, the first was the login

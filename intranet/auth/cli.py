@@ -50,7 +50,7 @@ def create(role: str, email: str, uscc: str | None, password: str | None) -> Non
 def deactivate(email: str | None, uscc: str | None) -> None:
     """Refuse a login (or every login of an enterprise) from now on and end its open sessions."""
     if bool(email) == bool(uscc):
-        refuse("error: give exactly one of --email or --uscc")
+        raise click.UsageError("give exactly one of --email or --uscc")
     if email:
         user = service.find_user(email)
         if user is None:
