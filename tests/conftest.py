@@ -245,14 +245,21 @@ def browser():  # type: ignore[no-untyped-def]
         instance.close()
 
 
+CSP_VIOLATION = re.compile(r"Content Security Policy", re.IGNORECASE)
+
+
 @pytest.fixture
 def page(browser, live_server):  # type: ignore[no-untyped-def]
-    """A fresh browser context (own cookies) on the live server; `page.goto("/path")` works."""
+    """A fresh browser context (own cookies) on the live server; `page.goto("/path")` works.
+    The app's Content Security Policy is on, and a violation reported on the console fails the test."""
     context = browser.new_context(base_url=live_server, locale="zh-CN")
     context.set_default_timeout(15000)
     tab = context.new_page()
+    violations: list[str] = []
+    tab.on("console", lambda message: violations.append(message.text) if CSP_VIOLATION.search(message.text) else None)
     yield tab
     context.close()
+    assert violations == [], f"Content Security Policy violations: {violations}"
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.actors",
             "intranet.pagination",
             "intranet.security",
+            "intranet.limits",
             "intranet.api_auth",
             "intranet.errors",
             "intranet.error_pages",

@@ -40,3 +40,28 @@ def create(role: str, email: str, uscc: str | None, password: str | None) -> Non
     if password is None:
         link = enterprises.activation_link_for(user, now=now())
         click.echo(f"activation link: {link}")
+
+
+@user_cli.command("deactivate")
+@click.option("--email", default=None, help="one login")
+@click.option("--uscc", default=None, help="every login of this enterprise")
+@with_appcontext
+@service_errors
+def deactivate(email: str | None, uscc: str | None) -> None:
+    """Refuse a login (or every login of an enterprise) from now on and end its open sessions."""
+    if bool(email) == bool(uscc):
+        raise click.UsageError("give exactly one of --email or --uscc")
+    if email:
+        user = service.find_user(email)
+        if user is None:
+            refuse(f"error: no login with email {email}")
+            return
+        service.deactivate_user(cli_actor(), user, now=now())
+        click.echo(f"deactivated {user.email}; its sessions have ended")
+        return
+    enterprise = enterprises.find_by_uscc(normalize_uscc(uscc))
+    if enterprise is None:
+        refuse(f"error: no enterprise with USCC {uscc}")
+        return
+    users = service.deactivate_enterprise_logins(cli_actor(), enterprise.id, now=now())
+    click.echo(f"deactivated {len(users)} login(s) of {enterprise.uscc}; their sessions have ended")

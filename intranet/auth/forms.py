@@ -22,3 +22,12 @@ class ActivateForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("退出"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("新密码（至少10位）"), validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField(
+        _l("再次输入新密码"), validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))]
+    )
+    submit = SubmitField(_l("修改密码"))

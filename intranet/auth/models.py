@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..coltypes import UTCDateTime
@@ -34,12 +34,17 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # part of the id kept in the session cookie: bumping it ends every session of this user
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     enterprise = relationship("Enterprise", foreign_keys=[enterprise_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return bool(self.active)
+
+    def get_id(self) -> str:  # Flask-Login keeps this in the session; the user loader checks both parts
+        return f"{self.id}.{self.session_version or 0}"
 
     @property
     def is_staff(self) -> bool:
@@ -50,7 +55,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
 
 class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
-    """Every failed login, so an account can be throttled (≤ 100 failures per hour)."""
+    """Every login that reached the password check (who tried which account from where)."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_user_at", "user_id", "at"),)

@@ -1,10 +1,11 @@
-"""Accounts: creation, password login with throttling, activation links."""
+"""Accounts: creation, password login, sessions that can be ended, activation links."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,12 +15,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..actors import Actor
 from ..audit import service as audit
 from ..db_tx import transactional
-from ..errors import Invalid, NotFound, RateLimited, Refused
+from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
 from ..uscc import normalize_uscc
 from .models import ActivationToken, LoginAttempt, Role, User
 
-MAX_FAILURES_PER_HOUR = 100
 MIN_PASSWORD_LENGTH = 10
 ACTIVATION_VALID_FOR = timedelta(days=14)
 
@@ -49,31 +49,25 @@ def find_user(identifier: str) -> User | None:
     )
 
 
-def _recent_failures(user_id: int, now: datetime) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(LoginAttempt.id)).where(
-                LoginAttempt.user_id == user_id,
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.at > now - timedelta(hours=1),
-            )
-        )
-        or 0
-    )
+@cache
+def _dummy_hash(method: str) -> str:
+    """What an unknown login's password is checked against: shaped like a stored hash of `method`
+    (random salt and digest, so no password matches it), it costs one check like a known login's,
+    and nothing to make."""
+    return f"{method}${secrets.token_hex(8)}${secrets.token_hex(32)}"
 
 
 @transactional
 def authenticate(identifier: str, password: str, *, now: datetime, ip: str | None = None) -> User:
-    """The user, or Invalid (wrong credentials) / RateLimited (too many failures this hour)."""
+    """The user, or Invalid (wrong credentials). Exactly one password hash is checked whoever asks
+    (an unknown login is checked against a dummy hash), so the answer's cost tells nothing. The
+    attempt is recorded; throttling is the web layer's (intranet.limits), before this is called,
+    and it never locks an account for everyone."""
     user = find_user(identifier)
-    if user is not None and _recent_failures(user.id, now) >= MAX_FAILURES_PER_HOUR:
-        raise RateLimited(
-            _l("失败次数过多，请一小时后再试"),
-            code="too_many_attempts",
-        )
-    ok = bool(
-        user is not None and user.is_active and user.password_hash and check_password_hash(user.password_hash, password)
-    )
+    usable = user is not None and user.is_active and bool(user.password_hash)
+    stored = user.password_hash if usable and user is not None else None
+    matches = check_password_hash(stored or _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+    ok = bool(usable and matches)
     db.session.add(
         LoginAttempt(user_id=user.id if user else None, identifier=identifier[:254], at=now, succeeded=ok, ip=ip)
     )
@@ -83,6 +77,49 @@ def authenticate(identifier: str, password: str, *, now: datetime, ip: str | Non
         raise Invalid(_l("账号或密码不正确"), field="password")
     user.last_login_at = now
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie issued to `user` so far is refused from the next request on."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+@transactional
+def logout(user: User) -> None:
+    """Logging out ends the user's sessions everywhere (a copied cookie included)."""
+    end_sessions(user)
+
+
+@transactional
+def change_password(user: User, current: str, new: str, *, now: datetime) -> User:
+    """Check the current password, set the new one and end every other session of the user."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise Invalid(_l("当前密码不正确"), field="current")
+    check_password_strength(new)
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    audit.record(user, "user.password_change", obj=user)
+    return user
+
+
+@transactional
+def deactivate_user(actor: Actor, user: User, *, now: datetime) -> User:
+    """The login is refused from now on and its open sessions end."""
+    user.active = False
+    end_sessions(user)
+    audit.record(actor, "user.deactivate", obj=user, summary=user.label())
+    return user
+
+
+@transactional
+def deactivate_enterprise_logins(actor: Actor, enterprise_id: int, *, now: datetime) -> list[User]:
+    """Every login of an enterprise is refused from now on and their open sessions end."""
+    users = list(db.session.scalars(select(User).where(User.enterprise_id == enterprise_id).order_by(User.id)))
+    for user in users:
+        user.active = False
+        end_sessions(user)
+        audit.record(actor, "user.deactivate", obj=user, summary=user.label())
+    return users
 
 
 @transactional
@@ -156,6 +193,7 @@ def activate(token: str, password: str, *, now: datetime) -> User:
     user.password_hash = hash_password(password)
     user.activated_at = now
     user.active = True
+    end_sessions(user)
     row.used_at = now
     audit.record(user, "user.activate", obj=user)
     return user
