@@ -238,3 +238,54 @@ def test_officer_uploads_sees_the_report_and_imports(page, app, tmp_path):
     assert page.inner_text(".count-imported") == "3"
     db.session.commit()
     assert db.session.scalar(select(func.count(RosterEntry.id))) == 3
+
+
+def test_the_upload_lives_in_the_database_not_on_this_hosts_disk(client, officer, app):
+    from pathlib import Path
+
+    from intranet.storage.models import StoredFile
+
+    content = xlsx_bytes([row(1), row(2)])
+    response = upload(client, content, "名单.xlsx")
+    job = db.session.get(ImportJob, int(response.headers["Location"].rsplit("/", 1)[1]))
+    stored = db.session.get(StoredFile, job.file_id)
+    assert (stored.kind, stored.filename, stored.data) == ("roster_upload", "名单.xlsx", content)
+    assert job.stored_path is None
+    assert not any(p.is_file() for p in Path(app.instance_path).rglob("*.xlsx"))
+    assert job.status == "checked" and job.good_rows == 2  # the worker read it from there
+
+
+def test_0011_moves_an_upload_left_on_disk_into_the_database(app, officer):
+    from pathlib import Path
+
+    import flask_migrate
+    from sqlalchemy import text
+
+    from intranet.extensions import ensure_migrate
+    from intranet.storage.models import StoredFile
+
+    content = xlsx_bytes([row(1)])
+    programme_id, officer_id = f.programme().id, officer.id
+    db.session.commit()
+    ensure_migrate(app)
+    db.session.remove()
+    flask_migrate.downgrade(revision="0010")
+    folder = Path(app.instance_path, "uploads")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "abc.xlsx").write_bytes(content)
+    with db.engine.begin() as conn:
+        for path in ("uploads/abc.xlsx", "uploads/gone.xlsx"):
+            conn.execute(
+                text(
+                    "INSERT INTO import_jobs (programme_id, created_by, created_at, filename, stored_path, sha256,"
+                    " status, phase, progress, total_rows, good_rows, imported, ineligible, errors,"
+                    " accept_good_rows, accepted_rows) VALUES (:p, :u, :at, '名单.xlsx', :path, :h, 'checked',"
+                    " 'check', 100, 1, 1, 0, 0, '[]', false, '[]')"
+                ),
+                {"p": programme_id, "u": officer_id, "at": datetime.now(UTC), "path": path, "h": "0" * 64},
+            )
+    db.session.remove()
+    flask_migrate.upgrade()
+    moved, gone = db.session.scalars(select(ImportJob).order_by(ImportJob.id)).all()
+    assert moved.stored_path is None and db.session.get(StoredFile, moved.file_id).data == content
+    assert (gone.file_id, gone.stored_path) == (None, "uploads/gone.xlsx")  # left as it was, not a crash

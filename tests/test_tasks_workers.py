@@ -37,7 +37,8 @@ REDIS_URL = os.environ.get("TONGBAO_TEST_REDIS", "redis://127.0.0.1:6379/0")
 POLICIES = int(os.environ.get("TONGBAO_TEST_BULK_POLICIES", "1000"))
 IMPORT_ROWS = 20_000
 
-pytestmark = pytest.mark.slow
+# a thousand certificates rendered by two processes, a dead worker's lease to run out: minutes
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def redis_available() -> bool:

@@ -145,7 +145,8 @@ class ImportJob(db.Model):  # type: ignore[name-defined,misc]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     filename: Mapped[str] = mapped_column(String(255))
-    stored_path: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str | None] = mapped_column(String(500))  # before 0011: the file on one host's disk
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))  # the upload, in the database
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=ImportStatus.QUEUED)
     phase: Mapped[str] = mapped_column(String(16), default=ImportPhase.CHECK)

@@ -9,13 +9,13 @@ either writes everything or finds the job done and writes nothing."""
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from werkzeug.datastructures import FileStorage
@@ -29,6 +29,7 @@ from ...extensions import db
 from ...i18n import freeze_text, listing, stored_error
 from ...programmes.models import Programme
 from ...security import ensure_role
+from ...storage import service as storage
 from ...tasks import service as tasks
 from ...tasks.models import Task
 from ..models import ImportJob
@@ -36,7 +37,10 @@ from . import service
 from .reader import FileRefused, kind_of, sniff
 
 log = logging.getLogger(__name__)
-UPLOADS = "uploads"
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+}
 RUNNING = ("queued", "running")
 # the job's task gave up (its worker died again and again, or it has no task): nothing was written
 INTERRUPTED = _l("导入被中断，未写入任何数据，请重新上传文件")
@@ -44,14 +48,18 @@ CHECK = "roster.import.check"
 APPLY = "roster.import.apply"
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.instance_path) / UPLOADS
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def stored_file(job: ImportJob) -> Path:
-    return Path(current_app.instance_path) / job.stored_path
+@contextmanager
+def job_file(job: ImportJob) -> Iterator[Path]:
+    """The job's upload (stored in the database, so any worker on any host reads it) as a
+    temporary file of this process, removed afterwards."""
+    if job.file_id is None:
+        raise FileRefused(_l("上传的文件已不存在或被改动，请重新上传"))
+    stored = storage.get(job.file_id)
+    suffix = Path(job.filename).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="tongbao-import-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(stored.data)
+        yield path
 
 
 @transactional
@@ -99,26 +107,23 @@ def _save(upload: FileStorage, target: Path, max_bytes: int) -> tuple[int, str]:
 
 @transactional
 def create_job(actor: User, programme: Programme, upload: FileStorage, *, now: datetime) -> ImportJob:
-    """Store the upload under the instance path, refuse fast what is not a safe spreadsheet,
-    and queue the check."""
+    """Refuse fast what is not a safe spreadsheet, store the upload in the database (any worker on
+    any host reads it from there) and record the job."""
     ensure_role(actor, "bureau")
     filename = Path(upload.filename or "").name[-200:]
     kind = kind_of(filename)
-    token = secrets.token_hex(16)
-    target = upload_dir() / f"{token}.{kind}"
     limits = service.limits()
-    try:
+    with tempfile.TemporaryDirectory(prefix="tongbao-upload-") as folder:
+        target = Path(folder) / f"upload.{kind}"
         size, sha256 = _save(upload, target, limits.max_bytes)
         sniff(target, filename, limits)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+        stored = storage.put("roster_upload", filename, CONTENT_TYPES[kind], target.read_bytes(), now=now)
     job = ImportJob(
         programme_id=programme.id,
         created_by=actor.id,
         created_at=now,
         filename=filename,
-        stored_path=f"{UPLOADS}/{target.name}",
+        file_id=stored.id,
         sha256=sha256,
         status="queued",
         phase="check",
@@ -162,11 +167,12 @@ def run_check(job_id: int) -> None:
     job = get_job(job_id)
     if job.phase != "check" or job.status not in RUNNING:
         return  # checked already (a retried task)
-    path, filename, programme = stored_file(job), job.filename, db.session.get(Programme, job.programme_id)
+    filename, programme = job.filename, db.session.get(Programme, job.programme_id)
     assert programme is not None  # a foreign key
     _set(job_id, status="running", progress=1)
     try:
-        result = service.check_file(path, filename, programme, progress=_reporter(job_id, 1, 99))
+        with job_file(job) as path:
+            result = service.check_file(path, filename, programme, progress=_reporter(job_id, 1, 99))
     except FileRefused as exc:
         _set(
             job_id,
@@ -254,13 +260,13 @@ def run_apply(job_id: int, actor_id: int) -> None:
         return  # written (or refused) already: a retried task does nothing
     actor = db.session.get(User, actor_id)
     programme = db.session.get(Programme, job.programme_id)
-    path = stored_file(job)
     filename, sha256, accept_good, accepted = job.filename, job.sha256, job.accept_good_rows, list(job.accepted_rows)
     _set(job_id, status="running", progress=1)
     try:
-        if actor is None or programme is None or service.sha256_of(path) != sha256:
-            raise FileRefused(_l("上传的文件已不存在或被改动，请重新上传"))
-        result = service.check_file(path, filename, programme, progress=_reporter(job_id, 1, 70))
+        with job_file(job) as path:
+            if actor is None or programme is None or service.sha256_of(path) != sha256:
+                raise FileRefused(_l("上传的文件已不存在或被改动，请重新上传"))
+            result = service.check_file(path, filename, programme, progress=_reporter(job_id, 1, 70))
         _set(job_id, progress=75)
         service.apply_check(
             actor,
