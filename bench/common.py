@@ -74,6 +74,39 @@ def uscc_for(n: int) -> str:
     return first17 + check_digit(first17)
 
 
+def listed_enterprises(roster: Any, count: int, stamp: dt.datetime) -> list[int]:
+    """`count` enterprises (with email and mobile) listed, eligible, on `roster`, in the app's
+    session (bulk inserts, not flushed one by one); returns their ids in order."""
+    from sqlalchemy import insert, select
+
+    from intranet.districts.models import District
+    from intranet.enterprises.models import Enterprise
+    from intranet.extensions import db
+    from intranet.roster.models import RosterEntry
+
+    districts = list(db.session.scalars(select(District.id)))
+    names = {n: f"深圳市基准{n}号进出口贸易有限公司" for n in range(1, count + 1)}
+    db.session.execute(
+        insert(Enterprise),
+        [
+            {"uscc": uscc_for(n), "name": name, "district_id": districts[n % len(districts)],
+             "email": f"e{n}@bench.example.cn", "mobile": f"138{n:08d}", "created_at": stamp, "updated_at": stamp}
+            for n, name in names.items()
+        ],  # fmt: skip
+    )
+    ids = list(db.session.scalars(select(Enterprise.id).order_by(Enterprise.id)))[-count:]
+    db.session.execute(
+        insert(RosterEntry),
+        [
+            {"roster_id": roster.id, "programme_id": roster.programme_id, "enterprise_id": eid, "name": names[n],
+             "uscc": uscc_for(n), "district_id": districts[n % len(districts)], "export_amount_usd": 1_000_000,
+             "eligible": True, "status": "listed", "created_at": stamp, "updated_at": stamp}
+            for n, eid in enumerate(ids, start=1)
+        ],  # fmt: skip
+    )
+    return ids
+
+
 def machine() -> str:
     return f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}"
 

@@ -13,7 +13,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import BIN, ROOT, drop_pg_database, fresh_pg_database, machine, record, run_measured, uscc_for
+from bench.common import (
+    BIN,
+    ROOT,
+    drop_pg_database,
+    fresh_pg_database,
+    listed_enterprises,
+    machine,
+    record,
+    run_measured,
+)
 
 ENTRIES = int(os.environ.get("BENCH_CONFIRM_ENTRIES", "30000"))
 GOAL_S = 10.0
@@ -35,15 +44,13 @@ def _env(url: str, instance: Path) -> dict[str, str]:
 
 def _seed(env: dict[str, str]) -> None:
     """ENTRIES enterprises (email and mobile) listed on the 2024 main roster, notice 20-26 May."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import select
 
     from intranet import create_app
     from intranet.config import Config
-    from intranet.districts.models import District
-    from intranet.enterprises.models import Enterprise
     from intranet.extensions import db
     from intranet.programmes.models import Programme
-    from intranet.roster.models import Roster, RosterEntry
+    from intranet.roster.models import Roster
 
     instance = Path(env["TONGBAO_INSTANCE_PATH"])
     config = Config(database_url=env["TONGBAO_DATABASE_URL"], secret_key="x", instance_path=instance)
@@ -51,31 +58,11 @@ def _seed(env: dict[str, str]) -> None:
     stamp = datetime(2024, 5, 19, 2, tzinfo=UTC)
     with app.app_context():
         programme = db.session.scalar(select(Programme).where(Programme.year == 2024))
-        districts = list(db.session.scalars(select(District.id)))
-        names = {n: f"深圳市基准{n}号进出口贸易有限公司" for n in range(1, ENTRIES + 1)}
-        db.session.execute(
-            insert(Enterprise),
-            [
-                {"uscc": uscc_for(n), "name": name, "district_id": districts[n % len(districts)],
-                 "email": f"e{n}@bench.example.cn", "mobile": f"138{n:08d}", "created_at": stamp,
-                 "updated_at": stamp}  # fmt: skip
-                for n, name in names.items()
-            ],
-        )
-        ids = list(db.session.scalars(select(Enterprise.id).order_by(Enterprise.id)))
         roster = Roster(programme_id=programme.id, seq=1, status="notice", notice_start=date(2024, 5, 20),
                         notice_end=date(2024, 5, 26), created_at=stamp, published_at=stamp)  # fmt: skip
         db.session.add(roster)
         db.session.flush()
-        db.session.execute(
-            insert(RosterEntry),
-            [
-                {"roster_id": roster.id, "programme_id": programme.id, "enterprise_id": eid, "name": names[n],
-                 "uscc": uscc_for(n), "district_id": districts[n % len(districts)], "export_amount_usd": 1_000_000,
-                 "eligible": True, "status": "listed", "created_at": stamp, "updated_at": stamp}  # fmt: skip
-                for n, eid in enumerate(ids, start=1)
-            ],
-        )
+        listed_enterprises(roster, ENTRIES, stamp)
         db.session.commit()
         db.engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,7 @@ def _init_tasks(app: Flask) -> None:
 
     queue.init_app(app, service.execute)
     service.register(app, ISSUE_POLICY, issue_and_certify)
+    app.extensions["tongbao_worker_warmups"] = [lambda: importlib.import_module("intranet.certificates.render")]
     service.register(app, invitations.KIND, invitations.invite_task)
     service.register(app, import_jobs.CHECK, import_jobs.check_task)
     service.register(app, import_jobs.APPLY, import_jobs.apply_task)

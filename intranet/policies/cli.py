@@ -8,10 +8,11 @@ import click
 from flask.cli import with_appcontext
 
 from ..actors import cli_actor
-from ..cli_support import refuse, service_errors
+from ..cli_support import service_errors
 from ..clock import now
 from ..programmes import service as programmes
 from ..tasks import service as tasks
+from ..tasks.cli import wait_for_workers
 from . import bulk, service
 from .models import Policy
 
@@ -56,10 +57,7 @@ def issue_command(policy_id: int | None, all_claimed: bool, year: int | None, wa
             f"{submitted.already_queued} were queued already. `tongbao worker` issues them."
         )
         return
-    try:
-        tasks.wait_for_batch(submitted.batch, timeout=timeout)
-    except TimeoutError as exc:
-        refuse(f"error: {exc} (is a `tongbao worker` running?)")
+    wait_for_workers(submitted.batch, timeout)
     results = tasks.batch_results(submitted.batch)
     issued = sum(1 for r in results if r.get("issued"))
     progress = tasks.batch_progress(submitted.batch)

@@ -9,11 +9,11 @@ import click
 from flask.cli import with_appcontext
 
 from ..actors import cli_actor
-from ..cli_support import parse_date, refuse, service_errors
+from ..cli_support import parse_date, service_errors
 from ..clock import now
 from ..errors import Refused
 from ..programmes import service as programmes
-from ..tasks import service as tasks
+from ..tasks.cli import wait_for_workers
 from . import invitations, notice_service
 from .service import rosters_of
 
@@ -68,9 +68,6 @@ def confirm_command(year: int, wait: bool, timeout: int) -> None:
     click.echo(f"{queued.listed} enterprises to invite, in {queued.tasks} tasks for `tongbao worker`")
     if not wait:
         return
-    try:
-        tasks.wait_for_batch(queued.batch, timeout=timeout)
-    except TimeoutError as exc:
-        refuse(f"error: {exc} (is a `tongbao worker` running?)")
+    wait_for_workers(queued.batch, timeout)
     sent = invitations.batch_summary(queued.batch)
     click.echo(f"{sent.invited} invited ({sent.messages} messages queued)")

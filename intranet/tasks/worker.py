@@ -33,6 +33,8 @@ def run(app: Flask, workers: int) -> None:
     def _own_connections() -> None:  # each forked worker opens its own database connections
         with app.app_context():
             db.engine.dispose(close=False)
+            for warm_up in app.extensions.get("tongbao_worker_warmups", []):
+                warm_up()  # e.g. load WeasyPrint now, not during the first certificate
 
     with app.app_context():
         db.engine.dispose()  # nothing inherited by the forked workers
