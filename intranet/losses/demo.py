@@ -17,7 +17,7 @@ from ..clock import SHANGHAI, shanghai_date
 from ..extensions import db
 from ..policies.models import Policy
 from . import attachments as files
-from . import rules, service, workflow
+from . import inputs, rules, service, workflow
 
 if TYPE_CHECKING:
     from ..demo.context import DemoContext
@@ -48,9 +48,9 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
 
 
-def _input(policy: Policy, case: Case) -> service.LossInput:
+def _input(policy: Policy, case: Case) -> inputs.LossInput:
     start = policy.cover_start or policy.programme.cover_start
-    return service.LossInput(
+    return inputs.LossInput(
         buyer_name=case.buyer,
         buyer_country=case.country,
         due_date=start + timedelta(days=case.due_after),
