@@ -306,7 +306,11 @@ def test_pages_switch_to_english(client, freeze):
     client.get("/lang/en?next=/portal/losses")
     page = soup(client.get("/portal/losses/new"))
     assert page.select_one("h1").get_text(strip=True) == "Report a loss"
-    assert [g["label"] for g in page.select("#cause optgroup")] == ["Commercial risks", "Political risks", "Other risks (as the formal policy states)"]
+    assert [g["label"] for g in page.select("#cause optgroup")] == [
+        "Commercial risks",
+        "Political risks",
+        "Other risks (as the formal policy states)",
+    ]
     assert page.select_one("#buyer_country option[value=US]").get_text() == "United States (US)"
     nav = [a.get_text(strip=True) for a in page.select("nav.main-nav a")]
     assert "Losses & claims" in nav and "Credit reports" in nav

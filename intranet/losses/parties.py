@@ -133,8 +133,9 @@ def others(report: LossReport) -> list[LossParty]:
 
 @transactional
 def merge_into_report(actor: Actor, report_id: int, other_id: int, *, now: datetime) -> LossParty:
-    """Staff: the other record is the same buyer (or bank) as this report's; it is merged into the
-    report's, and everything paid or open for it now counts against one limit."""
+    """Staff: this report's buyer (or bank) is the same as the other record under the policy. The
+    report's record is merged into the other one, which is kept: everything paid or open for either
+    now counts against one limit, and later reports under either name find the kept one."""
     ensure_role(actor, "insurer")
     report = db.session.get(LossReport, report_id)
     if report is None:
@@ -143,21 +144,24 @@ def merge_into_report(actor: Actor, report_id: int, other_id: int, *, now: datet
     other = db.session.get(LossParty, other_id)
     if other is None or other.policy_id != report.policy_id or other.merged_into_id is not None:
         raise Invalid(_l("要合并的记录不属于本保单"), code="invalid_party", field="party")
-    keep_id = report.bank_party_id if other.kind == rules.BANK else report.buyer_party_id
-    keep = db.session.get(LossParty, keep_id) if keep_id else None
-    if keep is None or keep.id == other.id:
+    gone_id = report.bank_party_id if other.kind == rules.BANK else report.buyer_party_id
+    gone = db.session.get(LossParty, gone_id) if gone_id else None
+    if gone is None or gone.id == other.id:
         raise Invalid(_l("要合并的记录不属于本保单"), code="invalid_party", field="party")
-    keep = root(keep)
-    other.merged_into_id = keep.id
-    db.session.execute(update(LossParty).where(LossParty.merged_into_id == other.id).values(merged_into_id=keep.id))
+    keep = other
+    gone = root(gone)
+    if gone.id == keep.id:
+        raise Invalid(_l("两条记录已是同一方"), code="already_merged", field="party")
+    gone.merged_into_id = keep.id
+    db.session.execute(update(LossParty).where(LossParty.merged_into_id == gone.id).values(merged_into_id=keep.id))
     for column in (LossReport.buyer_party_id, LossReport.bank_party_id, LossReport.limit_party_id):
-        db.session.execute(update(LossReport).where(column == other.id).values({column: keep.id}))
+        db.session.execute(update(LossReport).where(column == gone.id).values({column: keep.id}))
     db.session.expire_all()
     audit.record(
         actor,
         "loss.merge_party",
         obj=keep,
-        summary=f"{other.name} ({other.country}) → {keep.name} ({keep.country})",
-        changes={"kind": keep.kind, "merged": [other.id, other.name], "into": [keep.id, keep.name]},
+        summary=f"{gone.name} ({gone.country}) → {keep.name} ({keep.country})",
+        changes={"kind": keep.kind, "merged": [gone.id, gone.name], "into": [keep.id, keep.name]},
     )
     return keep
