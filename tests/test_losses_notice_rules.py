@@ -149,6 +149,8 @@ def test_rule_2_spelling_variants_share_one_limit_and_staff_can_merge_two_record
     assert merged.select_one(".limit-party").get_text(" ", strip=True) == "买方 Acme Trading Co., Ltd."
     shown = api("GET", f"/api/v1/loss-reports/{separate['report_id']}").get_json()
     assert shown["limit_party"] == {"kind": "buyer", "name": "Acme Trading Co., Ltd.", "remaining_usd": 0}
+    assert shown["indemnity_estimate_usd"] == 0
+    assert shown["reasons"] == ["买方 Acme Trading Co., Ltd. 的责任限额已用完"]
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "loss.merge_party"))
     assert audit is not None and "Acme Group Trading" in audit.summary
     refused = runner.invoke(args=["loss", "decide", str(separate["report_id"]), "--pay"])

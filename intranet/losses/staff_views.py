@@ -162,7 +162,7 @@ def staff_merge(report_id: int) -> Any:
     return _act(
         report_id,
         form,
-        lambda f: parties.merge_into_report(current_actor(), report_id, f.party.data, now=now()),
+        lambda f: workflow.merge_parties(current_actor(), report_id, f.party.data, now=now()),
         _("已合并，两条记录共用一个责任限额"),
     )
 

@@ -19,7 +19,7 @@ from ..i18n import current_language
 from ..policies.models import Policy
 from ..security import ensure_role
 from . import attachments as files
-from . import notify, rules
+from . import notify, parties, rules
 from .models import LossReport
 from .service import (
     FINAL_STATUSES,
@@ -178,10 +178,24 @@ def record_receipt(actor: Actor, report_id: int, amount: Decimal, *, now: dateti
     row.received_usd = total
     result = current_assessment(row)
     row.estimate_usd = result.indemnity
+    row.reasons = [r.as_json() for r in result.reasons]
     body = _text(note, _l("说明"), required=False)
     add_event(row, actor, "payment_received", f"USD {rules.fmt(amount)}" + (f"：{body}" if body else ""), now)
     audit.record(actor, "loss.payment_received", obj=row, changes={"received_usd": [before, total]})
     return row
+
+
+@transactional
+def merge_parties(actor: Actor, report_id: int, other_id: int, *, now: datetime) -> LossReport:
+    """Staff: this report's buyer (or bank) is the other record's (parties.merge_into_report); the
+    open reports of the kept party are estimated again against the one limit they now share."""
+    keep = parties.merge_into_report(actor, report_id, other_id, now=now)
+    stmt = select(LossReport).where(LossReport.limit_party_id == keep.id, LossReport.status.in_(OPEN_STATUSES))
+    for row in db.session.scalars(stmt):
+        result = current_assessment(row)
+        row.estimate_usd = result.indemnity
+        row.reasons = [r.as_json() for r in result.reasons]
+    return _locked(report_id)
 
 
 @transactional
