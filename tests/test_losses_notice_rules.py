@@ -260,3 +260,33 @@ def test_the_openapi_document_describes_banks_parties_and_assessed_losses(client
     answer = schemas["LossReport"]["properties"]
     assert "limit_party" in schemas["LossReport"]["required"] and "assessed_loss_usd" in answer
     assert schemas["LimitParty"]["properties"]["kind"]["enum"] == ["buyer", "bank"]
+
+
+def test_rule_1_on_the_report_form_a_letter_of_credit_names_its_bank(client, freeze, utc_process):
+    """Notice: "单一买方/开证行责任限额 15 万美元" — the enterprise's form asks for the issuing bank of a
+    letter of credit, and the estimate counts the loss against the bank's limit."""
+    freeze(AT)
+    _e, user, policy = f.loss_policy_holder(6)
+    db.session.commit()
+    login(client, user.email, f.PASSWORD)
+    data = {
+        "policy_id": str(policy.id),
+        "buyer_name": "Beta Handels GmbH",
+        "buyer_country": "DE",
+        "payment_terms": "lc",
+        "bank_name": "Bank of Northshire plc",
+        "bank_swift_bic": "nshb gb2l",
+        "bank_country": "GB",
+        "cause": "bank_closure",
+        "due_date": "2024-12-15",
+        "invoices-0-amount": "10,000",
+        "invoices-0-shipment_date": "2024-11-15",
+        "action": "preview",
+    }
+    page = soup(submit(client, "/portal/losses/new", data, form="#loss-form"))
+    assert page.select_one(".arithmetic .row-remaining")["data-party"] == "bank"
+    assert page.select_one(".arithmetic .row-remaining th").get_text(strip=True) == "该开证行剩余限额"
+    bank = page.select_one(".issuing-bank").get_text(" ", strip=True)
+    assert bank.startswith("Bank of Northshire plc · SWIFT NSHBGB2L")
+    refused = soup(submit(client, "/portal/losses/new", data | {"payment_terms": "open_account"}, form="#loss-form"))
+    assert "开证行风险仅适用于信用证方式的损失" in refused.select_one(".problems").get_text()

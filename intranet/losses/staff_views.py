@@ -64,7 +64,7 @@ def staff_detail(report_id: int) -> Any:
 def merge_form(row: LossReport) -> MergeForm:
     form = MergeForm(prefix="merge")
     kinds = {"buyer": _("买方"), "bank": _("开证行")}
-    form.party.choices = [(p.id, f"{kinds.get(p.kind, p.kind)}：{p.name}（{p.country}）") for p in parties.others(row)]
+    form.party.choices = [(p.id, f"{kinds.get(p.kind, p.kind)} · {p.name} · {p.country}") for p in parties.others(row)]
     return form
 
 
