@@ -217,14 +217,18 @@ def make_loss(
     estimate: str | None = None,
     reported_at: datetime | None = None,
 ) -> object:
+    from intranet.losses import parties
     from intranet.losses.models import LossReport
 
+    party = parties.ensure(policy.id, parties.PartyInput("buyer", buyer, country), now())
     report = LossReport(
         policy_id=policy.id,
         enterprise_id=policy.enterprise_id,
         buyer_name=buyer,
         buyer_key=" ".join(buyer.lower().split()),
         buyer_country=country,
+        buyer_party_id=party.id,
+        limit_party_id=party.id,
         cause=cause,
         status=status,
         invoice_total_usd=Decimal(amount),

@@ -152,7 +152,7 @@ def test_insurer_dashboard_figures_for_known_queue_losses_and_limits(client, fre
     causes = {row[0]: row[1:] for row in _table(page, "loss-causes")}
     assert causes == {
         "买方拖欠货款": ["2", "USD 235,000.00", "USD 150,000.00"],
-        "买方破产/无力偿付": ["2", "USD 112,500.00", "USD 90,000.00"],
+        "买方无力偿还债务": ["2", "USD 112,500.00", "USD 90,000.00"],
         "战争": ["1", "USD 10,000.00", "USD 0.00"],
     }
     assert _table(page, "loss-countries") == [

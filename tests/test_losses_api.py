@@ -51,6 +51,7 @@ def test_case_1_reported_through_the_api_then_paid(api, runner):
         "covered": True,
         "reasons": [],
         "indemnity_estimate_usd": 150000.00,
+        "limit_party": {"kind": "buyer", "name": "Acme Trading Co., Ltd.", "remaining_usd": 150000.00},
     }
     shown = api("GET", f"/api/v1/loss-reports/{body['report_id']}").get_json()
     assert shown == body and "indemnity_paid_usd" not in shown
@@ -61,6 +62,8 @@ def test_case_1_reported_through_the_api_then_paid(api, runner):
     decided = api("GET", f"/api/v1/loss-reports/{body['report_id']}").get_json()
     assert decided["status"] == "paid"
     assert decided["indemnity_paid_usd"] == 150000.00
+    assert decided["assessed_loss_usd"] == 230000.00
+    assert decided["limit_party"]["remaining_usd"] == 0
     row = db.session.get(LossReport, body["report_id"])
     assert row.reported_via == "api" and row.paid_usd == Decimal("150000.00")
 

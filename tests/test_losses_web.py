@@ -58,7 +58,7 @@ def test_case_1_preview_shows_the_arithmetic_then_submit_and_pay_150000(client, 
 
     new = soup(client.get("/portal/losses/new"))
     groups = [g["label"] for g in new.select("#cause optgroup")]
-    assert groups == ["商业风险", "政治风险"]
+    assert groups == ["商业风险", "政治风险", "其他风险（以正式保单约定为准）"]
     assert new.select_one("#buyer_country option[value=US]").get_text().startswith("美国")
 
     page = soup(preview(client, policy))
@@ -306,7 +306,11 @@ def test_pages_switch_to_english(client, freeze):
     client.get("/lang/en?next=/portal/losses")
     page = soup(client.get("/portal/losses/new"))
     assert page.select_one("h1").get_text(strip=True) == "Report a loss"
-    assert [g["label"] for g in page.select("#cause optgroup")] == ["Commercial risks", "Political risks"]
+    assert [g["label"] for g in page.select("#cause optgroup")] == [
+        "Commercial risks",
+        "Political risks",
+        "Other risks (as the formal policy states)",
+    ]
     assert page.select_one("#buyer_country option[value=US]").get_text() == "United States (US)"
     nav = [a.get_text(strip=True) for a in page.select("nav.main-nav a")]
     assert "Losses & claims" in nav and "Credit reports" in nav

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..losses.rules import CAUSES
+from ..losses.rules import BANK_CAUSES, CAUSES, PAYMENT_TERMS
 
 USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
 EXAMPLE_USCC = "91440300MA5FTBDEM9"  # valid check digit; the tests create an enterprise with it
@@ -124,28 +124,75 @@ SCHEMAS: dict[str, Any] = {
         "required": ["uscc"],
         "properties": {"uscc": {"type": "string", "minLength": 1, "maxLength": 64, "example": EXAMPLE_USCC}},
     },
+    "IssuingBank": {
+        "type": "object",
+        "required": ["name", "country"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "swift_bic": {
+                "type": "string",
+                "pattern": "^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$",
+                "description": "SWIFT BIC when known (8 or 11 characters; its country letters match `country`)",
+            },
+            "country": COUNTRY,
+        },
+    },
     "LossReportRequest": {
         "type": "object",
         "required": ["buyer_name", "buyer_country", "invoice_amount_usd", "shipment_date", "due_date", "cause"],
         "properties": {
             "buyer_name": {"type": "string", "minLength": 1, "maxLength": 200},
             "buyer_country": COUNTRY,
+            "buyer_registration_no": {
+                "type": "string",
+                "maxLength": 64,
+                "description": "the buyer's registration number in its country: with the country it names the buyer "
+                "(else its normalised name and country does)",
+            },
             "invoice_amount_usd": MONEY_IN,
             "shipment_date": DATE,
             "due_date": DATE,
-            "cause": {"type": "string", "enum": list(CAUSES)},
+            "cause": {
+                "type": "string",
+                "enum": list(CAUSES),
+                "description": "the bank_* causes (" + ", ".join(BANK_CAUSES) + ') need payment_terms "lc"',
+            },
+            "payment_terms": {"type": "string", "enum": list(PAYMENT_TERMS), "default": "open_account"},
+            "issuing_bank": {
+                **_ref("IssuingBank"),
+                "description": "for lc: the loss is charged to the bank's limit and judged in its country",
+            },
+        },
+    },
+    "LimitParty": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind", "name", "remaining_usd"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["buyer", "bank"], "description": "bank for a loss under an LC"},
+            "name": {"type": "string"},
+            "remaining_usd": {**MONEY_OUT, "description": "what is left of its limit under the policy now"},
         },
     },
     "LossReport": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["report_id", "status", "covered", "reasons", "indemnity_estimate_usd"],
+        "required": ["report_id", "status", "covered", "reasons", "indemnity_estimate_usd", "limit_party"],
         "properties": {
             "report_id": {"type": "integer", "minimum": 1},
             "status": {"type": "string"},
             "covered": {"type": "boolean"},
-            "reasons": {"type": "array", "items": {"type": "string"}},
+            "reasons": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "why (part of) the loss is not covered, or why it pays nothing (a limit used up)",
+            },
             "indemnity_estimate_usd": MONEY_OUT,
+            "limit_party": _ref("LimitParty"),
+            "assessed_loss_usd": {
+                "anyOf": [MONEY_OUT, {"type": "null"}],
+                "description": "present once decided: the loss the insurer accepted (核定损失金额)",
+            },
             "indemnity_paid_usd": {**MONEY_OUT, "description": "present once decided"},
         },
     },
@@ -287,7 +334,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/loss-reports/{report_id}": {
         "get": _op(
-            "A loss report, with indemnity_paid_usd once decided",
+            "A loss report, with assessed_loss_usd and indemnity_paid_usd once decided",
             "getLossReport",
             {"200": _json(_ref("LossReport"), "The report")} | errors(401, 404),
             tags=["losses"],

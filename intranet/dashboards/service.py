@@ -250,12 +250,12 @@ def _losses(programme: Programme, stats: InsurerStats) -> None:
 
 
 def _utilisation(programme: Programme, stats: InsurerStats) -> None:
-    """Indemnity paid per buyer (same policy, same normalised buyer) against the per-buyer limit."""
+    """Indemnity paid per limit party (same policy, same buyer — or issuing bank for an LC loss) against the limit."""
     per_buyer = (
         select(func.sum(LossReport.paid_usd).label("paid"))
         .join(Policy, and_(Policy.id == LossReport.policy_id, Policy.programme_id == programme.id))
         .where(LossReport.paid_usd.is_not(None), LossReport.paid_usd > literal(ZERO, LossReport.paid_usd.type))
-        .group_by(LossReport.policy_id, LossReport.buyer_key)
+        .group_by(LossReport.policy_id, LossReport.limit_party_id)
         .subquery()
     )
     limit = programme.per_buyer_limit_usd

@@ -16,7 +16,7 @@ from ..api_auth.tokens import token_required
 from ..clock import now
 from ..errors import Invalid
 from ..extensions import csrf
-from . import rules, service
+from . import inputs, parties, rules, service
 from .models import LossReport
 
 bp = Blueprint("api_losses", __name__, url_prefix="/api/v1")
@@ -29,6 +29,13 @@ def amount(value: Decimal | None) -> float | None:
     return None if value is None else float(rules.money(value))
 
 
+def limit_party_json(row: LossReport) -> dict[str, Any]:
+    """Who the loss is charged to (the issuing bank under a letter of credit, else the buyer) and
+    what is left of its limit under the policy now."""
+    party = row.limit_party
+    return {"kind": party.kind, "name": party.name, "remaining_usd": amount(parties.remaining(row.policy, party))}
+
+
 def report_json(row: LossReport) -> dict[str, Any]:
     body: dict[str, Any] = {
         "report_id": row.id,
@@ -36,8 +43,10 @@ def report_json(row: LossReport) -> dict[str, Any]:
         "covered": bool(row.covered),
         "reasons": [rules.describe(r) for r in row.reasons or []],
         "indemnity_estimate_usd": amount(row.estimate_usd),
+        "limit_party": limit_party_json(row),
     }
     if row.status in ("paid", "declined", "rejected"):
+        body["assessed_loss_usd"] = amount(row.assessed_usd or rules.ZERO)
         body["indemnity_paid_usd"] = amount(row.paid_usd or rules.ZERO)
     return body
 
@@ -70,7 +79,31 @@ def _text(data: dict[str, Any], key: str, limit: int) -> str:
     return raw
 
 
-def parse(data: dict[str, Any]) -> service.LossInput:
+def _optional_text(data: dict[str, Any], key: str, limit: int) -> str:
+    if data.get(key) is None:
+        return ""
+    return _text(data, key, limit)
+
+
+def _issuing_bank(data: dict[str, Any]) -> inputs.BankInput | None:
+    raw = data.get("issuing_bank")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise Invalid(
+            _l("%(field)s 须为 JSON 对象", field="issuing_bank"), code="invalid_issuing_bank", field="issuing_bank"
+        )
+    try:
+        return inputs.BankInput(
+            name=_optional_text(raw, "name", 200),
+            country=_optional_text(raw, "country", 2),
+            swift_bic=_optional_text(raw, "swift_bic", 11),
+        )
+    except Invalid as exc:
+        raise Invalid(exc.message, code="invalid_issuing_bank", field="issuing_bank") from exc
+
+
+def parse(data: dict[str, Any]) -> inputs.LossInput:
     missing = [key for key in REQUIRED if data.get(key) in (None, "")]
     if missing:
         raise Invalid(
@@ -83,15 +116,18 @@ def parse(data: dict[str, Any]) -> service.LossInput:
         raise Invalid(_l("%(field)s 须为文本", field="invoice_no"), code="invalid_invoice", field="invoice_no")
     invoice = rules.Invoice(
         invoice_no=invoice_no,
-        amount_usd=service.parse_amount(data.get("invoice_amount_usd")),
+        amount_usd=inputs.parse_amount(data.get("invoice_amount_usd")),
         shipment_date=_date(data, "shipment_date"),
     )
-    return service.LossInput(
+    return inputs.LossInput(
         buyer_name=_text(data, "buyer_name", 200),
         buyer_country=_text(data, "buyer_country", 2),
         due_date=_date(data, "due_date"),
         cause=_text(data, "cause", 32),
         invoices=[invoice],
+        buyer_registration_no=_optional_text(data, "buyer_registration_no", 64),
+        payment_terms=_optional_text(data, "payment_terms", 16) or rules.OPEN_ACCOUNT,
+        bank=_issuing_bank(data),
     )
 
 

@@ -1,7 +1,8 @@
 """Demo step: loss reports and credit reports through the real services, at moments relative to
 each policy's cover start (never after the demo's clock) — the notice's case 1 paid at
 USD 150,000.00, an open case waiting for the enterprise's documents, a shipment before the cover
-start, a declined case, a political-risk case, and credit reports (one quota used up)."""
+start, a declined case, a political-risk case, a loss under a letter of credit charged to its issuing
+bank, and credit reports (one quota used up)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ..clock import SHANGHAI, shanghai_date
 from ..extensions import db
 from ..policies.models import Policy
 from . import attachments as files
-from . import rules, service, workflow
+from . import inputs, rules, service, workflow
 
 if TYPE_CHECKING:
     from ..demo.context import DemoContext
@@ -42,20 +43,23 @@ class Case:
     reported_after: int
     steps: tuple[str, ...] = ()
     reason: str = ""
+    bank: tuple[str, str, str] | None = None  # a letter of credit's issuing bank: name, SWIFT BIC, country
 
 
 def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
 
 
-def _input(policy: Policy, case: Case) -> service.LossInput:
+def _input(policy: Policy, case: Case) -> inputs.LossInput:
     start = policy.cover_start or policy.programme.cover_start
-    return service.LossInput(
+    return inputs.LossInput(
         buyer_name=case.buyer,
         buyer_country=case.country,
         due_date=start + timedelta(days=case.due_after),
         cause=case.cause,
         invoices=[rules.Invoice(no, Decimal(amount), start + timedelta(days=d)) for no, amount, d in case.invoices],
+        payment_terms=rules.LETTER_OF_CREDIT if case.bank else rules.OPEN_ACCOUNT,
+        bank=inputs.BankInput(name=case.bank[0], swift_bic=case.bank[1], country=case.bank[2]) if case.bank else None,
     )
 
 
@@ -103,7 +107,7 @@ def _scaled(case: Case, scale: float) -> Case:
     invoices = [(no, amount, days(d)) for no, amount, d in case.invoices]
     return Case(
         case.buyer, case.country, case.cause, invoices, days(case.due_after), days(case.reported_after),
-        case.steps, case.reason,
+        case.steps, case.reason, case.bank,
     )  # fmt: skip
 
 
@@ -135,6 +139,11 @@ def _stories(ctx: DemoContext, programme_id: int, scale: float) -> None:
     ), scale))  # fmt: skip
     _run(ctx, first_policy, first_actor, _scaled(Case(
         "Globex GmbH", "DE", "buyer_insolvency", [("GX-1107", "45000.00", 120)], 200, 215, ("accept", "docs"),
+    ), scale))  # fmt: skip
+    # under a letter of credit: the issuing bank refused to honour; charged to the bank's limit
+    _run(ctx, first_policy, first_actor, _scaled(Case(
+        "Anatolia Tekstil A.Ş.", "TR", "bank_refusal", [("LC-0311", "52000.00", 90)], 150, 170, ("accept",),
+        bank=("Bosphorus Merchant Bank", "BOSMTRIS", "TR"),
     ), scale))  # fmt: skip
     others = [
         Case("Initech S.A.", "BR", "buyer_refusal", [("BR-77", "12000.00", -10)], 60, 70),

@@ -21,7 +21,7 @@ MAX_ROWS = 20
 def cause_choices() -> list[SelectChoice]:
     """CONTRACT.md cause codes, grouped as commercial and political risks."""
     rows = [SelectChoice("", str(_l("请选择损失原因")))]
-    for group, causes in ((_l("商业风险"), rules.COMMERCIAL_CAUSES), (_l("政治风险"), rules.POLITICAL_CAUSES)):
+    for group, causes in rules.CAUSE_GROUPS:
         rows.extend(SelectChoice(code, str(label), optgroup=str(group)) for code, label in causes.items())
     return rows
 
@@ -58,6 +58,16 @@ class LossReportForm(FlaskForm):
     policy_id = SelectField(_l("保单"), coerce=int, validators=[InputRequired()])
     buyer_name = StringField(_l("买方名称"), validators=[DataRequired(), Length(max=200)])
     buyer_country = SelectField(_l("买方所在国家/地区"), validators=[DataRequired()])
+    buyer_registration_no = StringField(_l("买方注册号（如有）"), validators=[Optional(), Length(max=64)])
+    payment_terms = SelectField(
+        _l("付款方式"),
+        choices=[SelectChoice(code, label) for code, label in rules.PAYMENT_TERMS.items()],
+        default=rules.OPEN_ACCOUNT,
+        validators=[DataRequired()],
+    )
+    bank_name = StringField(_l("开证行名称"), validators=[Optional(), Length(max=200)])
+    bank_swift_bic = StringField(_l("开证行 SWIFT BIC（如知道）"), validators=[Optional(), Length(max=11)])
+    bank_country = SelectField(_l("开证行所在国家/地区"), validators=[Optional()])
     cause = SelectField(_l("损失原因"), validators=[DataRequired()])
     due_date = DateField(_l("应收账款到期日"), validators=[DataRequired()])
     invoices = FieldList(FormField(InvoiceRow), _l("发票"), min_entries=INVOICE_ROWS, max_entries=MAX_ROWS)
@@ -66,6 +76,7 @@ class LossReportForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.policy_id.choices = [SelectChoice(value, label) for value, label in policies or []]
         self.buyer_country.choices = country_choices(blank=True)
+        self.bank_country.choices = country_choices(blank=True)
         self.cause.choices = cause_choices()
 
     def validate_invoices(self, field: FieldList) -> None:
@@ -113,14 +124,32 @@ class AcceptForm(FlaskForm):
 class DecideForm(FlaskForm):
     decision = SelectField(
         _l("决定"),
-        choices=[SelectChoice("pay", _l("赔付（按规则计算的赔款）")), SelectChoice("decline", _l("拒赔"))],
+        choices=[SelectChoice("pay", _l("赔付（按核定损失金额计算）")), SelectChoice("decline", _l("拒赔"))],
         validators=[DataRequired()],
+    )
+    assessed = MoneyField(
+        _l("核定损失金额（美元）"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("9999999999.99"))],
     )
     text = TextAreaField(_l("理由（拒赔时必填）"), validators=[Length(max=4000)])
 
     def validate_text(self, field: TextAreaField) -> None:
         if self.decision.data == "decline" and not (field.data or "").strip():
             raise ValidationError(_l("拒赔须填写理由"))
+
+
+class ReceiptForm(FlaskForm):
+    amount = MoneyField(
+        _l("已收回款（美元）"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("9999999999.99"))],
+    )
+    text = TextAreaField(_l("说明（可选）"), validators=[Optional(), Length(max=4000)])
+
+
+class MergeForm(FlaskForm):
+    party = SelectField(_l("同一保单下的另一条记录"), coerce=int, validators=[InputRequired()])
 
 
 class AnswerForm(FlaskForm):

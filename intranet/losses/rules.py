@@ -22,30 +22,57 @@ from ..i18n import current_language
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-# CONTRACT.md cause codes, grouped as the UI shows them; labels are worded in the reader's language.
-COMMERCIAL_CAUSES: dict[str, LazyString] = {
-    "buyer_insolvency": _l("买方破产/无力偿付"),
-    "buyer_bankruptcy": _l("买方破产清算"),
+# CONTRACT.md cause codes, grouped as the UI shows them, labelled in the notice's own words
+# ("（1）商业风险：买方无力偿还债务/破产/拖欠货款/拒绝接受货物；开证行破产/停业/被接管/拖欠/拒绝承兑。
+# （2）政治风险：买方/开证行所在国家发生战争、动乱、贸易管制、外汇管制等。"); its "等" stays open
+# through `other_policy_risk` (其他保单约定的风险).
+BUYER_CAUSES: dict[str, LazyString] = {
+    "buyer_insolvency": _l("买方无力偿还债务"),
+    "buyer_bankruptcy": _l("买方破产"),
     "buyer_default": _l("买方拖欠货款"),
-    "buyer_refusal": _l("买方拒收货物"),
-    "bank_insolvency": _l("开证行破产/停业/被接管"),
-    "bank_default": _l("开证行拖欠"),
-    "bank_refusal": _l("开证行拒绝承兑/付款"),
+    "buyer_refusal": _l("买方拒绝接受货物"),
 }
+BANK_CAUSES: dict[str, LazyString] = {
+    "bank_insolvency": _l("开证行破产"),
+    "bank_closure": _l("开证行停业"),
+    "bank_takeover": _l("开证行被接管"),
+    "bank_default": _l("开证行拖欠"),
+    "bank_refusal": _l("开证行拒绝承兑"),
+}
+COMMERCIAL_CAUSES: dict[str, LazyString] = {**BUYER_CAUSES, **BANK_CAUSES}
 POLITICAL_CAUSES: dict[str, LazyString] = {
     "war": _l("战争"),
-    "civil_unrest": _l("内乱/暴乱"),
+    "civil_unrest": _l("动乱"),
     "trade_control": _l("贸易管制"),
-    "exchange_control": _l("汇兑限制"),
+    "exchange_control": _l("外汇管制"),
 }
-CAUSES: dict[str, LazyString] = {**COMMERCIAL_CAUSES, **POLITICAL_CAUSES}
+OTHER_CAUSES: dict[str, LazyString] = {"other_policy_risk": _l("其他保单约定的风险")}
+CAUSES: dict[str, LazyString] = {**COMMERCIAL_CAUSES, **POLITICAL_CAUSES, **OTHER_CAUSES}
+CAUSE_GROUPS: tuple[tuple[LazyString, dict[str, LazyString]], ...] = (
+    (_l("商业风险"), COMMERCIAL_CAUSES),
+    (_l("政治风险"), POLITICAL_CAUSES),
+    (_l("其他风险（以正式保单约定为准）"), OTHER_CAUSES),
+)
 
-# Why (part of) a loss is not covered: stored as a code with its facts, worded when read.
+# Payment terms (CONTRACT.md): under a letter of credit the issuing bank is the limit's party.
+OPEN_ACCOUNT = "open_account"
+LETTER_OF_CREDIT = "lc"
+PAYMENT_TERMS: dict[str, LazyString] = {
+    OPEN_ACCOUNT: _l("非信用证方式（赊销、托收等）"),
+    LETTER_OF_CREDIT: _l("信用证"),
+}
+BUYER = "buyer"
+BANK = "bank"
+
+# Why (part of) a loss is not covered, or pays nothing: stored as a code with its facts, worded when read.
 REASONS: dict[str, LazyString] = {
     "excluded_country": _l("买方所在国 %(country)s 属不予承保国别"),
+    "excluded_bank_country": _l("开证行所在国 %(country)s 属不予承保国别"),
     "no_cover_period": _l("发票 %(invoice)s：保单尚无保险期限"),
     "before_cover_start": _l("发票 %(invoice)s 出运日 %(day)s 早于保险起期 %(limit)s"),
     "after_cover_end": _l("发票 %(invoice)s 出运日 %(day)s 晚于保险止期 %(limit)s"),
+    "buyer_limit_used": _l("买方 %(name)s 的责任限额已用完"),
+    "bank_limit_used": _l("开证行 %(name)s 的责任限额已用完"),
 }
 
 
@@ -63,6 +90,7 @@ class Reason:
     day: str = ""
     limit: str = ""
     country: str = ""
+    name: str = ""
 
     def as_json(self) -> dict[str, str]:
         return {k: v for k, v in vars(self).items() if v}
@@ -76,7 +104,7 @@ def describe(stored: Any) -> str:
     keep their text)."""
     if not isinstance(stored, dict) or stored.get("code") not in REASONS:
         return str(stored)
-    facts = {"invoice": "", "day": "", "limit": "", **stored}
+    facts = {"invoice": "", "day": "", "limit": "", "name": "", **stored}
     country = str(facts.get("country", ""))
     facts["country"] = country if current_language() == "en" else country_label(country)
     return REASONS[str(stored["code"])] % facts
@@ -116,6 +144,64 @@ def buyer_key(name: str, country: str) -> str:
     return key
 
 
+# Legal-form words dropped from the end of a buyer's or bank's name before comparing (the small
+# documented rule of DOMAIN.md "A buyer is ... its normalised name and country"): after NFKC, case
+# folding and punctuation → spaces, trailing words in LEGAL_FORMS are removed one by one ("Acme
+# Trading Co., Ltd." = "ACME TRADING LIMITED" = "Acme Trading Company" = "acme-trading"), then
+# the Chinese endings in LEGAL_ENDINGS ("……有限公司"). A name that is nothing but such words keeps them.
+LEGAL_FORMS = frozenset(
+    {"co", "company", "corp", "corporation", "inc", "incorporated", "llc", "llp", "lp", "ltd", "limited"}
+    | {"plc", "pte", "pty", "gmbh", "mbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv"}
+    | {"oy", "ab", "as", "kk", "sdn", "bhd", "jsc", "ooo"}
+)
+LEGAL_ENDINGS = ("股份有限公司", "有限责任公司", "有限公司", "公司")
+
+
+def normalize_party_name(name: str) -> str:
+    folded = unicodedata.normalize("NFKC", name or "").casefold()
+    spaced = "".join(ch if unicodedata.category(ch)[0] in {"L", "N", "M"} else " " for ch in folded)
+    words = spaced.split()
+    while len(words) > 1 and words[-1] in LEGAL_FORMS:
+        words.pop()
+    joined = "".join(words)
+    for ending in LEGAL_ENDINGS:
+        if joined.endswith(ending) and len(joined) > len(ending):
+            joined = joined[: -len(ending)]
+            break
+    return joined
+
+
+def normalize_ident(value: str | None) -> str:
+    """A registration number or SWIFT BIC as compared: NFKC, upper case, letters and digits only."""
+    folded = unicodedata.normalize("NFKC", value or "").upper()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def _bounded(key: str) -> str:
+    if len(key) <= 200:
+        return key
+    return f"{key[:12]}#{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def party_name_key(name: str, country: str) -> str:
+    """Country + normalised name: who a buyer or bank is when no identifier is given."""
+    return _bounded(f"{(country or '').strip().upper()}:{normalize_party_name(name)}")
+
+
+def party_key(name: str, country: str, ident: str | None) -> str:
+    """Who a party is: its identifier (buyer registration number, the bank's SWIFT BIC institution
+    code) and country when given, else its normalised name and country."""
+    code = normalize_ident(ident)
+    if code:
+        return _bounded(f"{(country or '').strip().upper()}#{code}")
+    return party_name_key(name, country)
+
+
+def bank_ident(swift_bic: str | None) -> str:
+    """A bank is its institution: the first 8 characters of a BIC (the rest names a branch)."""
+    return normalize_ident(swift_bic)[:8]
+
+
 @dataclass(frozen=True)
 class Invoice:
     invoice_no: str
@@ -139,6 +225,11 @@ class Assessment:
     remaining: Decimal
     indemnity: Decimal
     capped: bool
+    received: Decimal = ZERO  # partial payments received after the report
+    claimable: Decimal = ZERO  # covered loss − received: the most the insurer may assess
+    assessed_loss: Decimal = ZERO  # 核定损失金额: what the indemnity is a ratio of
+    party_kind: str = BUYER
+    party_name: str = ""
 
     @property
     def ratio_percent(self) -> str:
@@ -159,15 +250,21 @@ def assess(
     ratio: Decimal,
     per_buyer_limit: Decimal,
     already_paid: Decimal,
+    received: Decimal = ZERO,
+    assessed: Decimal | None = None,
+    party_kind: str = BUYER,
+    party_name: str = "",
 ) -> Assessment:
     """Apply DOMAIN.md: covered only if every shipment is inside the cover period (both days
-    inclusive) and the buyer's country is not excluded; uncovered invoices count 0 in the estimate.
-    Indemnity = min(ratio × covered loss, limit − already paid for that buyer), in cents, HALF_UP."""
+    inclusive) and the country of risk (`buyer_country`: the buyer's, or the issuing bank's under a
+    letter of credit) is not excluded; uncovered invoices count 0. The assessed loss is the covered
+    loss less payments received (or less, as the insurer decides: never more). Indemnity =
+    min(ratio × assessed loss, limit − already paid for the party), in cents, HALF_UP."""
     reasons: list[Reason] = []
     country = (buyer_country or "").strip().upper()
     excluded = country in {c.upper() for c in excluded_countries}
     if excluded:
-        reasons.append(Reason("excluded_country", country=country))
+        reasons.append(Reason("excluded_bank_country" if party_kind == BANK else "excluded_country", country=country))
     flags: list[bool] = []
     for inv in invoices:
         ok = not excluded
@@ -185,11 +282,16 @@ def assess(
         flags.append(ok)
     total = money(sum((inv.amount_usd for inv in invoices), ZERO))
     covered_loss = money(sum((inv.amount_usd for inv, ok in zip(invoices, flags, strict=True) if ok), ZERO))
-    ratio_amount = money(ratio * covered_loss)
+    got = money(received)
+    claimable = max(ZERO, money(covered_loss - got))
+    loss = claimable if assessed is None else min(claimable, max(ZERO, money(assessed)))
+    ratio_amount = money(ratio * loss)
     limit = money(per_buyer_limit)
     paid = money(already_paid)
     remaining = max(ZERO, money(limit - paid))
     indemnity = min(ratio_amount, remaining)
+    if remaining <= 0 < ratio_amount:
+        reasons.append(Reason("bank_limit_used" if party_kind == BANK else "buyer_limit_used", name=party_name))
     return Assessment(
         covered=bool(invoices) and all(flags),
         reasons=reasons,
@@ -203,6 +305,11 @@ def assess(
         remaining=remaining,
         indemnity=indemnity,
         capped=ratio_amount > remaining,
+        received=got,
+        claimable=claimable,
+        assessed_loss=loss,
+        party_kind=party_kind,
+        party_name=party_name,
     )
 
 
@@ -213,15 +320,22 @@ def arithmetic_lines(a: Assessment) -> list[str]:
         lines.append(
             _("保障范围内损失 %(covered)s（报损合计 %(total)s）", covered=fmt(a.covered_loss), total=fmt(a.total))
         )
-    lines.append(f"{a.ratio_percent} × {fmt(a.covered_loss)} = {fmt(a.ratio_amount)}")
-    lines.append(
-        _(
-            "单一买方限额 %(limit)s − 已赔付 %(paid)s = 剩余限额 %(remaining)s",
-            limit=fmt(a.limit),
-            paid=fmt(a.already_paid),
-            remaining=fmt(a.remaining),
+    if a.received:
+        lines.append(
+            _(
+                "已收回款 %(received)s，可核定损失 %(claimable)s",
+                received=fmt(a.received),
+                claimable=fmt(a.claimable),
+            )
         )
-    )
+    if a.assessed_loss != a.covered_loss:
+        lines.append(_("核定损失金额 %(assessed)s", assessed=fmt(a.assessed_loss)))
+    lines.append(f"{a.ratio_percent} × {fmt(a.assessed_loss)} = {fmt(a.ratio_amount)}")
+    facts = {"limit": fmt(a.limit), "paid": fmt(a.already_paid), "remaining": fmt(a.remaining)}
+    if a.party_kind == BANK:
+        lines.append(_("开证行限额 %(limit)s − 已赔付 %(paid)s = 剩余限额 %(remaining)s", **facts))
+    else:
+        lines.append(_("单一买方限额 %(limit)s − 已赔付 %(paid)s = 剩余限额 %(remaining)s", **facts))
     lines.append(
         _(
             "赔款 = min(%(a)s, %(b)s) = %(indemnity)s",

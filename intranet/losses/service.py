@@ -4,9 +4,8 @@ The insurer's workflow (accept, investigate, decide) is in `workflow.py`; messag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import LazyString, lazy_pgettext
@@ -15,10 +14,8 @@ from sqlalchemy import Select, func, select
 
 from ..actors import Actor
 from ..audit import service as audit
-from ..clock import shanghai_date
-from ..countries import get_country, normalize_code
 from ..db_tx import transactional
-from ..errors import Invalid, NotFound
+from ..errors import NotFound
 from ..extensions import db
 from ..policies.models import Policy
 from ..policies.visibility import ensure_in_force, scope_of, visible_policy
@@ -26,11 +23,10 @@ from ..security import ensure_role
 from ..storage import service as storage
 from ..storage.models import StoredFile
 from . import attachments as files
-from . import rules
-from .models import LossAttachment, LossEvent, LossInvoice, LossReport
+from . import parties, rules
+from .inputs import BankInput, LossInput, validate
+from .models import LossAttachment, LossEvent, LossInvoice, LossParty, LossReport
 
-MAX_INVOICES = 50
-MAX_AMOUNT = Decimal("9999999999.99")
 OPEN_STATUSES = ("reported", "accepted", "investigating")
 FINAL_STATUSES = ("rejected", "paid", "declined")
 STATUSES = OPEN_STATUSES + FINAL_STATUSES
@@ -48,119 +44,36 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-@dataclass
-class LossInput:
-    buyer_name: str
-    buyer_country: str
-    due_date: date | None
-    cause: str
-    invoices: list[rules.Invoice]
-
-
-def parse_amount(raw: Any, label: str = "invoice_amount_usd") -> Decimal:
-    """A positive USD amount with at most two decimals; JSON numbers or numeric strings."""
-    if isinstance(raw, bool) or raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise Invalid(_l("%(field)s 须为金额", field=label), code="invalid_amount", field=label)
-    try:
-        text = raw.replace(",", "").strip() if isinstance(raw, str) else str(raw)
-        value = Decimal(text)
-    except (InvalidOperation, ValueError, TypeError) as exc:
-        raise Invalid(_l("%(field)s 不是有效金额", field=label), code="invalid_amount", field=label) from exc
-    if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
-        raise Invalid(
-            _l("%(field)s 须大于 0 且不超过 %(max)s", field=label, max=f"{MAX_AMOUNT:,}"),
-            code="invalid_amount",
-            field=label,
-        )
-    if value != value.quantize(rules.CENT):
-        raise Invalid(_l("%(field)s 最多两位小数", field=label), code="invalid_amount", field=label)
-    return rules.money(value)
-
-
-def validate(data: LossInput, now: datetime) -> LossInput:
-    """Every rule on the input, for the web form and the API alike (422 with a code)."""
-    name = " ".join(rules.clean_text(data.buyer_name).split())
-    if not name or len(name) > 200 or not rules.normalize_buyer_name(name):
-        raise Invalid(
-            _l("请填写买方名称（200字以内）"),
-            code="invalid_buyer_name",
-            field="buyer_name",
-        )
-    country = normalize_code(data.buyer_country)
-    if get_country(country) is None:
-        raise Invalid(
-            _l("买方所在国 %(country)s 不是有效的 ISO 国家代码", country=str(data.buyer_country)),
-            code="invalid_country",
-            field="buyer_country",
-        )
-    if data.cause not in rules.CAUSES:
-        raise Invalid(_l("损失原因不在列表中"), code="invalid_cause", field="cause")
-    if not data.invoices:
-        raise Invalid(_l("至少填写一张发票"), code="no_invoices", field="invoices")
-    if len(data.invoices) > MAX_INVOICES:
-        raise Invalid(_l("最多 %(n)s 张发票", n=MAX_INVOICES), code="too_many_invoices", field="invoices")
-    today = shanghai_date(now)
-    seen: set[str] = set()
-    for inv in data.invoices:
-        number = rules.clean_text(inv.invoice_no).strip()
-        if len(number) > 64:
-            raise Invalid(_l("发票号 %(no)s… 过长", no=number[:20]), code="invalid_invoice", field="invoices")
-        if number and number.casefold() in seen:
-            raise Invalid(_l("发票号 %(no)s 重复", no=number), code="duplicate_invoice", field="invoices")
-        seen.add(number.casefold())
-        if inv.shipment_date > today:
-            raise Invalid(
-                _l("发票 %(no)s 出运日 %(day)s 晚于今天", no=number or "—", day=inv.shipment_date.isoformat()),
-                code="invalid_shipment_date",
-                field="shipment_date",
-            )
-    if data.due_date is None:
-        raise Invalid(_l("请填写应收账款到期日"), code="invalid_due_date", field="due_date")
-    first = min(inv.shipment_date for inv in data.invoices)
-    if data.due_date < first:
-        raise Invalid(
-            _l("到期日 %(due)s 早于出运日 %(day)s", due=data.due_date.isoformat(), day=first.isoformat()),
-            code="invalid_due_date",
-            field="due_date",
-        )
-    return LossInput(
-        buyer_name=name,
-        buyer_country=country,
-        due_date=data.due_date,
-        cause=data.cause,
-        invoices=[
-            rules.Invoice(rules.clean_text(i.invoice_no).strip(), rules.money(i.amount_usd), i.shipment_date)
-            for i in data.invoices
-        ],
-    )
-
-
 # ---- arithmetic --------------------------------------------------------------------------------
 
 
-def paid_for_buyer(policy_id: int, key: str, *, excluding: int | None = None) -> Decimal:
-    """What was already paid for this buyer under this policy (the limit is per policy year)."""
-    stmt = select(LossReport.paid_usd).where(
-        LossReport.policy_id == policy_id, LossReport.buyer_key == key, LossReport.status == "paid"
-    )
-    if excluding is not None:
-        stmt = stmt.where(LossReport.id != excluding)
-    return rules.money(sum((v for v in db.session.scalars(stmt) if v is not None), rules.ZERO))
-
-
-def assess(policy: Policy, data: LossInput, *, excluding: int | None = None) -> rules.Assessment:
+def assess(
+    policy: Policy,
+    data: LossInput,
+    *,
+    excluding: int | None = None,
+    party_id: int | None = None,
+    received: Decimal = rules.ZERO,
+    assessed: Decimal | None = None,
+) -> rules.Assessment:
+    """The indemnity rule for this loss: the limit's party is `party_id` (a recorded report's) or the
+    party the input resolves to now (a new one when nobody paid for it yet)."""
     programme = policy.programme
+    who = data.limit_party()
+    party = db.session.get(LossParty, party_id) if party_id else parties.find(policy.id, who)
     return rules.assess(
         invoices=data.invoices,
-        buyer_country=data.buyer_country,
+        buyer_country=data.risk_country,
         cover_start=policy.cover_start,
         cover_end=policy.cover_end,
         excluded_countries=programme.excluded_codes,
         ratio=programme.indemnity_ratio,
         per_buyer_limit=programme.per_buyer_limit_usd,
-        already_paid=paid_for_buyer(
-            policy.id, rules.buyer_key(data.buyer_name, data.buyer_country), excluding=excluding
-        ),
+        already_paid=parties.paid_for(policy.id, party.id if party else None, excluding=excluding),
+        received=received,
+        assessed=assessed,
+        party_kind=who.kind,
+        party_name=party.name if party else who.name,
     )
 
 
@@ -174,18 +87,32 @@ def preview(actor: Actor, policy_id: int, data: LossInput, *, now: datetime) -> 
 
 
 def input_of(report: LossReport) -> LossInput:
+    bank = None
+    if report.bank_name and report.bank_country:
+        bank = BankInput(report.bank_name, report.bank_country, report.bank_swift_bic or "")
     return LossInput(
         buyer_name=report.buyer_name,
         buyer_country=report.buyer_country,
         due_date=report.due_date,
         cause=report.cause,
         invoices=[rules.Invoice(i.invoice_no, i.amount_usd, i.shipment_date) for i in report.invoices],
+        buyer_registration_no=report.buyer_registration_no or "",
+        payment_terms=report.payment_terms,
+        bank=bank,
     )
 
 
-def current_assessment(report: LossReport) -> rules.Assessment:
-    """The arithmetic for a report as things stand now (its own payment excluded)."""
-    return assess(report.policy, input_of(report), excluding=report.id)
+def current_assessment(report: LossReport, *, assessed: Decimal | None = None) -> rules.Assessment:
+    """The arithmetic for a report as things stand now (its own payment excluded, payments received
+    since the report deducted, the insurer's assessed amount when given)."""
+    return assess(
+        report.policy,
+        input_of(report),
+        excluding=report.id,
+        party_id=report.limit_party_id,
+        received=report.received_usd or rules.ZERO,
+        assessed=assessed,
+    )
 
 
 # ---- reporting ----------------------------------------------------------------------------------
@@ -242,13 +169,26 @@ def report(
     db.session.execute(select(Policy.id).where(Policy.id == policy.id).with_for_update())
     ensure_in_force(policy)
     clean = validate(data, now)
-    result = assess(policy, clean)
+    buyer = parties.ensure(policy.id, clean.buyer(), now)
+    bank_who = clean.bank_party()
+    bank = parties.ensure(policy.id, bank_who, now) if bank_who else None
+    limit_party = bank or buyer
+    result = assess(policy, clean, party_id=limit_party.id)
     row = LossReport(
         policy_id=policy.id,
         enterprise_id=policy.enterprise_id,
         buyer_name=clean.buyer_name,
         buyer_key=rules.buyer_key(clean.buyer_name, clean.buyer_country),
         buyer_country=clean.buyer_country,
+        buyer_registration_no=clean.buyer_registration_no or None,
+        payment_terms=clean.payment_terms,
+        bank_name=clean.bank.name if clean.bank else None,
+        bank_swift_bic=(clean.bank.swift_bic or None) if clean.bank else None,
+        bank_country=clean.bank.country if clean.bank else None,
+        buyer_party_id=buyer.id,
+        bank_party_id=bank.id if bank else None,
+        limit_party_id=limit_party.id,
+        received_usd=rules.ZERO,
         due_date=clean.due_date,
         cause=clean.cause,
         status="reported",
@@ -272,7 +212,12 @@ def report(
         "loss.report",
         obj=row,
         summary=f"{clean.buyer_name} ({clean.buyer_country}) USD {result.total}",
-        changes={"covered": result.covered, "estimate_usd": result.indemnity, "via": via},
+        changes={
+            "covered": result.covered,
+            "estimate_usd": result.indemnity,
+            "via": via,
+            "limit_party": [limit_party.kind, limit_party.name],
+        },
     )
     return row
 

@@ -15,9 +15,10 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import paginate
 from ..security import roles_required
-from . import service, workflow
+from . import parties, service, workflow
 from .blueprint import bp
-from .forms import AcceptForm, DecideForm, NoteForm, ReasonForm, RequestDocumentsForm
+from .forms import AcceptForm, DecideForm, MergeForm, NoteForm, ReasonForm, ReceiptForm, RequestDocumentsForm
+from .models import LossReport
 from .views import download
 
 STAFF = ("insurer",)
@@ -55,7 +56,16 @@ def staff_detail(report_id: int) -> Any:
         note_form=NoteForm(prefix="note"),
         request_form=RequestDocumentsForm(prefix="docs"),
         decide_form=DecideForm(prefix="decide"),
+        receipt_form=ReceiptForm(prefix="receipt"),
+        merge_form=merge_form(row),
     )
+
+
+def merge_form(row: LossReport) -> MergeForm:
+    form = MergeForm(prefix="merge")
+    kinds = {"buyer": _("买方"), "bank": _("开证行")}
+    form.party.choices = [(p.id, f"{kinds.get(p.kind, p.kind)} · {p.name} · {p.country}") for p in parties.others(row)]
+    return form
 
 
 def _act(report_id: int, form: FlaskForm, call: Callable[[FlaskForm], Any], done: str) -> Any:
@@ -123,9 +133,37 @@ def staff_decide(report_id: int) -> Any:
         report_id,
         DecideForm(prefix="decide"),
         lambda f: workflow.decide(
-            current_actor(), report_id, pay=f.decision.data == "pay", reason=f.text.data or None, now=now()
+            current_actor(),
+            report_id,
+            pay=f.decision.data == "pay",
+            reason=f.text.data or None,
+            now=now(),
+            assessed=f.assessed.data if f.decision.data == "pay" else None,
         ),
         _("已作出决定，已通知企业"),
+    )
+
+
+@bp.post("/staff/losses/<int:report_id>/receipt")
+@roles_required(*STAFF)
+def staff_receipt(report_id: int) -> Any:
+    return _act(
+        report_id,
+        ReceiptForm(prefix="receipt"),
+        lambda f: workflow.record_receipt(current_actor(), report_id, f.amount.data, now=now(), note=f.text.data or ""),
+        _("已记录收回款项，损失相应减少"),
+    )
+
+
+@bp.post("/staff/losses/<int:report_id>/merge")
+@roles_required(*STAFF)
+def staff_merge(report_id: int) -> Any:
+    form = merge_form(service.get_visible(current_actor(), report_id))
+    return _act(
+        report_id,
+        form,
+        lambda f: workflow.merge_parties(current_actor(), report_id, f.party.data, now=now()),
+        _("已合并，两条记录共用一个责任限额"),
     )
 
 

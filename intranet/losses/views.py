@@ -20,7 +20,7 @@ from ..security import roles_required
 from ..storage import service as storage
 from ..storage.models import StoredFile
 from . import attachments as files
-from . import rules, service, workflow
+from . import inputs, rules, service, workflow
 from .blueprint import bp
 from .forms import MAX_ROWS, AnswerForm, ConfirmReportForm, LossReportForm
 from .models import LossAttachment, LossEvent, LossReport
@@ -41,6 +41,7 @@ def report_attachments(report: LossReport, event: LossEvent) -> list[LossAttachm
 def helpers() -> dict[str, Any]:
     return {
         "loss_cause_label": rules.cause_label,
+        "loss_payment_terms_label": lambda code: str(rules.PAYMENT_TERMS.get(code, code)),
         "loss_status_label": service.status_label,
         "loss_reason": rules.describe,
         "country_label": country_label,
@@ -60,13 +61,20 @@ def portal_list() -> Any:
     return render_template("losses/portal_list.html", reports=reports, can_report=bool(policy_choices()))
 
 
-def _input(form: LossReportForm) -> service.LossInput:
-    return service.LossInput(
+def _input(form: LossReportForm) -> inputs.LossInput:
+    return inputs.LossInput(
         buyer_name=form.buyer_name.data or "",
         buyer_country=form.buyer_country.data or "",
         due_date=form.due_date.data,
         cause=form.cause.data or "",
         invoices=form.filled_invoices(),
+        buyer_registration_no=form.buyer_registration_no.data or "",
+        payment_terms=form.payment_terms.data or rules.OPEN_ACCOUNT,
+        bank=inputs.BankInput(
+            name=form.bank_name.data or "",
+            country=form.bank_country.data or "",
+            swift_bic=form.bank_swift_bic.data or "",
+        ),
     )
 
 

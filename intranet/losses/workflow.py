@@ -4,6 +4,7 @@ the enterprise answers), decide pay or decline. Every step audited; every decisi
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,7 @@ from ..i18n import current_language
 from ..policies.models import Policy
 from ..security import ensure_role
 from . import attachments as files
-from . import notify, rules
+from . import notify, parties, rules
 from .models import LossReport
 from .service import (
     FINAL_STATUSES,
@@ -149,9 +150,57 @@ def answer_request(
 
 
 @transactional
-def decide(actor: Actor, report_id: int, *, pay: bool, reason: str | None, now: datetime) -> LossReport:
-    """Pay the indemnity computed now (against the buyer's remaining limit at this moment), or
-    decline with a reason. A report still awaiting acceptance is accepted by the decision."""
+def record_receipt(actor: Actor, report_id: int, amount: Decimal, *, now: datetime, note: str = "") -> LossReport:
+    """A partial payment the buyer (or bank) made after the report: it reduces the loss."""
+    ensure_role(actor, "insurer")
+    row = _locked(report_id)
+    _require(row, OPEN_STATUSES, _l("记录已收回款"))
+    amount = rules.money(amount)
+    total = rules.money((row.received_usd or rules.ZERO) + amount)
+    if amount <= 0 or total > row.invoice_total_usd:
+        raise Invalid(
+            _l("已收回款合计不得超过报损金额 %(total)s", total=rules.fmt(row.invoice_total_usd)),
+            code="invalid_receipt",
+            field="amount",
+        )
+    before = row.received_usd
+    row.received_usd = total
+    result = current_assessment(row)
+    row.estimate_usd = result.indemnity
+    row.reasons = [r.as_json() for r in result.reasons]
+    body = _text(note, _l("说明"), required=False)
+    add_event(row, actor, "payment_received", f"USD {rules.fmt(amount)}" + (f"：{body}" if body else ""), now)
+    audit.record(actor, "loss.payment_received", obj=row, changes={"received_usd": [before, total]})
+    return row
+
+
+@transactional
+def merge_parties(actor: Actor, report_id: int, other_id: int, *, now: datetime) -> LossReport:
+    """Staff: this report's buyer (or bank) is the other record's (parties.merge_into_report); the
+    open reports of the kept party are estimated again against the one limit they now share."""
+    keep = parties.merge_into_report(actor, report_id, other_id, now=now)
+    stmt = select(LossReport).where(LossReport.limit_party_id == keep.id, LossReport.status.in_(OPEN_STATUSES))
+    for row in db.session.scalars(stmt):
+        result = current_assessment(row)
+        row.estimate_usd = result.indemnity
+        row.reasons = [r.as_json() for r in result.reasons]
+    return _locked(report_id)
+
+
+@transactional
+def decide(
+    actor: Actor,
+    report_id: int,
+    *,
+    pay: bool,
+    reason: str | None,
+    now: datetime,
+    assessed: Decimal | None = None,
+) -> LossReport:
+    """Pay the indemnity computed now (against the party's remaining limit at this moment) on the
+    loss the insurer assesses (核定损失金额: at most the covered loss less payments received; that
+    by default), or decline with a reason. A report still awaiting acceptance is accepted by the
+    decision."""
     ensure_role(actor, "insurer")
     row = _locked(report_id)
     if row.status in FINAL_STATUSES:
@@ -177,12 +226,22 @@ def decide(actor: Actor, report_id: int, *, pay: bool, reason: str | None, now: 
         )
     if pay:
         result = current_assessment(row)
+        if assessed is not None and not rules.ZERO < rules.money(assessed) <= result.claimable:
+            raise Invalid(
+                _l(
+                    "核定损失金额须大于 0 且不超过 %(most)s（保障范围内的报损金额减已收回款）",
+                    most=rules.fmt(result.claimable),
+                ),
+                code="invalid_assessed",
+                field="assessed",
+            )
+        result = current_assessment(row, assessed=assessed)
         if result.indemnity <= 0:
             raise Refused(
                 _l(
                     "报损案件 %(id)s 按规则计算的赔款为 0（%(why)s），请选择拒赔",
                     id=row.id,
-                    why=_Joined(result.reasons) if result.reasons else _l("限额已用完"),
+                    why=_Joined(result.reasons) if result.reasons else _l("核定损失为 0"),
                 ),
                 code="nothing_to_pay",
             )
@@ -190,6 +249,7 @@ def decide(actor: Actor, report_id: int, *, pay: bool, reason: str | None, now: 
         row.reasons = [r.as_json() for r in result.reasons]
         row.estimate_usd = result.indemnity
         row.paid_usd = result.indemnity
+        row.assessed_usd = result.assessed_loss
         row.status = "paid"
         kind = "paid"
         text = text or "；".join(result.lines)
@@ -206,7 +266,11 @@ def decide(actor: Actor, report_id: int, *, pay: bool, reason: str | None, now: 
         f"loss.{kind}",
         obj=row,
         summary=text[:200],
-        changes={"status": [before, row.status], "paid_usd": [None, row.paid_usd]},
+        changes={
+            "status": [before, row.status],
+            "paid_usd": [None, row.paid_usd],
+            "assessed_usd": [None, row.assessed_usd],
+        },
     )
     notify.decision(row, event, now)
     return row
