@@ -21,6 +21,8 @@ from . import factories as f
 from .helpers import form_fields, login, soup, submit, text_of
 
 NEW_PASSWORD = "a brand new secret 42"
+MOBILE_REQUEST = ".contact-mobile form.contact-request"
+MOBILE_CONFIRM = ".contact-mobile form.contact-confirm"
 
 
 def _client_at(app: Flask, address: str) -> FlaskClient:
@@ -189,15 +191,15 @@ def test_a_new_contact_email_counts_once_its_code_is_typed_back(app, client, fre
 def test_a_new_mobile_with_a_wrong_code_is_not_kept(app, client, freeze, logged_in):
     freeze("2024-06-20T10:00:00+08:00")
     user = logged_in("enterprise", "boss@exporter.test", enterprise=f.confirmed_enterprise(1))
-    submit(client, "/account/contact", {"mobile-value": "+86 139 0000 1111"}, form=".contact-mobile form.contact-request")
+    submit(client, "/account/contact", {"mobile-value": "+86 139 0000 1111"}, form=MOBILE_REQUEST)
     [sms] = _messages("13900001111")
     code = re.search(r"验证码 (\d{6})", sms.body_text).group(1)
     wrong = "000000" if code != "000000" else "111111"
-    refused = submit(client, "/account/contact", {"mobile-confirm-code": wrong}, form=".contact-mobile form.contact-confirm")
+    refused = submit(client, "/account/contact", {"mobile-confirm-code": wrong}, form=MOBILE_CONFIRM)
     assert refused.status_code == 422 and "验证码不正确或已过期" in text_of(refused)
     db.session.refresh(user)
     assert user.mobile is None
-    submit(client, "/account/contact", {"mobile-confirm-code": code}, form=".contact-mobile form.contact-confirm")
+    submit(client, "/account/contact", {"mobile-confirm-code": code}, form=MOBILE_CONFIRM)
     db.session.refresh(user)
     assert user.mobile == "13900001111"
     # and the mobile now signs in

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from ..actors import current_actor
 from ..auth.models import User
 from ..clock import now
-from ..errors import ServiceError
+from ..errors import Forbidden, ServiceError
 from ..forms_support import attach_error
 from ..security import PERMISSION_LABELS, roles_required
 from . import colleagues
@@ -70,6 +70,9 @@ def invite() -> Any:
                 permissions=form.chosen(),
                 now=now(),
             )
+        except Forbidden as exc:
+            flash(str(exc.message), "error")
+            return _page(status=exc.status)
         except ServiceError as exc:
             attach_error(form, exc, "email")
             return _page(form, exc.status)
