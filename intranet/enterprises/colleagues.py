@@ -1,7 +1,12 @@
 """Several users per enterprise (经办人). The first activated user administers the others: invites a
 colleague by e-mail or mobile, chooses whether each may claim, report losses and request credit
 reports (the services check it: `security.ensure_enterprise_permission`), and removes them.
-Every step is audited; the enterprise's own activity list reads who did what from the audit log."""
+Every step is audited; the enterprise's own activity list reads who did what from the audit log.
+
+Which user did what: a loss report's events carry `actor_user_id` (filled by the losses service);
+a policy claim and a credit-report request have no user column yet (`policies.claimed_by`,
+`credit_report_requests.requested_by` would need a migration in those features), so for them the
+audit row (`policy.claim`, `credit_report.request`, actor = the user) is the record."""
 
 from __future__ import annotations
 
