@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api.token_views import bp as api_tokens_bp
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
+    from .auth.account_views import bp as accounts_bp
     from .auth.views import bp as auth_bp
     from .certificates.api import bp as api_certificates_bp
     from .certificates.views import bp as certificates_bp
@@ -71,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from .credit_reports.views import bp as credit_reports_bp
     from .dashboards.views import bp as dashboards_bp
     from .districts.views import bp as districts_bp
+    from .enterprises.colleague_views import bp as colleagues_bp
     from .enterprises.views import bp as preferences_bp
     from .exports.views import bp as exports_bp
     from .losses import staff_views, views  # noqa: F401  (their routes are on the losses blueprint)
@@ -89,6 +91,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         main_bp,
         auth_bp,
+        accounts_bp,
+        colleagues_bp,
         audit_bp,
         roster_public_bp,
         roster_bp,

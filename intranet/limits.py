@@ -40,6 +40,11 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_ACTIVATION_PER_ADDRESS": "10 per minute;50 per hour",
     "LIMIT_PASSWORD_CHANGE_PER_ADDRESS": "10 per minute;50 per hour",
     "LIMIT_OBJECTION_PER_ADDRESS": "10 per minute;60 per hour",
+    # password-reset requests from one address, and for one account from anywhere (no message bombing)
+    "LIMIT_RESET_PER_ADDRESS": "5 per minute;30 per hour",
+    "LIMIT_RESET_PER_ACCOUNT": "3 per 15 minutes;10 per day",
+    # codes typed in (reset by SMS code, new contact confirmation): each code also allows 5 tries
+    "LIMIT_CODE_ENTRY_PER_ADDRESS": "10 per minute;50 per hour",
     # password hashes running at once across the web workers: half of `make serve`'s 4 workers
     "PASSWORD_CHECK_SLOTS": 2,
     # a holder that died keeps a Redis slot this long at most (gunicorn kills a worker after 30 s)

@@ -48,6 +48,26 @@ def ensure_role(actor: Actor, *roles: str) -> None:
         raise Forbidden(_l("您无权执行此操作"), code="forbidden")
 
 
+PERMISSION_LABELS: dict[str, Any] = {
+    "claim": _l("领取保单"),
+    "report_losses": _l("报损"),
+    "request_credit_reports": _l("申请资信报告"),
+}
+
+
+def ensure_enterprise_permission(actor: Actor, permission: str) -> None:
+    """An enterprise's user (经办人) acts only where its administrator allowed it; other actors
+    (staff, the API, the CLI) are checked by `ensure_role` as before."""
+    if actor.role != "enterprise":
+        return
+    may = getattr(actor, "may", None)
+    if may is None or not may(permission):
+        raise Forbidden(
+            _l("您的账号没有“%(what)s”权限，请联系本企业的管理员", what=PERMISSION_LABELS.get(permission, permission)),
+            code="permission",
+        )
+
+
 # Browser security headers on every response (Flask-Talisman): scripts and styles only from our own
 # static files (no inline code, no `unsafe-inline`), never framed (the insurer's "pay" and "issue"
 # buttons cannot be clickjacked), no MIME sniffing, no full URLs leaked to other sites, and HSTS when

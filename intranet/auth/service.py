@@ -36,13 +36,25 @@ def check_password_strength(password: str) -> None:
         )
 
 
+def normalize_mobile(raw: str) -> str:
+    """A mobile number as kept: digits only, without China's +86."""
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+def looks_like_mobile(ident: str) -> bool:
+    return bool(ident) and all(ch.isdigit() or ch in " +-" for ch in ident) and 7 <= len(normalize_mobile(ident)) <= 15
+
+
 def find_user(identifier: str) -> User | None:
-    """Login by email, or by USCC for an enterprise."""
+    """Login by email, by mobile (a user's own), or by USCC for an enterprise."""
     ident = identifier.strip()
     if not ident:
         return None
     if "@" in ident:
         return db.session.scalar(select(User).where(func.lower(User.email) == ident.lower()))
+    if looks_like_mobile(ident):
+        return db.session.scalar(select(User).where(User.mobile == normalize_mobile(ident)))
     uscc = normalize_uscc(ident)
     return db.session.scalar(
         select(User).where(User.enterprise.has(uscc=uscc), User.role == Role.ENTERPRISE).order_by(User.id).limit(1)

@@ -41,8 +41,12 @@ def download(policy_id: int) -> Any:
 
 @bp.get("/verify")
 def verify_form() -> Any:
-    """The code typed off the paper (any case, with or without dashes) → its verification page."""
-    code = normalize_code(request.args.get("code", ""))[: service.MAX_CODE]
+    """The code typed off the paper (any case, with or without dashes), or the link a phone read from
+    the QR code (…/verify/<code>) → its verification page."""
+    raw = request.args.get("code", "")[:300]
+    if "/verify/" in raw:
+        raw = raw.rsplit("/verify/", 1)[1].split("?", 1)[0].split("#", 1)[0]
+    code = normalize_code(raw)[: service.MAX_CODE]
     if code:
         return redirect(url_for("certificates.verify", code=code))
     return _no_store(render_template("certificates/verify.html", result=None, asked=False))

@@ -26,7 +26,7 @@ from ..outbox import service as outbox
 from ..policies.models import Policy
 from ..policies.visibility import ensure_in_force, reportable_policies, scope_of, visible_policy
 from ..programmes.models import Programme
-from ..security import ensure_role
+from ..security import ensure_enterprise_permission, ensure_role
 from ..storage import service as storage
 from ..storage.models import StoredFile
 from .models import CreditReportRequest
@@ -92,6 +92,7 @@ def request_report(
     """A free report request; refused (409 quota_exhausted) past the programme's free quota.
     Returns the request and how many free reports remain."""
     ensure_role(actor, "enterprise", "api")
+    ensure_enterprise_permission(actor, "request_credit_reports")
     policy = visible_policy(actor, policy_id)
     ensure_in_force(policy)
     name, country = _clean(buyer_name, buyer_country)

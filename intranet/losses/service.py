@@ -19,7 +19,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..policies.models import Policy
 from ..policies.visibility import ensure_in_force, scope_of, visible_policy
-from ..security import ensure_role
+from ..security import ensure_enterprise_permission, ensure_role
 from ..storage import service as storage
 from ..storage.models import StoredFile
 from . import attachments as files
@@ -165,6 +165,7 @@ def report(
 ) -> LossReport:
     """Record a loss report (accepted and recorded even when not covered: the insurer decides)."""
     ensure_role(actor, "enterprise", "api")
+    ensure_enterprise_permission(actor, "report_losses")
     policy = visible_policy(actor, policy_id)
     db.session.execute(select(Policy.id).where(Policy.id == policy.id).with_for_update())
     ensure_in_force(policy)

@@ -28,6 +28,8 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("notices.staff_index", _l("风险通报"), frozenset({"insurer"})),
     ("outbox.index", _l("消息发送"), frozenset({"bureau", "insurer"})),
     ("preferences.edit", _l("通知设置"), frozenset({"enterprise"})),
+    ("colleagues.index", _l("经办人"), frozenset({"enterprise"})),
+    ("accounts.contact_page", _l("联系方式"), frozenset({"enterprise", "bureau", "insurer"})),
 ]
 
 # (endpoint, title, text, roles)

@@ -19,7 +19,8 @@ from .forms import RetryForm
 
 bp = Blueprint("outbox", __name__)
 
-PRIVATE_JOBS = {"invitation"}  # bodies carry a personal activation link: staff see the envelope only
+# bodies carry a personal activation or reset link, or a code: staff see the envelope only
+PRIVATE_JOBS = {"invitation", "account"}
 
 
 def _labels() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
 from ..programmes.models import Programme
 from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
-from ..security import ensure_role
+from ..security import ensure_enterprise_permission, ensure_role
 from . import rules
 from .models import Policy, PolicyStatus
 
@@ -161,6 +161,7 @@ def claim(
 ) -> ClaimResult:
     """Claim the enterprise's policy; the existing one comes back however often it is asked."""
     ensure_role(actor, "enterprise", "api")
+    ensure_enterprise_permission(actor, "claim")
     if actor.role == "enterprise" and getattr(actor, "enterprise_id", None) != enterprise.id:
         raise NotFound(_l("企业不存在"), code="enterprise_not_found")
     existing = find_policy(programme.id, enterprise.id)
