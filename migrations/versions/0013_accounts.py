@@ -1,15 +1,15 @@
 """accounts (issue 14): a user's own mobile, an enterprise user's permissions, single-use account codes
 (password resets by link or SMS code, confirmation of a new contact e-mail or mobile)
 
-Revision ID: 0015
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
