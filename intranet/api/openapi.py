@@ -184,8 +184,9 @@ SCHEMAS: dict[str, Any] = {
 
 ERROR_TEXT = {
     400: "Malformed request (the body is not a JSON object)",
-    401: "Missing, unknown or revoked bearer token",
-    403: "Not allowed",
+    401: "Missing, unknown, expired or revoked bearer token",
+    403: "Not allowed; code `scope`: the token lacks the scope this operation needs",
+    413: "Request body too large",
     404: "Not found (unknown programme, enterprise, policy, report or code)",
     409: "Refused by the rules in the current state; the error code says why",
     422: "Invalid input; the error code and message name the field",
@@ -221,7 +222,7 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "An enterprise's standing on a programme: roster, eligibility and its policy",
             "getEnterpriseStanding",
-            {"200": _json(_ref("EnterpriseStanding"), "The enterprise")} | errors(401, 404, 422),
+            {"200": _json(_ref("EnterpriseStanding"), "The enterprise")} | errors(401, 403, 404, 422),
             tags=["policies"],
             parameters=[YEAR, USCC_PARAM],
         )
@@ -234,7 +235,7 @@ PATHS: dict[str, Any] = {
                 "201": _json(_ref("Policy"), "Claimed now"),
                 "200": _json(_ref("Policy"), "Already claimed: the existing policy"),
             }
-            | errors(400, 401, 404, 409, 422),
+            | errors(400, 401, 403, 404, 409, 413, 422),
             tags=["policies"],
             parameters=[YEAR],
             requestBody=_body("ClaimRequest", {"uscc": EXAMPLE_USCC}),
@@ -244,7 +245,7 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "A policy",
             "getPolicy",
-            {"200": _json(_ref("Policy"), "The policy")} | errors(401, 404),
+            {"200": _json(_ref("Policy"), "The policy")} | errors(401, 403, 404),
             tags=["policies"],
             parameters=[POLICY_ID],
         )
@@ -260,7 +261,7 @@ PATHS: dict[str, Any] = {
                 },
                 "304": {"description": "Not modified (ETag / Last-Modified)"},
             }
-            | errors(401, 404),
+            | errors(401, 403, 404),
             tags=["certificates"],
             parameters=[POLICY_ID],
         )
@@ -269,7 +270,7 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Report a loss under a policy; the estimate applies the indemnity rule to what is known now",
             "reportLoss",
-            {"201": _json(_ref("LossReport"), "Reported")} | errors(400, 401, 404, 409, 422),
+            {"201": _json(_ref("LossReport"), "Reported")} | errors(400, 401, 403, 404, 409, 413, 422),
             tags=["losses"],
             parameters=[POLICY_ID],
             requestBody=_body(
@@ -289,7 +290,7 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "A loss report, with indemnity_paid_usd once decided",
             "getLossReport",
-            {"200": _json(_ref("LossReport"), "The report")} | errors(401, 404),
+            {"200": _json(_ref("LossReport"), "The report")} | errors(401, 403, 404),
             tags=["losses"],
             parameters=[REPORT_ID],
         )
@@ -298,7 +299,7 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Request a free overseas buyer credit report (409 quota_exhausted past the free quota)",
             "requestCreditReport",
-            {"201": _json(_ref("CreditReport"), "Requested")} | errors(400, 401, 404, 409, 422),
+            {"201": _json(_ref("CreditReport"), "Requested")} | errors(400, 401, 403, 404, 409, 413, 422),
             tags=["credit-reports"],
             parameters=[POLICY_ID],
             requestBody=_body("CreditReportRequest", {"buyer_name": "ACME Trading LLC", "buyer_country": "US"}),
