@@ -38,3 +38,13 @@ def test_a_runaway_statement_is_interrupted_and_the_connection_recovers(app, bac
         assert db.session.execute(text("SELECT 2")).scalar() == 2
     if backend == "postgresql":
         assert db.session.execute(text("SHOW statement_timeout")).scalar() == "0"
+
+
+def test_the_sqlite_uscc_prefix_search_uses_the_uscc_index(app, backend):
+    if backend != "sqlite":
+        pytest.skip("the SQLite plan")
+    db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
+    sql = search._sql("uscc", "page", "sqlite").text.replace("IN :ids", "IN (1)")
+    params = {"lo": "12345", "hi": "12345Z", "limit": 20, "offset": 0}
+    plan = [row[3] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql), params)]
+    assert "ix_roster_entries_uscc" in plan[0], plan
