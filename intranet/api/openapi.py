@@ -183,7 +183,8 @@ SCHEMAS: dict[str, Any] = {
 }
 
 ERROR_TEXT = {
-    400: "Malformed request (the body is not a JSON object)",
+    400: "Malformed request: the body is not a JSON object, JSON nested too deeply (code `too_deep`), or a "
+    "control character in the path, query or body (code `control_character`)",
     401: "Missing, unknown, expired or revoked bearer token",
     403: "Not allowed; code `scope`: the token lacks the scope this operation needs",
     413: "Request body too large",
@@ -194,7 +195,9 @@ ERROR_TEXT = {
 
 
 def errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
+    """The error responses of an operation; every one may answer 400 (control characters are
+    refused at the edge of every request)."""
+    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in sorted({400, *statuses})}
 
 
 def _op(summary: str, op_id: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
