@@ -64,10 +64,23 @@ def company_name(rng: random.Random, n: int) -> str:
     return f"{rng.choice(PLACES)}{brand}{rng.choice(TRADES)}{rng.choice(FORMS)}"
 
 
+def stem_name(n: int) -> str:
+    """The hostile board of issue 12: every name shares one stem and differs by a number."""
+    return f"深圳市某某{n:06d}贸易有限公司"
+
+
 def build(
-    db_path: Path, *, count: int, year: int, notice_start: date, notice_end: date, seed: int = 100_000
+    db_path: Path,
+    *,
+    count: int,
+    year: int,
+    notice_start: date,
+    notice_end: date,
+    seed: int = 100_000,
+    stems: bool = False,
 ) -> list[str]:
-    """Fill a migrated database with `count` listed entries of `year`'s main roster, under notice.
+    """Fill a migrated database with `count` listed entries of `year`'s main roster, under notice:
+    varied realistic names, or (`stems`) names sharing one stem and differing by a number.
 
     Returns the names (for query generation)."""
     rng = random.Random(seed)
@@ -86,7 +99,7 @@ def build(
     names: list[str] = []
     enterprises = []
     for n in range(1, count + 1):
-        name = company_name(rng, n)
+        name = stem_name(n) if stems else company_name(rng, n)
         names.append(name)
         enterprises.append(
             (
@@ -122,7 +135,8 @@ def build(
     )
     con.commit()
     con.execute("INSERT INTO roster_entries_fts(roster_entries_fts) VALUES ('optimize')")
-    con.execute("ANALYZE")
+    if not stems:  # the shared-stem board keeps no statistics: the planner's worst case (issue 12)
+        con.execute("ANALYZE")
     con.commit()
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()

@@ -30,11 +30,12 @@ def create_app(config: Config | None = None) -> Flask:
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import i18n, limits, security, templating
+    from . import edge, i18n, limits, security, templating
     from .extensions import csrf, db, login_manager
 
     db.init_app(app)
     limits.init_app(app)  # first: a client over a limit is refused before anything else runs
+    edge.init_app(app)  # then control characters, oversized or too deeply nested API bodies
     csrf.init_app(app)
     login_manager.init_app(app)
     security.init_headers(app, https=config.secure_cookies)

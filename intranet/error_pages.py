@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .errors import ServiceError
+from .extensions import db
 
 CODES = {
     400: "bad_request",
@@ -23,7 +27,11 @@ CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
+RETRY_AFTER_S = 30
+# the database is unreachable, restarting, locked or too slow: "try again shortly", never a 500
+UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def wants_json() -> bool:
@@ -76,9 +84,36 @@ def register(app: Flask) -> None:
             return json_error(status, _http_message(status, exc))
         return render_template("errors/error.html", status=status, message=None), status
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
+    def unavailable(exc: Exception) -> Any:
+        return unavailable_response(exc)
+
     @app.errorhandler(Exception)
     def unhandled(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json():
             return json_error(500, _("服务器内部错误"))
         return render_template("errors/error.html", status=500, message=None), 500
+
+
+def unavailable_response(exc: Exception) -> Any:
+    """503 + Retry-After. The page is rendered without the layout: the layout reads the database
+    (the signed-in user, the site's programme), which is what just failed."""
+    if "_login_user" not in g:  # the language chooser must not load the signed-in user from the database
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    current_app.logger.warning("database unavailable on %s: %s", request.path, exc)
+    with contextlib.suppress(Exception):  # the connection is already gone; the pool replaces it
+        db.session.rollback()
+    if wants_json():
+        response = json_error(503, _("服务暂时不可用，请稍后再试"), "unavailable")
+    else:
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        response = current_app.response_class(
+            page.render(retry_after=RETRY_AFTER_S), status=503, mimetype="text/html"
+        )
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    response.headers["Cache-Control"] = "no-store"
+    return response

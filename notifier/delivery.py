@@ -3,7 +3,8 @@
 Order of work for one `deliver()`: messages left `sending` by a crashed dispatcher go back to the
 queue; in quiet hours due SMS are deferred to the morning; then each channel is drained in
 batches — claim (commit), send over one connection, record each result at once — within the
-channel's per-minute cap."""
+channel's per-minute cap. A channel whose server stays unreachable pauses (`breaker.py`): its
+messages wait, uncharged, and go out once a probe gets through."""
 
 from __future__ import annotations
 
@@ -23,11 +24,15 @@ from intranet.clock import now as clock_now
 from intranet.outbox import dispatch
 from intranet.outbox.service import CHANNELS
 
+from .breaker import Breaker, breaker_for
 from .channels import Channel, DeliveryError
 from .channels.log import LogChannel
 
 log = logging.getLogger("tongbao.notifier.delivery")
 MINUTE = timedelta(minutes=1)
+# an unreachable server says nothing about the message: it is retried after at most the second
+# delay (60 s) however often that happened, and never fails for good on that account
+UNREACHABLE_ATTEMPTS_CAP = 2
 
 
 @dataclass
@@ -149,10 +154,11 @@ class Dispatcher:
 
     def _drain(self, channel: str, pace: _Pace, report: DeliveryReport) -> None:
         batch_size = int(dispatch.setting("NOTIFIER_BATCH"))
+        breaker = breaker_for(current_app._get_current_object(), channel)  # type: ignore[attr-defined]
         results = dispatch.SentLog()
         try:
             with open_channel(channel) as sender:
-                self._drain_with(channel, pace, report, sender, results, batch_size)
+                self._drain_with(channel, pace, report, sender, results, batch_size, breaker)
         finally:
             results.close()
 
@@ -164,20 +170,23 @@ class Dispatcher:
         sender: Channel,
         results: dispatch.SentLog,
         batch_size: int,
+        breaker: Breaker,
     ) -> None:
         while not self.stop.is_set():
             now = self.clock()
             if channel == "sms" and dispatch.quiet_until(now) is not None:
                 report.deferred += dispatch.defer_quiet_sms(now)
                 return
-            slots = pace.reserve(batch_size, now)
-            if slots <= 0:
-                return
-            batch = dispatch.claim(channel, now, slots)
+            allowed = breaker.allowance(batch_size)
+            if allowed <= 0:
+                return  # paused (or another lane is probing)
+            slots = pace.reserve(allowed, now)
+            batch = dispatch.claim(channel, now, slots) if slots > 0 else []
             pace.release(slots - len(batch))
             if not batch:
+                breaker.released()
                 return
-            if not self._send_batch(sender, batch, report, pace, results):
+            if not self._send_batch(sender, batch, report, pace, results, breaker):
                 return  # the server is unreachable: try again on the next pass
 
     def _send_batch(
@@ -187,30 +196,34 @@ class Dispatcher:
         report: DeliveryReport,
         pace: _Pace,
         results: dispatch.SentLog,
+        breaker: Breaker,
     ) -> bool:
         """Send one claimed batch; False when the channel's server could not be reached."""
         for index, message in enumerate(batch):
             if self.stop.is_set():
                 dispatch.release([m.id for m in batch[index:]], self.clock())
                 pace.release(len(batch) - index)
+                breaker.released()
                 return True
             try:
                 provider_ref, segments = sender.send(message)
             except DeliveryError as exc:
+                attempts = min(message.attempts, UNREACHABLE_ATTEMPTS_CAP) if exc.broken else message.attempts
                 status = dispatch.record_failure(
-                    message.id, message.attempts, self.clock(), error=str(exc), permanent=exc.permanent
+                    message.id, attempts, self.clock(), error=str(exc), permanent=exc.permanent
                 )
                 self._count_failure(status, message, exc, report)
                 pace.release(1)
-                if exc.broken:  # the server is unreachable: the rest of the batch is retried later
-                    for rest in batch[index + 1 :]:
-                        status = dispatch.record_failure(
-                            rest.id, rest.attempts, self.clock(), error=str(exc), permanent=False
-                        )
-                        self._count_failure(status, rest, exc, report)
-                    pace.release(len(batch) - index - 1)
+                if exc.broken:  # the server is unreachable: the rest of the batch waits, uncharged
+                    breaker.unreachable()
+                    rest = batch[index + 1 :]
+                    dispatch.release([m.id for m in rest], self.clock())
+                    report.deferred += len(rest)
+                    pace.release(len(rest))
                     return False
+                breaker.succeeded()  # the server answered (a refusal): it is alive
                 continue
+            breaker.succeeded()
             sent_at = self.clock()
             results.sent(message.id, sent_at, provider_ref=provider_ref, segments=segments)
             pace.sent(sent_at)

@@ -22,7 +22,11 @@ def form_fields(form: Any) -> dict[str, Any]:
             continue
         if kind in {"checkbox", "radio"}:
             if el.has_attr("checked"):
-                data[name] = el.get("value", "y")
+                value = el.get("value", "y")
+                if kind == "checkbox" and name in data:  # several boxes of one name: every ticked value
+                    data[name] = [*(data[name] if isinstance(data[name], list) else [data[name]]), value]
+                else:
+                    data[name] = value
             continue
         if el.name == "select":
             chosen = el.select_one("option[selected]") or el.select_one("option")

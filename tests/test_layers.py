@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.api_auth",
             "intranet.errors",
             "intranet.error_pages",
+            "intranet.edge",
             "intranet.uscc",
             "intranet.countries",
             "intranet.i18n",

@@ -230,9 +230,11 @@ SCHEMAS: dict[str, Any] = {
 }
 
 ERROR_TEXT = {
-    400: "Malformed request (the body is not a JSON object)",
-    401: "Missing, unknown or revoked bearer token",
-    403: "Not allowed",
+    400: "Malformed request: the body is not a JSON object, JSON nested too deeply (code `too_deep`), or a "
+    "control character in the path, query or body (code `control_character`)",
+    401: "Missing, unknown, expired or revoked bearer token",
+    403: "Not allowed; code `scope`: the token lacks the scope this operation needs",
+    413: "Request body too large",
     404: "Not found (unknown programme, enterprise, policy, report or code)",
     409: "Refused by the rules in the current state; the error code says why",
     422: "Invalid input; the error code and message name the field",
@@ -240,7 +242,9 @@ ERROR_TEXT = {
 
 
 def errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
+    """The error responses of an operation; every one may answer 400 (control characters are
+    refused at the edge of every request)."""
+    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in sorted({400, *statuses})}
 
 
 def _op(summary: str, op_id: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -268,7 +272,7 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "An enterprise's standing on a programme: roster, eligibility and its policy",
             "getEnterpriseStanding",
-            {"200": _json(_ref("EnterpriseStanding"), "The enterprise")} | errors(401, 404, 422),
+            {"200": _json(_ref("EnterpriseStanding"), "The enterprise")} | errors(401, 403, 404, 422),
             tags=["policies"],
             parameters=[YEAR, USCC_PARAM],
         )
@@ -281,7 +285,7 @@ PATHS: dict[str, Any] = {
                 "201": _json(_ref("Policy"), "Claimed now"),
                 "200": _json(_ref("Policy"), "Already claimed: the existing policy"),
             }
-            | errors(400, 401, 404, 409, 422),
+            | errors(400, 401, 403, 404, 409, 413, 422),
             tags=["policies"],
             parameters=[YEAR],
             requestBody=_body("ClaimRequest", {"uscc": EXAMPLE_USCC}),
@@ -291,7 +295,7 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "A policy",
             "getPolicy",
-            {"200": _json(_ref("Policy"), "The policy")} | errors(401, 404),
+            {"200": _json(_ref("Policy"), "The policy")} | errors(401, 403, 404),
             tags=["policies"],
             parameters=[POLICY_ID],
         )
@@ -307,7 +311,7 @@ PATHS: dict[str, Any] = {
                 },
                 "304": {"description": "Not modified (ETag / Last-Modified)"},
             }
-            | errors(401, 404),
+            | errors(401, 403, 404),
             tags=["certificates"],
             parameters=[POLICY_ID],
         )
@@ -316,7 +320,7 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Report a loss under a policy; the estimate applies the indemnity rule to what is known now",
             "reportLoss",
-            {"201": _json(_ref("LossReport"), "Reported")} | errors(400, 401, 404, 409, 422),
+            {"201": _json(_ref("LossReport"), "Reported")} | errors(400, 401, 403, 404, 409, 413, 422),
             tags=["losses"],
             parameters=[POLICY_ID],
             requestBody=_body(
@@ -336,7 +340,7 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "A loss report, with assessed_loss_usd and indemnity_paid_usd once decided",
             "getLossReport",
-            {"200": _json(_ref("LossReport"), "The report")} | errors(401, 404),
+            {"200": _json(_ref("LossReport"), "The report")} | errors(401, 403, 404),
             tags=["losses"],
             parameters=[REPORT_ID],
         )
@@ -345,7 +349,7 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Request a free overseas buyer credit report (409 quota_exhausted past the free quota)",
             "requestCreditReport",
-            {"201": _json(_ref("CreditReport"), "Requested")} | errors(400, 401, 404, 409, 422),
+            {"201": _json(_ref("CreditReport"), "Requested")} | errors(400, 401, 403, 404, 409, 413, 422),
             tags=["credit-reports"],
             parameters=[POLICY_ID],
             requestBody=_body("CreditReportRequest", {"buyer_name": "ACME Trading LLC", "buyer_country": "US"}),

@@ -23,7 +23,12 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/staff/api-tokens")
 
 def _page(form: TokenForm, raw: str | None = None, status: int = 200) -> Any:
     response = render_template(
-        "api/tokens.html", form=form, revoke_form=RevokeForm(), tokens=list_tokens(current_user), raw=raw
+        "api/tokens.html",
+        form=form,
+        revoke_form=RevokeForm(),
+        tokens=list_tokens(current_user),
+        raw=raw,
+        now=now(),
     )
     return response, status, {"Cache-Control": "no-store"}
 
@@ -41,7 +46,9 @@ def create() -> Any:
     if not form.validate_on_submit():
         return _page(form, status=422)
     try:
-        _token, raw = create_token(current_user, form.name.data or "", now=now())
+        _token, raw = create_token(
+            current_user, form.name.data or "", now=now(), scopes=form.scopes.data or [], expires=form.expires.data
+        )
     except ServiceError as exc:
         attach_error(form, exc, "name")
         return _page(form, status=422)

@@ -59,7 +59,7 @@ def _json_object() -> dict[str, Any]:
 
 
 @bp.get("/programmes/<int:year>/enterprises/<uscc>")
-@token_required
+@token_required("enterprises:read")
 def enterprise_standing(year: int, uscc: str) -> Any:
     programme = _programme(year)
     enterprise = _enterprise(uscc)
@@ -68,7 +68,7 @@ def enterprise_standing(year: int, uscc: str) -> Any:
 
 
 @bp.post("/programmes/<int:year>/policies")
-@token_required
+@token_required("policies:claim")
 def claim(year: int) -> Any:
     data = _json_object()
     raw = data.get("uscc")
@@ -84,7 +84,7 @@ def claim(year: int) -> Any:
 
 
 @bp.get("/policies/<int:policy_id>")
-@token_required
+@token_required("policies:claim", "enterprises:read")
 def policy(policy_id: int) -> Any:
     return jsonify(policy_json(policies.policy_for(g.api_actor, policy_id)))
 

@@ -20,7 +20,7 @@ csrf.exempt(bp)
 
 
 @bp.get("/policies/<int:policy_id>/certificate.pdf")
-@token_required
+@token_required("policies:claim", "enterprises:read")
 def certificate(policy_id: int) -> Any:
     """Any policy's certificate: the single window acts for the enterprises (404 until issued)."""
     return pdf_response(service.stored_certificate(g.api_actor, policy_id, now=now()))

@@ -19,7 +19,7 @@ csrf.exempt(bp)
 
 
 @bp.post("/policies/<int:policy_id>/credit-reports")
-@token_required
+@token_required("credit-reports:write")
 def create(policy_id: int) -> Any:
     actor = g.api_actor
     visible_policy(actor, policy_id)

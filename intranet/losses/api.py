@@ -132,7 +132,7 @@ def parse(data: dict[str, Any]) -> inputs.LossInput:
 
 
 @bp.post("/policies/<int:policy_id>/loss-reports")
-@token_required
+@token_required("losses:write")
 def create(policy_id: int) -> Any:
     actor = g.api_actor
     service.visible_policy(actor, policy_id)  # 404 before 422 for a policy the caller cannot see
@@ -144,6 +144,6 @@ def create(policy_id: int) -> Any:
 
 
 @bp.get("/loss-reports/<int:report_id>")
-@token_required
+@token_required("losses:write")
 def show(report_id: int) -> Any:
     return jsonify(report_json(service.get_visible(g.api_actor, report_id)))

@@ -6,12 +6,20 @@ containment plus a recheck). The indexes are built by migration 0003.
 
 The public board reads only name, USCC and district here: export amounts and contacts are
 never selected, so they cannot leak into a page.
+
+Every name search starts from the full-text matches (SQLite: `CROSS JOIN` fixes the join order, so
+the planner can never walk the board and re-run the phrase per entry, whatever its statistics say),
+and runs under a time limit (`SEARCH_TIMEOUT_MS`): PostgreSQL `SET LOCAL statement_timeout`, SQLite
+a progress handler. A search past it fails like an unavailable database: 503 with `Retry-After`.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -25,6 +33,7 @@ MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 60
 COUNT_CAP = 1000  # counts stop here ("1000+") so a very common query stays fast
 PER_PAGE = 20
+SEARCH_TIMEOUT_MS = 2000  # a last guard: an indexed search takes milliseconds
 _USCC_LIKE = re.compile(f"^[{ALPHABET}]{{2,18}}$")
 
 
@@ -103,9 +112,11 @@ _COLUMNS = "e.id, e.roster_id, e.name, e.uscc, d.name_zh, d.name_en"
 _LISTED = "e.roster_id IN :ids AND e.status = 'listed' AND e.eligible = TRUE"
 _DISTRICT = "LEFT JOIN districts d ON d.id = e.district_id"
 _NAME = {
-    # a phrase of the query's bigrams over the FTS5 index; FTS5 returns rowids in order
+    # a phrase of the query's bigrams over the FTS5 index; FTS5 returns rowids in order. CROSS JOIN:
+    # SQLite keeps this join order (the matches drive, entries are looked up by id); with a plain
+    # JOIN and no statistics it may scan the board and re-run the phrase per entry (seconds)
     "sqlite": (
-        "FROM roster_entries_fts f JOIN roster_entries e ON e.id = f.rowid {district} "
+        "FROM roster_entries_fts f CROSS JOIN roster_entries e ON e.id = f.rowid {district} "
         "WHERE roster_entries_fts MATCH :fts AND {listed}",
         "ORDER BY f.rowid",
     ),
@@ -116,8 +127,14 @@ _NAME = {
         "ORDER BY e.id",
     ),
 }
-# a range, so the plain index on uscc serves it ("Z" sorts after every USCC character)
-_USCC = ("FROM roster_entries e {district} WHERE e.uscc >= :lo AND e.uscc < :hi AND {listed}", "ORDER BY e.uscc, e.id")
+# a range, so the plain index on uscc serves it ("Z" sorts after every USCC character); the unary
+# plus keeps SQLite off the board index (without statistics it scanned the whole board: 60 ms)
+_USCC = (
+    "FROM roster_entries e {district} WHERE e.uscc >= :lo AND e.uscc < :hi AND {listed}".replace(
+        "{listed}", _LISTED.replace("e.roster_id IN", "+e.roster_id IN")
+    ),
+    "ORDER BY e.uscc, e.id",
+)
 
 
 @lru_cache(maxsize=32)
@@ -168,7 +185,32 @@ def fts_phrase(norm: str) -> str:
     return '"' + " ".join(bigrams(norm)) + '"'
 
 
+@contextmanager
+def time_limit(ms: int | None = None) -> Iterator[None]:
+    """Statements inside run at most about `ms` (default SEARCH_TIMEOUT_MS) milliseconds, then fail
+    with OperationalError (the request answers 503)."""
+    limit = SEARCH_TIMEOUT_MS if ms is None else ms
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(limit))}")
+        yield  # after an error the transaction is rolled back, and the setting with it
+        connection.exec_driver_sql("SET LOCAL statement_timeout = DEFAULT")
+        return
+    raw: Any = connection.connection.driver_connection
+    deadline = time.monotonic() + limit / 1000
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)  # nonzero: interrupt
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
 def _matches(kind: str, params: dict[str, Any], page: int, per_page: int) -> BoardPage:
+    with time_limit():
+        return _matches_now(kind, params, page, per_page)
+
+
+def _matches_now(kind: str, params: dict[str, Any], page: int, per_page: int) -> BoardPage:
     dialect = db.engine.dialect.name
     total = _run(_sql(kind, "count", dialect), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
     capped = total > COUNT_CAP

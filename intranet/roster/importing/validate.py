@@ -37,6 +37,11 @@ _VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
 assert all(weight == pow(3, i, 31) for i, weight in enumerate(WEIGHTS))
 _BASE34 = str.maketrans({ch: "0123456789abcdefghijklmnopqrstuvwx"[i] for ch, i in _VALUES.items()})
 MAX_NAME = 200
+MAX_AMOUNT = Decimal(10**12)  # USD; anything larger is a typo (and would overflow the cents column)
+# bidi controls and invisible characters: they would reorder or hide text on the public board
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 @dataclass(slots=True)
@@ -132,6 +137,8 @@ def parse_amount(value: Any) -> tuple[int | None, Any, str]:
     elif isinstance(value, float):
         if not math.isfinite(value):
             return None, _l("出口额应为数字"), "amount"
+        if abs(value) > MAX_AMOUNT:
+            return None, _too_large(), "amount"
         amount = Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP)
     else:
         text = _text(value)
@@ -152,10 +159,16 @@ def parse_amount(value: Any) -> tuple[int | None, Any, str]:
             return None, _l("出口额不是数字：%(amount)s", amount=text), "amount"
     if amount < 0:
         return None, _l("出口额不能为负数：%(amount)s", amount=str(amount)), "amount"
+    if amount > MAX_AMOUNT:
+        return None, _too_large(), "amount"
     try:
         return int(amount * 100), None, ""
     except (InvalidOperation, ValueError):
         return None, _l("出口额不是数字"), "amount"
+
+
+def _too_large() -> Any:
+    return _l("出口额超出范围：应在 0 至 %(max)s 美元之间", max=f"{MAX_AMOUNT:,.0f}")
 
 
 def fast_uscc(raw: Any) -> tuple[str, Any]:
@@ -287,6 +300,10 @@ class Validator:
         elif len(name) > MAX_NAME:
             reason = _l("企业名称过长（最多 %(n)s 字）", n=MAX_NAME)
             errors = _add(errors, number, t["name"], reason, "name", name)
+        elif _INVISIBLE.search(name):
+            reason = _l("企业名称含有不可见字符或文字方向控制符，请删除后重新填写")
+            shown = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", name)
+            errors = _add(errors, number, t["name"], reason, "name", shown)
         elif "  " in name or "\n" in name or "\t" in name:
             name = " ".join(name.split())
         raw = cells[self.i_district]
@@ -302,7 +319,7 @@ class Validator:
                     errors = _add(errors, number, t["district"], _l("所属区必须填写"), "required")
         value = cells[self.i_amount]
         cents: int | None = None
-        if value.__class__ is float and value >= 0 and value < 1e13:
+        if value.__class__ is float and value >= 0 and value <= 1e12:
             scaled = value * 100
             cents = round(scaled)
             if abs(scaled - cents) > 1e-6:
