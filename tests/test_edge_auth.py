@@ -264,9 +264,13 @@ def test_with_redis_two_workers_share_the_counters_and_the_password_check_slots(
     prefix = f"tongbao-test-{uuid.uuid4().hex}"
     extra = {"TONGBAO_REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, "LIMIT_LOGIN_PER_ADDRESS": "4 per minute"}
     workers = [create_app(make_config(database_url, tmp_path / f"worker{i}", **extra)) for i in range(2)]
-    first, second = (_client_at(worker, ATTACKER) for worker in workers)
+    # Flask-Limiter keeps one limiter per process (its key prefix is the first app's): counters in the
+    # shared Redis outlive a run, so this run's address and account are its own
+    run = uuid.uuid4().int
+    attacker, owner = f"127.{run % 200 + 20}.{run // 200 % 250}.9", f"127.{run % 200 + 20}.{run // 200 % 250}.10"
+    first, second = (_client_at(worker, attacker) for worker in workers)
     form = _login_form(first)
-    guess = {**form, "identifier": "x@y.test", "password": "nope"}
+    guess = {**form, "identifier": f"x{run % 10**9}@y.test", "password": "nope"}
     assert [first.post("/login", data=guess).status_code for _ in range(4)] == [200] * 4
     second.set_cookie("session", first.get_cookie("session").value)  # same browser, another worker
     assert second.post("/login", data=guess).status_code == 429
@@ -277,12 +281,13 @@ def test_with_redis_two_workers_share_the_counters_and_the_password_check_slots(
     token = slots.acquire()  # a check running on the first worker
     assert token is not None
     try:
-        busy = _client_at(workers[1], OWNER)
-        response = busy.post("/login", data={**_login_form(busy), "identifier": "x@y.test", "password": "nope"})
+        busy = _client_at(workers[1], owner)
+        wrong = {"identifier": guess["identifier"], "password": "nope"}
+        response = busy.post("/login", data={**_login_form(busy), **wrong})
         assert response.status_code == 429 and response.headers["Retry-After"] == "2"
     finally:
         slots.release(token)
-    response = busy.post("/login", data={**_login_form(busy), "identifier": "x@y.test", "password": "nope"})
+    response = busy.post("/login", data={**_login_form(busy), **wrong})
     assert response.status_code == 200
 
 
