@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from .. import confirmations
 from ..actors import current_actor
 from ..clock import now
 from ..errors import ServiceError
@@ -58,10 +59,23 @@ def staff_detail(report_id: int) -> Any:
     )
 
 
-def _act(report_id: int, form: FlaskForm, call: Callable[[FlaskForm], Any], done: str) -> Any:
+def _act(
+    report_id: int,
+    form: FlaskForm,
+    call: Callable[[FlaskForm], Any],
+    done: str,
+    plan: Callable[[FlaskForm], Callable[[], confirmations.Plan] | None] = lambda _f: None,
+) -> Any:
+    back = url_for("losses.staff_detail", report_id=report_id)
     if form.validate_on_submit():
         try:
-            call(form)
+            make_plan = plan(form)  # an irreversible step (a payment) is confirmed first
+            if make_plan is not None:
+                step = confirmations.confirm(make_plan, lambda: call(form), back=back)
+                if step.page is not None:
+                    return step.page
+            else:
+                call(form)
         except ServiceError as exc:
             flash(str(exc.message), "error")
         else:
@@ -126,6 +140,7 @@ def staff_decide(report_id: int) -> Any:
             current_actor(), report_id, pay=f.decision.data == "pay", reason=f.text.data or None, now=now()
         ),
         _("已作出决定，已通知企业"),
+        lambda f: (lambda: workflow.pay_plan(report_id)) if f.decision.data == "pay" else None,
     )
 
 

@@ -1,0 +1,30 @@
+"""used_confirmations: the nonce of every confirmation step that ran its action (a token is good once)
+
+Revision ID: 0014
+Revises: 0011
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "used_confirmations",
+        sa.Column("nonce", sa.String(32), primary_key=True),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("object_id", sa.String(64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_used_confirmations_used_at", "used_confirmations", ["used_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_used_confirmations_used_at", table_name="used_confirmations")
+    op.drop_table("used_confirmations")
