@@ -89,8 +89,8 @@ class Plan:
         return {key: str(value) for key, value in sorted(self.counts.items())}
 
     @property
-    def rows(self) -> list[tuple[Any, str]]:
-        return [(label, _shown(self.counts[key])) for key, label in COUNT_LABELS.items() if key in self.counts]
+    def rows(self) -> list[tuple[str, Any, str]]:
+        return [(key, label, _shown(self.counts[key])) for key, label in COUNT_LABELS.items() if key in self.counts]
 
     @property
     def more(self) -> int:

@@ -74,7 +74,12 @@ def confirm_page(client: FlaskClient, response: TestResponse, *, cancel: bool = 
 
 
 def submit_confirmed(
-    client: FlaskClient, page: str, data: dict[str, Any] | None = None, *, form: str = "form[method=post]", **kwargs: Any
+    client: FlaskClient,
+    page: str,
+    data: dict[str, Any] | None = None,
+    *,
+    form: str = "form[method=post]",
+    **kwargs: Any,
 ) -> TestResponse:
     """`submit`, then confirm on the confirmation page when the action asks for one."""
     first = submit(client, page, data, form=form)

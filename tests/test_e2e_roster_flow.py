@@ -64,7 +64,7 @@ def test_import_publish_object_resolve_confirm(page, browser, live_server, app, 
     page.get_by_label("公示开始日").fill("2024-05-20")
     page.get_by_role("button", name="发布公示").click()
     # the second look: how many names go public, and nothing is public yet
-    assert page.locator("table.confirmation-counts .confirmation-count").inner_text() == "3"
+    assert page.locator("tr[data-count=enterprises] .confirmation-count").inner_text() == "3"
     db.session.commit()
     assert db.session.scalar(select(Roster.status)) == "draft"
     page.get_by_role("button", name="确认执行").click()

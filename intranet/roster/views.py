@@ -19,8 +19,8 @@ from ..programmes import service as programmes
 from ..programmes.requested import requested_programme
 from ..security import roles_required, staff_required
 from ..uscc import normalize_uscc
-from . import invitations, notice_service, objections
-from .forms import ConfirmForm, PublishForm, ResolveForm
+from . import drafts, invitations, notice_service, objections
+from .forms import ConfirmForm, PublishForm, RemoveEntryForm, ResolveForm
 from .models import Objection, RosterEntry
 from .search import normalize_for_search
 from .service import rosters_of
@@ -135,6 +135,46 @@ def invite(roster_id: int) -> Any:
             return step.page
         flash(_("正在后台继续发送账号激活邀请"), "success")
     return redirect(back)
+
+
+@bp.post("/<int:roster_id>/discard")
+@roles_required("bureau")
+def discard(roster_id: int) -> Any:
+    roster = notice_service.get_roster(roster_id)
+    back = url_for("roster.index", year=roster.programme.year)
+    if ConfirmForm().validate_on_submit():
+        try:
+            step = confirmations.confirm(
+                lambda: drafts.discard_plan(roster_id),
+                lambda: drafts.discard(current_user, roster_id, now=now()),
+                back=back,
+            )
+        except ServiceError as exc:
+            flash(str(exc.message), "error")
+        else:
+            if step.page is not None:
+                return step.page
+            flash(_("草稿名单已删除：%(n)s 行", n=step.result), "success")
+    return redirect(back)
+
+
+@bp.post("/entries/<int:entry_id>/remove")
+@roles_required("bureau")
+def remove_entry(entry_id: int) -> Any:
+    form = RemoveEntryForm()
+    roster_id = drafts.entry_roster_id(entry_id)
+    if form.validate_on_submit():
+        try:
+            removed = drafts.remove_entry(current_user, entry_id, reason=form.reason.data or "", now=now())
+        except ServiceError as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("已从草稿名单移除：%(name)s", name=removed.name), "success")
+    else:
+        flash(_("请填写移除原因"), "error")
+    if roster_id is None:
+        return redirect(url_for("roster.index"))
+    return redirect(url_for("roster.entries", roster_id=roster_id))
 
 
 @bp.get("/<int:roster_id>/entries")
