@@ -202,9 +202,12 @@ class Pending:
     names: list[str]
 
 
-def pending(roster: Roster) -> Pending:
+def pending(roster: Roster, now: datetime) -> Pending:
     """What inviting the roster's members now would send (as `enterprises.service.invite` decides:
-    not to holders of a policy, not to an activated account, not twice on one channel)."""
+    not to holders of a policy, not to an activated account, not twice on one channel, nothing
+    once the cover period is over)."""
+    if not enterprises.claims_open(roster.programme, now):
+        return Pending(0, 0, [])
     ids = members(roster)
     year = roster.programme.year
     claimed = holders(roster.programme_id, ids)
@@ -243,7 +246,7 @@ def confirm_plan(programme: Any, *, now: datetime, roster_id: int | None = None)
     reasons = notice_service.confirm_blockers(roster, now)
     if reasons:
         raise Refused(_l("%(reasons)s", reasons=listing(reasons, "；")), code="cannot_confirm")
-    waiting = pending(roster)
+    waiting = pending(roster, now)
     return Plan(
         action="roster.confirm",
         object_id=roster.id,
@@ -255,9 +258,9 @@ def confirm_plan(programme: Any, *, now: datetime, roster_id: int | None = None)
     )
 
 
-def resume_plan(roster: Roster) -> Plan:
+def resume_plan(roster: Roster, *, now: datetime) -> Plan:
     """What "继续发送邀请" sends: the invitations not yet sent."""
-    waiting = pending(roster)
+    waiting = pending(roster, now)
     return Plan(
         action="roster.invite",
         object_id=roster.id,

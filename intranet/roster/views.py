@@ -127,7 +127,7 @@ def invite(roster_id: int) -> Any:
     back = url_for("roster.index", year=roster.programme.year)
     if ConfirmForm().validate_on_submit() and invitations.unfinished(roster):
         step = confirmations.confirm(
-            lambda: invitations.resume_plan(roster),
+            lambda: invitations.resume_plan(roster, now=now()),
             lambda: invitations.queue_invitations(current_user, roster.id, now=now()),
             back=back,
         )
