@@ -113,3 +113,23 @@ def test_reminders_over_june_and_july_name_no_past_date_and_each_rung_goes_once(
     assert days[(waiting.id, "sms")] == len(prog.reminder_sms_days)
     # the 30- and 14-day emails, then nothing once it claimed on 20 June
     assert days[(claims_midway.id, "email")] == 2 and days[(claims_midway.id, "sms")] == 0
+
+
+def test_the_demo_outbox_shows_the_ladder_once_not_a_daily_repeat(app, freeze, backend):
+    if backend == "postgresql":
+        return  # demo content is the same on both databases
+    from intranet.demo.service import load_demo
+
+    freeze("2026-11-25T10:00:00+08:00")  # months after the demo programme's claim deadline
+    load_demo()
+    sent = messages("reminder")
+    assert sent
+    per_enterprise = Counter((m.enterprise_id, m.channel) for m in sent)
+    assert max(per_enterprise.values()) <= 6  # at most the ladder's rungs, not one a day
+    for message in sent:
+        day = shanghai_date(message.created_at)
+        assert all(d >= day for d in dates_in(message))  # names no date before the day it went out
+        left = re.search(r"还有 (\d+) 天", message.body_text)
+        if left:  # "N days left" is true on the day it was sent
+            assert f"{day + timedelta(days=int(left.group(1)))}" in message.body_text
+    assert all(m.status != "deferred" for m in sent)  # nothing old waits to go out today
