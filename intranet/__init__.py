@@ -136,6 +136,7 @@ def _init_tasks(app: Flask) -> None:
     queue, a foundation module, never imports a feature)."""
     from .certificates.bulk import issue_and_certify
     from .exports import jobs as exports
+    from .policies import queries as policy_queries
     from .policies.bulk import KIND as ISSUE_POLICY
     from .roster import invitations
     from .roster.importing import jobs as import_jobs
@@ -145,6 +146,7 @@ def _init_tasks(app: Flask) -> None:
     service.register(app, ISSUE_POLICY, issue_and_certify)
     app.extensions["tongbao_worker_warmups"] = [lambda: importlib.import_module("intranet.certificates.render")]
     service.register(app, invitations.KIND, invitations.invite_task)
+    app.extensions[invitations.HOLDERS] = policy_queries.holders  # who claimed gets no invitation
     service.register(app, import_jobs.CHECK, import_jobs.check_task)
     service.register(app, import_jobs.APPLY, import_jobs.apply_task)
     service.register(app, exports.KIND, exports.build)

@@ -4,6 +4,7 @@ from .api_auth.models import ApiToken
 from .audit.models import AuditLog
 from .auth.models import ActivationToken, LoginAttempt, Role, User
 from .certificates.models import Certificate
+from .confirmations import UsedConfirmation
 from .credit_reports.models import CreditReportRequest
 from .districts.models import AccountManager, District, ManagerContact, district_managers
 from .enterprises.models import Enterprise
@@ -26,6 +27,7 @@ from .storage.models import StoredFile
 from .tasks.models import Task
 
 __all__ = [
+    "UsedConfirmation",
     "NotifierHeartbeat",
     "Task",
     "StoredFile",

@@ -64,3 +64,29 @@ def login(client: FlaskClient, identifier: str, password: str) -> TestResponse:
 
 def text_of(response: TestResponse) -> str:
     return soup(response).get_text(" ", strip=True)
+
+
+def confirm_page(client: FlaskClient, response: TestResponse, *, cancel: bool = False, **kwargs: Any) -> TestResponse:
+    """Answer a confirmation page (a mass or irreversible action's second look): confirm or cancel."""
+    node = soup(response).select_one("form.confirmation-form")
+    assert node is not None, "no confirmation page"
+    payload = form_fields(node)
+    if cancel:
+        payload["cancel"] = "1"
+    kwargs.setdefault("follow_redirects", True)
+    return client.post(node["action"], data=payload, **kwargs)
+
+
+def submit_confirmed(
+    client: FlaskClient,
+    page: str,
+    data: dict[str, Any] | None = None,
+    *,
+    form: str = "form[method=post]",
+    **kwargs: Any,
+) -> TestResponse:
+    """`submit`, then confirm on the confirmation page when the action asks for one."""
+    first = submit(client, page, data, form=form)
+    if soup(first).select_one("form.confirmation-form") is None:
+        return first
+    return confirm_page(client, first, **kwargs)

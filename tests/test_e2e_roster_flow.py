@@ -63,6 +63,11 @@ def test_import_publish_object_resolve_confirm(page, browser, live_server, app, 
     page.goto("/staff/roster/")
     page.get_by_label("公示开始日").fill("2024-05-20")
     page.get_by_role("button", name="发布公示").click()
+    # the second look: how many names go public, and nothing is public yet
+    assert page.locator("tr[data-count=enterprises] .confirmation-count").inner_text() == "3"
+    db.session.commit()
+    assert db.session.scalar(select(Roster.status)) == "draft"
+    page.get_by_role("button", name="确认执行").click()
     db.session.commit()
     roster = db.session.scalar(select(Roster))
     assert (roster.status, str(roster.notice_start), str(roster.notice_end)) == ("notice", "2024-05-20", "2024-05-26")
@@ -94,6 +99,7 @@ def test_import_publish_object_resolve_confirm(page, browser, live_server, app, 
     page.get_by_role("button", name="提交处理结果").click()
     page.goto("/staff/roster/")
     page.get_by_role("button", name="确认名单").click()
+    page.get_by_role("button", name="确认执行").click()
     assert "名单已确认" in page.locator(".flashes").inner_text()
 
     db.session.commit()

@@ -59,6 +59,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.forms_support",
             "intranet.tasks",
             "intranet.storage",
+            "intranet.confirmations",
         ),
     ),
     ("reference data", ("intranet.programmes", "intranet.districts")),

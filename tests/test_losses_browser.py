@@ -59,6 +59,8 @@ def test_enterprise_reports_insurer_decides_enterprise_sees_it(page, browser, li
     assert staff.locator(".loss-status").get_attribute("data-status") == "accepted"
     staff.select_option("#decide-decision", "pay")
     staff.click("form.decide-form button")
+    assert staff.locator("tr[data-count=usd] .confirmation-count").inner_text() == "150,000.00"
+    staff.click("form.confirmation-form .confirm-button")
     assert staff.locator("dd.paid-amount").inner_text() == "USD 150,000.00"
     officer.close()
 

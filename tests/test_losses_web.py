@@ -14,7 +14,7 @@ from intranet.losses.models import LossReport
 from intranet.outbox.models import OutboxMessage
 
 from . import factories as f
-from .helpers import login, soup, submit, text_of
+from .helpers import login, soup, submit, submit_confirmed, text_of
 
 NOW = "2024-11-15T10:00:00+08:00"
 
@@ -81,7 +81,8 @@ def test_case_1_preview_shows_the_arithmetic_then_submit_and_pay_150000(client, 
     queue = soup(staff.get("/staff/losses"))
     assert [a.get_text(strip=True) for a in queue.select("table.loss-queue a")] == [f"#{row.id}"]
     submit(staff, f"/staff/losses/{row.id}", form=f"form[action='/staff/losses/{row.id}/accept']")
-    decided = soup(submit(staff, f"/staff/losses/{row.id}", {"decide-decision": "pay"}, form="form.decide-form"))
+    pay = {"decide-decision": "pay"}
+    decided = soup(submit_confirmed(staff, f"/staff/losses/{row.id}", pay, form="form.decide-form"))
     assert decided.select_one(".paid-amount").get_text(strip=True) == "USD 150,000.00"
 
     db.session.expire_all()

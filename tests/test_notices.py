@@ -14,7 +14,7 @@ from intranet.notices.models import RiskNotice
 from intranet.notices.service import render_markdown
 
 from . import factories as f
-from .helpers import login, soup, submit
+from .helpers import login, soup, submit, submit_confirmed
 
 EVIL = """## 俄罗斯国别风险
 
@@ -87,7 +87,7 @@ def test_insurer_previews_saves_publishes_and_archives_a_notice(client, freeze, 
     assert body.find("script") is None and not body.select("a[href^=javascript], a[href^=JaVaScRiPt]")
     assert "俄罗斯" in page.select_one(".notice-countries").get_text()
 
-    page = soup(submit(client, f"/staff/notices/{notice.id}", form="form.publish-form"))
+    page = soup(submit_confirmed(client, f"/staff/notices/{notice.id}", form="form.publish-form"))
     db.session.refresh(notice)
     assert notice.status == "published" and notice.published_at == now()
     assert page.select_one(".badge.ok") is not None

@@ -11,7 +11,7 @@ from intranet.extensions import db
 from intranet.policies.models import Policy
 
 from . import factories as f
-from .helpers import login, soup, submit, text_of
+from .helpers import login, soup, submit, submit_confirmed, text_of
 
 NOW = "2024-07-20T10:00:00+08:00"
 
@@ -72,7 +72,7 @@ def test_issue_one_from_the_queue_then_all(client, freeze):
     remaining = soup(client.get("/staff/policies/queue")).select("table.queue tbody tr[data-policy-id]")
     assert [int(r["data-policy-id"]) for r in remaining] == [made[7].id, made[1].id]
 
-    page = soup(submit(client, "/staff/policies/queue", form="form.issue-all"))
+    page = soup(submit_confirmed(client, "/staff/policies/queue", form="form.issue-all"))
     status = page.select_one(".issue-progress [role=status]")
     assert status is not None and "共 2 份，已处理 2 份" in status.get_text(" ", strip=True)
     assert page.select_one(".issue-progress .js-finished") is not None

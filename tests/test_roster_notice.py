@@ -17,7 +17,7 @@ from intranet.roster.models import Objection, Roster, RosterEntry
 
 from . import factories as f
 from .factories import OPEN, objection_data, seed_board
-from .helpers import login, soup, submit, text_of
+from .helpers import login, soup, submit, submit_confirmed, text_of
 
 ENDED = "2024-05-27T09:00:00+08:00"
 
@@ -55,7 +55,7 @@ def test_bureau_publishes_with_the_default_seven_day_period(client, freeze, logg
     assert form.select_one("#start")["value"] == "2024-05-20"
     assert form.select_one("#end").get("value", "") == ""  # empty: follows the chosen start
     assert "7 个自然日" in form.select_one("#end-hint").get_text()
-    response = submit(client, "/staff/roster/", {}, form="form.publish-form")
+    response = submit_confirmed(client, "/staff/roster/", {}, form="form.publish-form")
     assert response.status_code == 200
     db.session.refresh(roster)
     assert (roster.status, roster.notice_start, roster.notice_end) == ("notice", date(2024, 5, 20), date(2024, 5, 26))
@@ -112,7 +112,7 @@ def test_uphold_removes_the_entry_from_board_and_roster_and_queues_the_reply(cli
     link = listing.select_one(f"a:-soup-contains('{reference}')")["href"]
     detail = soup(client.get(link))
     assert "该企业2023年出口额超过800万美元" in detail.select_one(".objection-reason").get_text()
-    response = submit(
+    response = submit_confirmed(
         client, link, {"decision": "upheld", "reply": "经核实，异议成立，已移出名单。"}, form="form.resolve-form"
     )
     assert response.status_code == 200
@@ -177,21 +177,21 @@ def test_confirm_refused_before_the_end_and_with_an_open_objection_then_allowed(
     blockers = index.select_one(".confirm-panel .blockers").get_text()
     assert "2024-05-26" in blockers and "1 件异议未处理" in blockers
     assert index.select_one("form.confirm-form button").has_attr("disabled")
-    refused = submit(client, "/staff/roster/", form="form.confirm-form")
+    refused = submit_confirmed(client, "/staff/roster/", form="form.confirm-form")
     assert "结束后才能确认" in text_of(refused)
     freeze(ENDED)
-    still = submit(client, "/staff/roster/", form="form.confirm-form")
+    still = submit_confirmed(client, "/staff/roster/", form="form.confirm-form")
     assert "1 件异议未处理" in text_of(still)
     assert db.session.get(Roster, under_notice.roster.id).status == "notice"
     assert outbox("invitation") == []
     objection = db.session.scalar(select(Objection).where(Objection.reference == reference))
-    submit(
+    submit_confirmed(
         client,
         f"/staff/roster/objections/{objection.id}",
         {"decision": "upheld", "reply": "成立"},
         form="form.resolve-form",
     )
-    done = submit(client, "/staff/roster/", form="form.confirm-form")
+    done = submit_confirmed(client, "/staff/roster/", form="form.confirm-form")
     assert "名单已确认" in text_of(done)
     db.session.commit()
     roster = db.session.get(Roster, under_notice.roster.id)

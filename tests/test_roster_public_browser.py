@@ -58,9 +58,11 @@ def test_public_objects_officer_resolves_and_confirms(page, app, freeze):
     page.get_by_label("异议成立：将该企业移出名单").check()
     page.get_by_label("给异议人的书面答复").fill("经核实，异议成立，该企业已移出名单。感谢您的监督。")
     page.get_by_role("button", name="提交处理结果").click()
+    page.get_by_role("button", name="确认执行").click()
     assert "已处理" in page.locator(".flashes").inner_text()
     page.goto("/staff/roster/")
     page.get_by_role("button", name="确认名单").click()
+    page.get_by_role("button", name="确认执行").click()
     assert "名单已确认" in page.locator(".flashes").inner_text()
     state = page.locator("tr[data-roster='1'] .roster-state").inner_text().strip()
     assert state.splitlines()[0] == "已确认"

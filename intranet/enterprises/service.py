@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from ..auth import service as auth
 from ..auth.models import Role, User
+from ..clock import shanghai_date
 from ..districts.service import manager_line
 from ..extensions import db
 from ..outbox import service as outbox
@@ -59,9 +60,18 @@ def activation_link_for(user: User, *, now: datetime) -> str:
     return activation_url(token)
 
 
+def claims_open(programme: Programme, now: datetime) -> bool:
+    """A claim is still accepted (DOMAIN: none after the cover period has ended)."""
+    return shanghai_date(now) <= programme.cover_end
+
+
 def invite(enterprise: Enterprise, programme: Programme, *, now: datetime) -> int:
     """Create the account if needed and queue the invitation by email and SMS (in the caller's
-    transaction). Returns how many messages were queued (0 when already invited)."""
+    transaction). Returns how many messages were queued (0 when already invited, or when the cover
+    period is over and nothing is left to claim). After the claim deadline the message states the
+    late-claim rule instead of naming the deadline: it never names a past date."""
+    if not claims_open(programme, now):
+        return 0
     user = ensure_account(enterprise, now=now)
     if user.activated_at is not None:
         return 0
@@ -80,6 +90,8 @@ def invite(enterprise: Enterprise, programme: Programme, *, now: datetime) -> in
         "programme_year": programme.year,
         "programme_name": programme.name_zh,
         "claim_deadline": programme.claim_deadline.isoformat(),
+        "late": shanghai_date(now) > programme.claim_deadline,  # then: cover from issue to cover_end
+        "cover_end": programme.cover_end.isoformat(),
         "activation_url": activation_url(token),
         "hotline": programme.hotline_consult,
         "account_managers": manager_line(enterprise.district),

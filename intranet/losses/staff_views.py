@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from .. import confirmations
 from ..actors import current_actor
 from ..clock import now
 from ..errors import ServiceError
@@ -68,10 +69,23 @@ def merge_form(row: LossReport) -> MergeForm:
     return form
 
 
-def _act(report_id: int, form: FlaskForm, call: Callable[[FlaskForm], Any], done: str) -> Any:
+def _act(
+    report_id: int,
+    form: FlaskForm,
+    call: Callable[[FlaskForm], Any],
+    done: str,
+    plan: Callable[[FlaskForm], Callable[[], confirmations.Plan] | None] = lambda _f: None,
+) -> Any:
+    back = url_for("losses.staff_detail", report_id=report_id)
     if form.validate_on_submit():
         try:
-            call(form)
+            make_plan = plan(form)  # an irreversible step (a payment) is confirmed first
+            if make_plan is not None:
+                step = confirmations.confirm(make_plan, lambda: call(form), back=back)
+                if step.page is not None:
+                    return step.page
+            else:
+                call(form)
         except ServiceError as exc:
             flash(str(exc.message), "error")
         else:
@@ -141,6 +155,7 @@ def staff_decide(report_id: int) -> Any:
             assessed=f.assessed.data if f.decision.data == "pay" else None,
         ),
         _("已作出决定，已通知企业"),
+        lambda f: (lambda: workflow.pay_plan(report_id, f.assessed.data)) if f.decision.data == "pay" else None,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..actors import Actor
 from ..audit import service as audit
+from ..confirmations import Plan
 from ..db_tx import transactional
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
@@ -147,6 +148,33 @@ def answer_request(
     added = attach(row, event, actor, uploads, now)
     audit.record(actor, "loss.answer", obj=row, summary=body[:200], changes={"files": [a.filename for a in added]})
     return row
+
+
+def pay_plan(report_id: int, assessed: Decimal | None = None) -> Plan:
+    """What paying does: the indemnity computed now (on the assessed loss when given) is paid and
+    the case closed."""
+    row = db.session.get(LossReport, report_id)
+    if row is None:
+        raise NotFound(_l("报损案件 %(id)s 不存在", id=report_id), code="report_not_found")
+    if row.status in FINAL_STATUSES:
+        raise Refused(_l("报损案件 %(id)s 已结案", id=row.id), code="already_decided")
+    result = current_assessment(row, assessed=assessed)
+    if result.indemnity <= 0:
+        raise Refused(
+            _l("报损案件 %(id)s 按规则计算的赔款为 0（%(why)s），请选择拒赔", id=row.id,
+               why=_Joined(result.reasons) if result.reasons else _l("限额已用完")),
+            code="nothing_to_pay",
+        )  # fmt: skip
+    return Plan(
+        action="loss.paid",
+        object_id=row.id,
+        title=_l("赔付报损案件 %(id)s 并结案", id=row.id),
+        counts={"usd": result.indemnity, "enterprises": 1},
+        who=[row.enterprise.name, _l("买方：%(buyer)s", buyer=row.buyer_name)],
+        who_total=1,
+        details=tuple(result.lines),
+        warning=_l("赔付决定作出后不能更改，企业将收到通知。"),
+    )
 
 
 @transactional

@@ -14,14 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Select, Text, cast, select
+from sqlalchemy import Select, Text, cast, func, select
 
 from ..actors import Actor
 from ..audit import service as audit
+from ..clock import shanghai_date
+from ..confirmations import Plan
 from ..countries import get_country, normalize_code
 from ..db_tx import transactional
+from ..enterprises.models import Enterprise
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
+from ..policies.models import Policy, PolicyStatus
 from ..programmes.service import current_programme
 from ..security import ensure_role
 from .models import RiskNotice
@@ -233,6 +237,35 @@ def _values_of(data: NoticeInput) -> dict[str, Any]:
         "month": data.month,
         "countries": data.countries,
     }
+
+
+def publish_plan(notice: RiskNotice, *, now: datetime) -> Plan:
+    """What publishing does: enterprises holding a policy in force read it in their portal, and the
+    monthly push sends it to those that take monthly notices; the single window's feed carries it."""
+    if notice.status != DRAFT:
+        raise Refused(_l("该通报不是草稿，不能发布"), code="notice_not_draft")
+    today = shanghai_date(now)
+    in_force = select(Policy.enterprise_id).where(
+        Policy.status == PolicyStatus.ISSUED,
+        Policy.revoked_at.is_(None),
+        Policy.cover_start <= today,
+        Policy.cover_end >= today,
+    )
+    reached = select(Enterprise.id, Enterprise.name).where(
+        Enterprise.id.in_(in_force), Enterprise.monthly_notices.is_(True)
+    )
+    total = db.session.scalar(select(func.count()).select_from(reached.subquery())) or 0
+    names = db.session.scalars(select(reached.subquery().c.name).limit(10))
+    return Plan(
+        action="notice.publish",
+        object_id=notice.id,
+        title=_l("发布通报：%(title)s", title=notice.title),
+        counts={"enterprises": total},
+        who=list(names),
+        who_total=total,
+        details=(_l("通报将按每月推送计划发给有效保单企业，并通过接口提供给单一窗口。"),),
+        warning=_l("发布后企业和单一窗口即可看到，不能撤回，只能归档。"),
+    )
 
 
 @transactional

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import confirmations
 from ..clock import now, shanghai
 from ..countries import country_label
 from ..errors import ServiceError
@@ -98,10 +99,21 @@ def staff_show(notice_id: int) -> Any:
 @roles_required("insurer")
 def publish(notice_id: int) -> Any:
     notice = service.get_notice(notice_id)
+    back = url_for("notices.staff_show", notice_id=notice.id)
     if ActionForm().validate_on_submit():
-        service.publish(current_user, notice, now=now())
-        flash(_("通报已发布，将于每月1日推送给有效保单企业"), "success")
-    return redirect(url_for("notices.staff_show", notice_id=notice.id))
+        try:
+            step = confirmations.confirm(
+                lambda: service.publish_plan(notice, now=now()),
+                lambda: service.publish(current_user, notice, now=now()),
+                back=back,
+            )
+        except ServiceError as exc:
+            flash(str(exc.message), "error")
+        else:
+            if step.page is not None:
+                return step.page
+            flash(_("通报已发布，将于每月1日推送给有效保单企业"), "success")
+    return redirect(back)
 
 
 @bp.post("/staff/notices/<int:notice_id>/archive")

@@ -1,5 +1,5 @@
-"""Demo step: two weeks of outbox history (sent reminders and notices, a few failures, SMS waiting
-for the morning), so the staff outbox page, its filters, retry and chart have something to show."""
+"""Demo step: outbox history (the deadline reminder ladder as it went out, a few failures, an SMS
+waiting for the morning), so the staff outbox page, its filters, retry and chart have something to show."""
 
 from __future__ import annotations
 
@@ -17,9 +17,6 @@ from .service import build_row, queue_many
 
 if TYPE_CHECKING:
     from ..demo.context import DemoContext
-
-DAYS = 14
-
 
 def _reminder(
     enterprise: Any, channel: str, recipient: str, context: dict[str, Any], key: str, moment: datetime
@@ -43,8 +40,6 @@ def demo_step(ctx: DemoContext) -> None:
         "programme_year": programme.year,
         "programme_name": programme.name_zh,
         "claim_deadline": programme.claim_deadline.isoformat(),
-        "days_left": 7,
-        "deadline_day": False,
         "cover_start": programme.cover_start.isoformat(),
         "cover_end": programme.cover_end.isoformat(),
         "portal_url": f"{current_app.config['TONGBAO_BASE_URL']}/portal/",
@@ -52,15 +47,21 @@ def demo_step(ctx: DemoContext) -> None:
     }
     rows: list[dict[str, Any]] = []
     outcome: list[tuple[str, Any]] = []
-    for back in range(DAYS, 0, -1):
-        day = today - timedelta(days=back)
+    # the reminder ladder as the scheduler sends it: each rung once per enterprise and channel, on
+    # its day before the deadline (only the days already past), fewer enterprises as they claim
+    ladders = {"email": programme.reminder_email_days or [], "sms": programme.reminder_sms_days or []}
+    for rung in sorted({*ladders["email"], *ladders["sms"]}, reverse=True):
+        day = programme.claim_deadline - timedelta(days=rung)
+        if day >= today:
+            continue
         moment = at_shanghai(day, programme.reminder_time)
-        for i, enterprise in enumerate(ctx.enterprises[: 3 + (back * 7) % 9]):
+        step = {**context, "days_left": rung, "deadline_day": rung == 0}
+        for i, enterprise in enumerate(ctx.enterprises[: 3 + rung % 9]):
             for channel, recipient in (("email", enterprise.email), ("sms", enterprise.mobile)):
-                if not recipient or (channel == "sms" and i % 3):
+                if not recipient or rung not in ladders[channel]:
                     continue
-                rows.append(_reminder(enterprise, channel, recipient, context, f"demo:{day}", moment))
-                failed = channel == "email" and (back + i) % 17 == 0
+                rows.append(_reminder(enterprise, channel, recipient, step, f"demo:{day}", moment))
+                failed = channel == "email" and (rung + i) % 17 == 0
                 outcome.append(("failed" if failed else "sent", moment + timedelta(seconds=len(rows))))
     queue_many(rows)
     db.session.flush()
@@ -71,10 +72,14 @@ def demo_step(ctx: DemoContext) -> None:
         else:
             values.update(attempts=6, error="550 5.1.1 mailbox unavailable (demo)")
         db.session.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == row["dedupe_key"]).values(**values))
-    # an SMS queued late yesterday waits for the end of the quiet hours
-    evening = at_shanghai(today - timedelta(days=1), "22:15")
+    # an SMS queued late yesterday waits for the end of the quiet hours: only while the deadline is
+    # still ahead (delivered this morning, it must not name a date already past)
+    yesterday = today - timedelta(days=1)
+    evening = at_shanghai(yesterday, "22:15")
     enterprise = ctx.enterprises[0]
-    if enterprise.mobile:
-        late = _reminder(enterprise, "sms", enterprise.mobile, context, "demo:late", evening)
+    if enterprise.mobile and programme.claim_deadline >= today:
+        days_left = (programme.claim_deadline - yesterday).days
+        step = {**context, "days_left": days_left, "deadline_day": False}
+        late = _reminder(enterprise, "sms", enterprise.mobile, step, "demo:late", evening)
         late.update(status="deferred", next_attempt_at=quiet_until(evening) or evening)
         queue_many([late])

@@ -7,13 +7,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from ..actors import Actor
 from ..audit import service as audit
 from ..audit.models import AuditLog
+from ..confirmations import Plan
 from ..db_tx import transactional
+from ..enterprises.models import Enterprise
 from ..extensions import db
 from ..programmes.models import Programme
 from ..security import ensure_role
@@ -30,14 +34,38 @@ class Submitted:
     already_queued: int  # claimed policies whose issuance task was still waiting
 
 
+def _claimed(programme: Programme | None) -> Any:
+    stmt = select(Policy.id).where(Policy.status == PolicyStatus.CLAIMED).order_by(Policy.claimed_at, Policy.id)
+    return stmt.where(Policy.programme_id == programme.id) if programme is not None else stmt
+
+
+def issue_all_plan(*, programme: Programme | None = None) -> Plan:
+    """What "issue all" does: every claimed policy is issued and its certificate made."""
+    ids = _claimed(programme).subquery()
+    total = db.session.scalar(select(func.count()).select_from(ids)) or 0
+    names = db.session.scalars(
+        select(Enterprise.name)
+        .join(Policy, Policy.enterprise_id == Enterprise.id)
+        .where(Policy.id.in_(select(ids.c.id)))
+        .order_by(Policy.claimed_at, Policy.id)
+        .limit(10)
+    )
+    return Plan(
+        action="policy.issue_all",
+        object_id=programme.id if programme is not None else "all",
+        title=_l("签发全部待签发保单并生成保险凭证"),
+        counts={"policies": total, "enterprises": total},
+        who=list(names),
+        who_total=total,
+        warning=_l("签发后保单即生效，只能逐份撤销。"),
+    )
+
+
 @transactional
 def queue_issue_all(actor: Actor, *, now: datetime, programme: Programme | None = None) -> Submitted:
     """Hand every claimed policy (oldest claim first) to the workers, to be issued as of `now`."""
     ensure_role(actor, "insurer")
-    stmt = select(Policy.id).where(Policy.status == PolicyStatus.CLAIMED).order_by(Policy.claimed_at, Policy.id)
-    if programme is not None:
-        stmt = stmt.where(Policy.programme_id == programme.id)
-    policy_ids = list(db.session.scalars(stmt))
+    policy_ids = list(db.session.scalars(_claimed(programme)))
     batch = f"{KIND}:{uuid.uuid4().hex[:16]}"
     common = {"as_of": now.isoformat(), "batch": batch, **tasks.actor_payload(actor)}
     task_ids = tasks.submit_many(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,3 +98,18 @@ def queue_counts(now: datetime) -> dict[str, int]:
             or 0
         )
     return {"waiting": waiting, "overdue": overdue}
+
+
+def holders(programme_id: int, enterprise_ids: Sequence[int]) -> set[int]:
+    """Which of these enterprises hold a policy of the programme, in any state (they claimed)."""
+    found: set[int] = set()
+    ids = list(enterprise_ids)
+    for start in range(0, len(ids), 500):
+        found.update(
+            db.session.scalars(
+                select(Policy.enterprise_id).where(
+                    Policy.programme_id == programme_id, Policy.enterprise_id.in_(ids[start : start + 500])
+                )
+            )
+        )
+    return found

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import confirmations
 from ..clock import now
 from ..errors import ServiceError
 from ..forms_support import attach_error
@@ -53,8 +54,13 @@ def queue() -> Any:
 @roles_required("insurer")
 def issue_all() -> Any:
     if ActionForm().validate_on_submit():
-        submitted = bulk.queue_issue_all(current_user, now=now())
-        return redirect(url_for("policies.issue_progress", batch=submitted.batch))
+        step = confirmations.confirm(
+            bulk.issue_all_plan, lambda: bulk.queue_issue_all(current_user, now=now()), back=url_for("policies.queue")
+        )
+        if step.page is not None:
+            return step.page
+        assert step.result is not None
+        return redirect(url_for("policies.issue_progress", batch=step.result.batch))
     return redirect(url_for("policies.queue"))
 
 

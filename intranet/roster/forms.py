@@ -50,3 +50,7 @@ class ResolveForm(FlaskForm):
         _l("给异议人的书面答复"), validators=[DataRequired(), Length(min=2, max=4000)], render_kw={"rows": 6}
     )
     submit = SubmitField(_l("提交处理结果"))
+
+
+class RemoveEntryForm(FlaskForm):
+    reason = StringField(_l("移除原因"), validators=[DataRequired(), Length(min=2, max=500)])

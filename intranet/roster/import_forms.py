@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SelectField, SelectMultipleField, SubmitField
+from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired
 
 
@@ -24,5 +24,7 @@ class UploadForm(FlaskForm):
 class ApplyForm(FlaskForm):
     # rows whose only problem is the check digit, accepted after checking the business licence
     accept = SelectMultipleField(_l("已核对营业执照，接受此代码"), coerce=int, choices=[], validate_choice=True)
+    # where the rows land: a draft roster's id, or "new" (a new roster after the last one)
+    target = RadioField(_l("导入到"), choices=[], validators=[DataRequired(_l("请选择导入到哪份名单"))])
     submit_all = SubmitField(_l("导入"))
     submit_good = SubmitField(_l("只导入无误的行"))

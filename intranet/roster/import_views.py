@@ -12,6 +12,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..clock import now
+from ..districts.models import District
 from ..errors import ServiceError
 from ..extensions import db
 from ..forms_support import attach_error
@@ -19,12 +20,16 @@ from ..i18n import localized
 from ..programmes import service as programmes
 from ..programmes.models import Programme
 from ..security import roles_required
+from . import drafts
 from .import_forms import ApplyForm, UploadForm
-from .importing import jobs, report
-from .models import ImportJob
+from .importing import jobs, report, template
+from .models import ImportJob, Roster
+from .notice_service import roster_label
 
 bp = Blueprint("roster_import", __name__, url_prefix="/staff/roster/import")
 ERRORS_PER_PAGE = 200
+OVER_SHOWN = 500  # over-threshold rows listed on the report; the download has them all
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _upload_form() -> UploadForm:
@@ -78,10 +83,19 @@ def show(job_id: int) -> Any:
     programme = db.session.get(Programme, job.programme_id)
     if job.status == "done":
         roster_url = url_for("roster.index") if "roster.index" in current_app.view_functions else None
-        return render_template("roster/import/result.html", job=job, programme=programme, roster_url=roster_url)
+        roster = db.session.get(Roster, job.roster_id) if job.roster_id else None
+        return render_template(
+            "roster/import/result.html",
+            job=job,
+            programme=programme,
+            roster_url=roster_url,
+            roster_name=roster_label(roster) if roster is not None else None,
+        )
+    assert programme is not None  # a foreign key
     form = ApplyForm()
     acceptable = jobs.acceptable_rows(job)
     form.accept.choices = [(row, str(row)) for row in sorted(acceptable)]
+    _targets(form, programme)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     errors = job.errors[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE]
     pages = max((len(job.errors) + ERRORS_PER_PAGE - 1) // ERRORS_PER_PAGE, 1)
@@ -95,7 +109,14 @@ def show(job_id: int) -> Any:
         pages=pages,
         acceptable=acceptable,
         bad_rows=len({e["row"] for e in job.errors}),
+        over=(job.over_threshold or [])[:OVER_SHOWN],
     )
+
+
+def _targets(form: ApplyForm, programme: Programme) -> None:
+    form.target.choices = [(t.value, str(t.label)) for t in drafts.import_targets(programme)]
+    if not form.target.data:
+        form.target.data = drafts.default_target(programme)
 
 
 @bp.get("/<int:job_id>/status")
@@ -119,6 +140,9 @@ def apply(job_id: int) -> Any:
     job = jobs.get_job(job_id)
     form = ApplyForm()
     form.accept.choices = [(row, str(row)) for row in sorted(jobs.acceptable_rows(job))]
+    programme = db.session.get(Programme, job.programme_id)
+    assert programme is not None  # a foreign key
+    _targets(form, programme)
     if form.validate_on_submit():
         try:
             jobs.apply(
@@ -127,6 +151,7 @@ def apply(job_id: int) -> Any:
                 accept_good_rows=bool(form.submit_good.data),
                 accepted_rows=list(form.accept.data or []),
                 now=now(),
+                target=form.target.data,
             )
         except ServiceError as exc:
             flash(str(exc.message), "error")
@@ -145,7 +170,32 @@ def error_report(job_id: int, fmt: str) -> Any:
     if fmt == "csv":
         body, mimetype = report.as_csv(job.errors), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
-        body, mimetype = report.as_xlsx(job.errors), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body, mimetype = report.as_xlsx(job.errors), XLSX
     else:
         abort(404)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/<int:job_id>/over-threshold.<fmt>")
+@roles_required("bureau")
+def over_threshold(job_id: int, fmt: str) -> Any:
+    """The rows above the threshold (kept off the roster), for the bureau to check."""
+    rows = jobs.get_job(job_id).over_threshold or []
+    if fmt == "csv":
+        body, mimetype = report.over_threshold_csv(rows), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body, mimetype = report.over_threshold_xlsx(rows), XLSX
+    else:
+        abort(404)
+    name = f"import-{job_id}-over-threshold.{fmt}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/template.xlsx")
+@roles_required("bureau")
+def template_file() -> Any:
+    """An empty roster with the headers, one example row, and the rules on a second sheet."""
+    programme = programmes.current_programme(now())
+    names = list(db.session.scalars(select(District.name_zh).order_by(District.sort)))
+    body = template.build(programme, names)
+    return Response(body, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="roster-template.xlsx"'})

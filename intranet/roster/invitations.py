@@ -12,18 +12,26 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..actors import Actor
 from ..audit import service as audit
+from ..auth.models import Role, User
+from ..confirmations import Plan
 from ..db_tx import transactional
 from ..enterprises import service as enterprises
 from ..enterprises.models import Enterprise
+from ..errors import Refused
 from ..extensions import db
+from ..i18n import listing
+from ..outbox.service import existing_keys
 from ..security import ensure_role
 from ..tasks import service as tasks
 from ..tasks.models import Task
@@ -41,6 +49,17 @@ class Invited:
     listed: int = 0
     invited: int = 0  # enterprises with at least one message queued by this run
     messages: int = 0
+
+
+# Which of these enterprises hold a policy of the programme (any state): they are not invited. The
+# policies layer sits above the roster, so the app factory registers the finder (`_init_tasks`).
+HolderFinder = Callable[[int, Sequence[int]], set[int]]
+HOLDERS = "tongbao_policy_holders"
+
+
+def holders(programme_id: int, enterprise_ids: Sequence[int]) -> set[int]:
+    finder: HolderFinder | None = current_app.extensions.get(HOLDERS)
+    return finder(programme_id, enterprise_ids) if finder is not None and enterprise_ids else set()
 
 
 def members(roster: Roster) -> list[int]:
@@ -62,7 +81,8 @@ def _invite_batch(roster_id: int, ids: list[int], now: datetime) -> Invited:
     result = Invited(listed=len(ids))
     batch = db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ids))).all()
     order = {enterprise_id: i for i, enterprise_id in enumerate(ids)}
-    for enterprise in sorted(batch, key=lambda e: order[e.id]):
+    claimed = holders(programme.id, ids)  # an enterprise that claimed needs no invitation
+    for enterprise in sorted((e for e in batch if e.id not in claimed), key=lambda e: order[e.id]):
         queued = enterprises.invite(enterprise, programme, now=now)
         result.invited += queued > 0
         result.messages += queued
@@ -170,3 +190,83 @@ def unfinished(roster: Roster) -> bool:
     if state is None:
         return bool(members(roster))
     return state.failed > 0 and state.waiting == 0 and state.done < state.of
+
+
+# --- what a confirmation says before the invitations go ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Pending:
+    enterprises: int  # enterprises that would get at least one message
+    messages: int
+    names: list[str]
+
+
+def pending(roster: Roster, now: datetime) -> Pending:
+    """What inviting the roster's members now would send (as `enterprises.service.invite` decides:
+    not to holders of a policy, not to an activated account, not twice on one channel, nothing
+    once the cover period is over)."""
+    if not enterprises.claims_open(roster.programme, now):
+        return Pending(0, 0, [])
+    ids = members(roster)
+    year = roster.programme.year
+    claimed = holders(roster.programme_id, ids)
+    activated: set[int] = set()
+    rows: list[Any] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        activated.update(
+            db.session.scalars(
+                select(User.enterprise_id).where(
+                    User.enterprise_id.in_(chunk), User.role == Role.ENTERPRISE, User.activated_at.is_not(None)
+                )
+            )
+        )
+        rows.extend(
+            db.session.execute(select(Enterprise.id, Enterprise.name, Enterprise.email, Enterprise.mobile)
+                               .where(Enterprise.id.in_(chunk)))  # fmt: skip
+        )
+    order = {enterprise_id: i for i, enterprise_id in enumerate(ids)}
+    wanted = {
+        row.id: {ch: f"invite:{year}:{row.id}:{ch}" for ch, to in (("email", row.email), ("sms", row.mobile)) if to}
+        for row in rows
+        if row.id not in claimed and row.id not in activated
+    }
+    known = existing_keys(key for keys in wanted.values() for key in keys.values())
+    todo = {eid: [k for k in keys.values() if k not in known] for eid, keys in wanted.items()}
+    reached = sorted((row for row in rows if todo.get(row.id)), key=lambda row: order[row.id])
+    return Pending(len(reached), sum(len(v) for v in todo.values()), [row.name for row in reached[:10]])
+
+
+def confirm_plan(programme: Any, *, now: datetime, roster_id: int | None = None) -> Plan:
+    """What confirming does: the roster becomes read-only and each member is invited."""
+    roster = notice_service.roster_under_notice(programme)
+    if roster is None or (roster_id is not None and roster.id != roster_id):
+        raise Refused(_l("%(year)s 年度没有公示中的名单可确认", year=programme.year), code="no_roster_under_notice")
+    reasons = notice_service.confirm_blockers(roster, now)
+    if reasons:
+        raise Refused(_l("%(reasons)s", reasons=listing(reasons, "；")), code="cannot_confirm")
+    waiting = pending(roster, now)
+    return Plan(
+        action="roster.confirm",
+        object_id=roster.id,
+        title=_l("确认%(roster)s并发送账号激活邀请", roster=roster_label(roster)),
+        counts={"enterprises": waiting.enterprises, "messages": waiting.messages},
+        who=waiting.names,
+        who_total=waiting.enterprises,
+        warning=_l("确认后名单不可再修改（更正须通过补充名单），邀请发出后不能撤回。"),
+    )
+
+
+def resume_plan(roster: Roster, *, now: datetime) -> Plan:
+    """What "继续发送邀请" sends: the invitations not yet sent."""
+    waiting = pending(roster, now)
+    return Plan(
+        action="roster.invite",
+        object_id=roster.id,
+        title=_l("继续发送%(roster)s的账号激活邀请", roster=roster_label(roster)),
+        counts={"enterprises": waiting.enterprises, "messages": waiting.messages},
+        who=waiting.names,
+        who_total=waiting.enterprises,
+        warning=_l("邀请发出后不能撤回。"),
+    )

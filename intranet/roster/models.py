@@ -156,6 +156,8 @@ class ImportJob(db.Model):  # type: ignore[name-defined,misc]
     imported: Mapped[int] = mapped_column(Integer, default=0)
     ineligible: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # valid rows above the threshold, kept off the roster: {"row", "uscc", "name", "cents"} (0014)
+    over_threshold: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     accept_good_rows: Mapped[bool] = mapped_column(Boolean, default=False)
     accepted_rows: Mapped[list[int]] = mapped_column(JSON, default=list)
     message: Mapped[str | None] = mapped_column(Text)

@@ -18,6 +18,7 @@ from sqlalchemy import Date, Integer, String, case, column, func, select, text
 from ..actors import Actor
 from ..audit import service as audit
 from ..clock import shanghai_date
+from ..confirmations import Plan
 from ..db_tx import transactional
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
@@ -214,8 +215,9 @@ def default_end(programme: Programme, start: date) -> date:
 
 
 def current_draft(programme: Programme) -> Roster | None:
-    rosters = rosters_of(programme)
-    return rosters[-1] if rosters and rosters[-1].status == RosterStatus.DRAFT else None
+    """The draft to publish next: the earliest one (a later draft waits for it)."""
+    drafts = [r for r in rosters_of(programme) if r.status == RosterStatus.DRAFT]
+    return drafts[0] if drafts else None
 
 
 def _listed_count(roster: Roster) -> int:
@@ -229,34 +231,25 @@ def _listed_count(roster: Roster) -> int:
     )
 
 
-@transactional
-def publish(
-    actor: Actor,
-    programme: Programme,
-    *,
-    start: date,
-    end: date | None = None,
-    now: datetime,
-    roster_id: int | None = None,
-) -> Roster:
-    """Open the public-notice period of the programme's current draft roster (audited)."""
-    ensure_role(actor, *PUBLISHERS)
+def _draft_to_publish(programme: Programme, roster_id: int | None) -> Roster:
     roster = current_draft(programme)
-    if roster is not None:
-        db.session.refresh(roster, with_for_update=True)  # publishing twice at once: the second is refused
     if roster is None or roster.status != RosterStatus.DRAFT or (roster_id is not None and roster.id != roster_id):
         raise Refused(
             _l("%(year)s 年度没有待公示的草稿名单，请先导入名单", year=programme.year),
             code="no_draft_roster",
         )
-    unconfirmed = [r for r in rosters_of(programme) if r.id != roster.id and r.status != RosterStatus.CONFIRMED]
-    if unconfirmed:
+    return roster
+
+
+def _check_publish(programme: Programme, roster: Roster, start: date, end: date, now: datetime) -> int:
+    """Why the draft cannot be published with this period (raised), else its listed count."""
+    earlier = [r for r in rosters_of(programme) if r.seq < roster.seq and r.status != RosterStatus.CONFIRMED]
+    if earlier:
         raise Refused(
-            _l("%(roster)s尚未确认，确认后才能公示下一份名单", roster=roster_label(unconfirmed[0])),
+            _l("%(roster)s尚未确认，确认后才能公示下一份名单", roster=roster_label(earlier[0])),
             code="earlier_roster_unconfirmed",
         )
     today = shanghai_date(now)
-    end = end or default_end(programme, start)
     if start < today:
         raise Invalid(
             _l(
@@ -283,6 +276,63 @@ def publish(
             _l("%(roster)s没有符合条件的企业，不能公示", roster=roster_label(roster)),
             code="empty_roster",
         )
+    return listed
+
+
+def listed_names(roster: Roster, limit: int = 10) -> list[str]:
+    """The first names of the roster's listed, eligible entries (a confirmation's summary of who)."""
+    return list(
+        db.session.scalars(
+            select(RosterEntry.name)
+            .where(RosterEntry.roster_id == roster.id, RosterEntry.status == EntryStatus.LISTED, RosterEntry.eligible)
+            .order_by(RosterEntry.id)
+            .limit(limit)
+        )
+    )
+
+
+def publish_plan(
+    programme: Programme, *, start: date, end: date | None = None, now: datetime, roster_id: int | None = None
+) -> Plan:
+    """What publishing will do: these enterprises' names, USCCs and districts go public."""
+    roster = _draft_to_publish(programme, roster_id)
+    end = end or default_end(programme, start)
+    listed = _check_publish(programme, roster, start, end, now)
+    return Plan(
+        action="roster.publish",
+        object_id=roster.id,
+        title=_l(
+            "发布%(roster)s公示：%(start)s 至 %(end)s",
+            roster=roster_label(roster),
+            start=str(start),
+            end=str(end),
+        ),
+        counts={"enterprises": listed},
+        who=listed_names(roster),
+        who_total=listed,
+        details=(_l("公示期内任何人都能查询这些企业的名称、统一社会信用代码和所属区，并提出异议。"),),
+        warning=_l("发布后名单即对公众可见，不能撤回。"),
+    )
+
+
+@transactional
+def publish(
+    actor: Actor,
+    programme: Programme,
+    *,
+    start: date,
+    end: date | None = None,
+    now: datetime,
+    roster_id: int | None = None,
+) -> Roster:
+    """Open the public-notice period of the programme's current draft roster (audited)."""
+    ensure_role(actor, *PUBLISHERS)
+    roster = current_draft(programme)
+    if roster is not None:
+        db.session.refresh(roster, with_for_update=True)  # publishing twice at once: the second is refused
+    roster = _draft_to_publish(programme, roster_id)
+    end = end or default_end(programme, start)
+    listed = _check_publish(programme, roster, start, end, now)
     roster.status = RosterStatus.NOTICE
     roster.notice_start, roster.notice_end = start, end
     roster.published_at = now

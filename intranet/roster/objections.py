@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..actors import PUBLIC, Actor
 from ..audit import service as audit
+from ..confirmations import Plan
 from ..db_tx import transactional
 from ..errors import Invalid, NotFound, RateLimited, Refused
 from ..extensions import db
@@ -230,6 +231,29 @@ def _queue_reply_now(objection: Objection, entry: RosterEntry, programme: Progra
         },
         dedupe_key=f"objection_reply:{objection.id}",
         now=now,
+    )
+
+
+def uphold_plan(objection: Objection) -> Plan:
+    """What upholding does: the entry leaves the roster (it leaves the public board at once) and
+    the reply goes to the objector."""
+    if objection.status != ObjectionStatus.OPEN:
+        raise Refused(_l("异议 %(ref)s 已处理", ref=objection.reference), code="objection_resolved")
+    entry = objection.entry
+    listed = int(entry.status == EntryStatus.LISTED)
+    return Plan(
+        action="objection.upheld",
+        object_id=objection.id,
+        title=_l(
+            "异议 %(ref)s 成立：将 %(name)s 移出%(roster)s",
+            ref=objection.reference,
+            name=entry.name,
+            roster=roster_label(entry.roster),
+        ),
+        counts={"enterprises": listed, "messages": 1},
+        who=[f"{entry.name}（{entry.uscc}）"],
+        details=(_l("书面答复将发送给异议人：%(contact)s", contact=objection.contact),),
+        warning=_l("移出后该企业不在本名单中，不能在本名单中恢复；如需更正须通过补充名单。"),
     )
 
 

@@ -10,15 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .. import confirmations
 from ..clock import now, shanghai_date
 from ..errors import ServiceError
+from ..forms_support import attach_error
 from ..pagination import page_arg, paginate
 from ..programmes import service as programmes
 from ..programmes.requested import requested_programme
 from ..security import roles_required, staff_required
 from ..uscc import normalize_uscc
-from . import invitations, notice_service, objections
-from .forms import ConfirmForm, PublishForm, ResolveForm
+from . import drafts, invitations, notice_service, objections
+from .forms import ConfirmForm, PublishForm, RemoveEntryForm, ResolveForm
 from .models import Objection, RosterEntry
 from .search import normalize_for_search
 from .service import rosters_of
@@ -75,14 +77,20 @@ def publish(roster_id: int) -> Any:
     form = PublishForm()
     if form.validate_on_submit():
         assert form.start.data is not None
+        period = {"start": form.start.data, "end": form.end.data, "roster_id": roster.id}
         try:
-            done = notice_service.publish(
-                current_user, programme, start=form.start.data, end=form.end.data, now=now(), roster_id=roster.id
+            step = confirmations.confirm(
+                lambda: notice_service.publish_plan(programme, now=now(), **period),
+                lambda: notice_service.publish(current_user, programme, now=now(), **period),
+                back=url_for("roster.index", year=programme.year),
             )
         except ServiceError as exc:
-            target = getattr(form, exc.field or "", None)
-            (target.errors if target is not None else form.form_errors).append(str(exc.message))  # type: ignore[union-attr]
+            attach_error(form, exc)
         else:
+            if step.page is not None:
+                return step.page
+            done = step.result
+            assert done is not None
             flash(_("名单已发布公示：%(start)s 至 %(end)s", start=done.notice_start, end=done.notice_end), "success")
             return redirect(url_for("roster.index", year=programme.year))
     return _index(programme, form, 422)
@@ -92,16 +100,23 @@ def publish(roster_id: int) -> Any:
 @roles_required("bureau")
 def confirm(roster_id: int) -> Any:
     roster = notice_service.get_roster(roster_id)
+    back = url_for("roster.index", year=roster.programme.year)
     if ConfirmForm().validate_on_submit():
+        programme = roster.programme
         try:
-            done, _queued = invitations.confirm_and_invite(
-                current_user, roster.programme, now=now(), roster_id=roster.id
+            step = confirmations.confirm(
+                lambda: invitations.confirm_plan(programme, now=now(), roster_id=roster.id),
+                lambda: invitations.confirm_and_invite(current_user, programme, now=now(), roster_id=roster.id),
+                back=back,
             )
         except ServiceError as exc:
             flash(str(exc.message), "error")
         else:
-            flash(_("名单已确认：%(n)s 家企业，正在后台发送账号激活邀请", n=done.listed), "success")
-    return redirect(url_for("roster.index", year=roster.programme.year))
+            if step.page is not None:
+                return step.page
+            assert step.result is not None
+            flash(_("名单已确认：%(n)s 家企业，正在后台发送账号激活邀请", n=step.result[0].listed), "success")
+    return redirect(back)
 
 
 @bp.post("/<int:roster_id>/invite")
@@ -109,10 +124,57 @@ def confirm(roster_id: int) -> Any:
 def invite(roster_id: int) -> Any:
     """Queue again the invitations whose tasks gave up (e.g. the mail gateway refused for hours)."""
     roster = notice_service.get_roster(roster_id)
+    back = url_for("roster.index", year=roster.programme.year)
     if ConfirmForm().validate_on_submit() and invitations.unfinished(roster):
-        invitations.queue_invitations(current_user, roster.id, now=now())
+        step = confirmations.confirm(
+            lambda: invitations.resume_plan(roster, now=now()),
+            lambda: invitations.queue_invitations(current_user, roster.id, now=now()),
+            back=back,
+        )
+        if step.page is not None:
+            return step.page
         flash(_("正在后台继续发送账号激活邀请"), "success")
-    return redirect(url_for("roster.index", year=roster.programme.year))
+    return redirect(back)
+
+
+@bp.post("/<int:roster_id>/discard")
+@roles_required("bureau")
+def discard(roster_id: int) -> Any:
+    roster = notice_service.get_roster(roster_id)
+    back = url_for("roster.index", year=roster.programme.year)
+    if ConfirmForm().validate_on_submit():
+        try:
+            step = confirmations.confirm(
+                lambda: drafts.discard_plan(roster_id),
+                lambda: drafts.discard(current_user, roster_id, now=now()),
+                back=back,
+            )
+        except ServiceError as exc:
+            flash(str(exc.message), "error")
+        else:
+            if step.page is not None:
+                return step.page
+            flash(_("草稿名单已删除：%(n)s 行", n=step.result), "success")
+    return redirect(back)
+
+
+@bp.post("/entries/<int:entry_id>/remove")
+@roles_required("bureau")
+def remove_entry(entry_id: int) -> Any:
+    form = RemoveEntryForm()
+    roster_id = drafts.entry_roster_id(entry_id)
+    if form.validate_on_submit():
+        try:
+            removed = drafts.remove_entry(current_user, entry_id, reason=form.reason.data or "", now=now())
+        except ServiceError as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("已从草稿名单移除：%(name)s", name=removed.name), "success")
+    else:
+        flash(_("请填写移除原因"), "error")
+    if roster_id is None:
+        return redirect(url_for("roster.index"))
+    return redirect(url_for("roster.entries", roster_id=roster_id))
 
 
 @bp.get("/<int:roster_id>/entries")
@@ -155,13 +217,21 @@ def objection(objection_id: int) -> Any:
     found: Objection = objections.get_objection(objection_id)
     form = ResolveForm()
     if form.validate_on_submit():
+        decision, reply = form.decision.data or "", form.reply.data or ""
+
+        def resolve() -> Any:
+            return objections.resolve(current_user, found, decision=decision, reply=reply, now=now())
+
         try:
-            objections.resolve(
-                current_user, found, decision=form.decision.data or "", reply=form.reply.data or "", now=now()
-            )
+            if decision == "upheld":  # the enterprise leaves the roster: look twice
+                back = url_for("roster.objection", objection_id=found.id)
+                step = confirmations.confirm(lambda: objections.uphold_plan(found), resolve, back=back)
+                if step.page is not None:
+                    return step.page
+            else:
+                resolve()
         except ServiceError as exc:
-            target = getattr(form, exc.field or "", None)
-            (target.errors if target is not None else form.form_errors).append(str(exc.message))  # type: ignore[union-attr]
+            attach_error(form, exc)
         else:
             flash(_("异议 %(ref)s 已处理，答复已排队发送", ref=found.reference), "success")
             return redirect(url_for("roster.objection_list"))

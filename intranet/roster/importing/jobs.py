@@ -201,6 +201,9 @@ def run_check(job_id: int) -> None:
         good_rows=len(result.entries),
         imported=0,
         ineligible=result.ineligible,
+        over_threshold=[
+            {"row": e.row, "uscc": e.uscc, "name": e.name, "cents": e.cents} for e in result.entries if not e.eligible
+        ],
         errors=[e.stored() for e in result.errors],
         message=None,
     )
@@ -253,7 +256,7 @@ def start_apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_ro
         raise Refused(_l("该文件已在导入或已导入"), code="import_busy")
 
 
-def run_apply(job_id: int, actor_id: int) -> None:
+def run_apply(job_id: int, actor_id: int, target: str | None = None) -> None:
     """Task: re-read and re-check the stored file, then write it in one transaction."""
     job = get_job(job_id)
     if job.phase != "apply" or job.status not in RUNNING:
@@ -278,6 +281,7 @@ def run_apply(job_id: int, actor_id: int) -> None:
             accept_good_rows=accept_good,
             accepted_rows=dict.fromkeys(accepted, actor.id),
             job_id=job_id,
+            target=target,
         )
     except (FileRefused, service.ImportRefused) as exc:
         errors = getattr(exc, "errors", None)
@@ -307,7 +311,8 @@ def check_task(task: Task) -> None:
 
 
 def apply_task(task: Task) -> None:
-    run_apply(int(task.payload["job_id"]), int(task.payload["actor_id"]))
+    target = task.payload.get("target")  # where staff chose the rows to land (absent: the latest draft)
+    run_apply(int(task.payload["job_id"]), int(task.payload["actor_id"]), None if target is None else str(target))
 
 
 @transactional
@@ -319,6 +324,18 @@ def upload(actor: User, programme: Programme, file: FileStorage, *, now: datetim
 
 
 @transactional
-def apply(actor: User, job_id: int, *, accept_good_rows: bool, accepted_rows: list[int], now: datetime) -> None:
+def apply(
+    actor: User,
+    job_id: int,
+    *,
+    accept_good_rows: bool,
+    accepted_rows: list[int],
+    now: datetime,
+    target: str | None = None,
+) -> None:
+    """Queue the write; `target` (a draft roster's id or "new") travels in the task's payload."""
     start_apply(actor, job_id, accept_good_rows=accept_good_rows, accepted_rows=accepted_rows, now=now)
-    tasks.submit(APPLY, {"job_id": job_id, "actor_id": actor.id}, key=f"{APPLY}:{job_id}")
+    payload: dict[str, Any] = {"job_id": job_id, "actor_id": actor.id}
+    if target is not None:
+        payload["target"] = target
+    tasks.submit(APPLY, payload, key=f"{APPLY}:{job_id}")

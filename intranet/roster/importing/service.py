@@ -19,11 +19,12 @@ from ...actors import Actor
 from ...audit import service as audit
 from ...db_tx import transactional
 from ...districts.models import District
-from ...errors import Invalid
+from ...errors import Invalid, Refused
 from ...extensions import db
 from ...i18n import DataPair
 from ...programmes.models import Programme
 from ...security import ensure_role
+from ..drafts import target_roster
 from ..models import ImportJob, Roster
 from ..service import draft_roster
 from . import writer
@@ -177,8 +178,10 @@ def apply_check(
     accepted_rows: dict[int, int] | None = None,
     job_id: int | None = None,
     progress: Progress | None = None,
+    target: str | None = None,
 ) -> ImportOutcome:
-    """Write the checked rows into the programme's draft roster, all in one transaction.
+    """Write the checked rows into the roster staff chose (`target`: a draft's id or "new"; None:
+    the programme's latest draft, else a new roster), all in one transaction.
 
     `accepted_rows` maps row number -> user id for rows whose only problem was the check digit and
     that staff accepted after checking the business licence (web import only)."""
@@ -191,7 +194,10 @@ def apply_check(
     if not entries:
         raise ImportRefused(_l("没有可以导入的行"), remaining)
     entries.sort(key=lambda e: e.row)
-    roster = draft_roster(programme, now=now)
+    try:
+        roster = target_roster(programme, target, now=now)
+    except Refused as exc:
+        raise ImportRefused(exc.message, remaining) from exc
     stats = writer.write(
         entries, programme_id=programme.id, roster_id=roster.id, now=now, accepted_by=accepted, progress=progress
     )
