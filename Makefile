@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 WORKERS ?= 4
 PORT ?= 5000
+# two test processes on the 2-core machine (each with its own databases: tests/conftest.py)
+PYTEST_ARGS ?= -n 2
 
 CATALOG_SOURCES := $(wildcard intranet/translations/*/*.po)
 CATALOGS := intranet/translations/.compiled/en/LC_MESSAGES/messages.mo
