@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -12,7 +13,7 @@ class ForgotForm(FlaskForm):
     identifier = StringField(_l("邮箱、手机号或统一社会信用代码"), validators=[DataRequired(), Length(max=254)])
     channel = RadioField(
         _l("接收方式"),
-        choices=[("email", _l("邮件（重置链接）")), ("sms", _l("短信（验证码）"))],
+        choices=[SelectChoice("email", _l("邮件（重置链接）")), SelectChoice("sms", _l("短信（验证码）"))],
         default="email",
         validators=[DataRequired()],
     )
