@@ -20,7 +20,7 @@ from intranet.losses import rules
 from intranet.losses.models import LossParty, LossReport
 
 from . import factories as f
-from .helpers import login, soup, submit
+from .helpers import login, soup, submit, submit_confirmed
 
 # 00:30 on 15 November in Shanghai is still 14 November in UTC
 AT = "2024-11-14T16:30:00+00:00"
@@ -187,7 +187,7 @@ def test_rule_6_the_indemnity_is_80_percent_of_the_assessed_loss(api, runner, ap
     too_much = soup(submit(staff, page, pay | {"decide-assessed": "90000"}, form="form.decide-form"))
     assert "不超过 80,000.00" in too_much.get_text()
     assert db.session.get(LossReport, report_id).status == "accepted"
-    decided = soup(submit(staff, page, pay | {"decide-assessed": "75,000"}, form="form.decide-form"))
+    decided = soup(submit_confirmed(staff, page, pay | {"decide-assessed": "75,000"}, form="form.decide-form"))
     assert decided.select_one(".paid-amount").get_text(strip=True) == "USD 60,000.00"
     shown = api("GET", f"/api/v1/loss-reports/{report_id}").get_json()
     assert (shown["assessed_loss_usd"], shown["indemnity_paid_usd"]) == (75000.00, 60000.00)

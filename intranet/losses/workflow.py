@@ -150,6 +150,22 @@ def answer_request(
     return row
 
 
+def _assessed(row: LossReport, assessed: Decimal | None) -> rules.Assessment:
+    """The arithmetic on the insurer's assessed loss: more than 0 and at most the covered loss less
+    payments received (Invalid otherwise); without one, on the claimable loss."""
+    result = current_assessment(row)
+    if assessed is not None and not rules.ZERO < rules.money(assessed) <= result.claimable:
+        raise Invalid(
+            _l(
+                "核定损失金额须大于 0 且不超过 %(most)s（保障范围内的报损金额减已收回款）",
+                most=rules.fmt(result.claimable),
+            ),
+            code="invalid_assessed",
+            field="assessed",
+        )
+    return current_assessment(row, assessed=assessed)
+
+
 def pay_plan(report_id: int, assessed: Decimal | None = None) -> Plan:
     """What paying does: the indemnity computed now (on the assessed loss when given) is paid and
     the case closed."""
@@ -158,7 +174,7 @@ def pay_plan(report_id: int, assessed: Decimal | None = None) -> Plan:
         raise NotFound(_l("报损案件 %(id)s 不存在", id=report_id), code="report_not_found")
     if row.status in FINAL_STATUSES:
         raise Refused(_l("报损案件 %(id)s 已结案", id=row.id), code="already_decided")
-    result = current_assessment(row, assessed=assessed)
+    result = _assessed(row, assessed)
     if result.indemnity <= 0:
         raise Refused(
             _l("报损案件 %(id)s 按规则计算的赔款为 0（%(why)s），请选择拒赔", id=row.id,
@@ -253,17 +269,7 @@ def decide(
             code="policy_revoked",
         )
     if pay:
-        result = current_assessment(row)
-        if assessed is not None and not rules.ZERO < rules.money(assessed) <= result.claimable:
-            raise Invalid(
-                _l(
-                    "核定损失金额须大于 0 且不超过 %(most)s（保障范围内的报损金额减已收回款）",
-                    most=rules.fmt(result.claimable),
-                ),
-                code="invalid_assessed",
-                field="assessed",
-            )
-        result = current_assessment(row, assessed=assessed)
+        result = _assessed(row, assessed)
         if result.indemnity <= 0:
             raise Refused(
                 _l(
