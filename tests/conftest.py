@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -271,3 +272,17 @@ def sinks(app: Flask) -> Iterator[tuple[Any, Any]]:
         app.config["TONGBAO_SMTP_URL"] = smtp.url
         app.config["TONGBAO_SMS_URL"] = sms.url
         yield smtp.recorder, sms
+
+
+@pytest.fixture
+def utc_process():
+    """This test process runs in UTC too (the rules must not use the OS time zone)."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()

@@ -4,7 +4,6 @@ Shanghai, never in the OS time zone)."""
 
 from __future__ import annotations
 
-import os
 import time
 from decimal import Decimal
 
@@ -33,20 +32,6 @@ CASE_1 = {
     "cause": "buyer_default",
 }
 BANK = {"name": "Bank of Northshire plc", "swift_bic": "NSHBGB2LXXX", "country": "GB"}
-
-
-@pytest.fixture
-def utc_process():
-    """This test process runs in UTC too (the rules must not use the OS time zone)."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
 
 
 @pytest.fixture

@@ -197,20 +197,6 @@ def _cli(args: list[str], database_url: str, tmp_path: Path, **env: str) -> subp
     )
 
 
-@pytest.fixture
-def utc_process():
-    """This test process runs in UTC too (the rules must not use the OS time zone)."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
-
-
 def test_a_utc_process_decides_claims_and_issue_dates_in_shanghai(app, database_url, tmp_path, utc_process):
     assert time.strftime("%Z") == "UTC"
     on_time = f.confirmed_enterprise(1)
