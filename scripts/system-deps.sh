@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tongbao needs, only when something is missing (fast on re-runs).
 #   scripts/system-deps.sh run   -> what `make run` needs (venv, CJK font, WeasyPrint's libraries)
-#   scripts/system-deps.sh test  -> plus Chromium and poppler-utils for the test suite
+#   scripts/system-deps.sh test  -> plus Chromium, poppler-utils and Java (the Nu HTML checker) for the test suite
 #   scripts/system-deps.sh bench -> plus wrk and GNU time for the benchmarks
 set -euo pipefail
 mode="${1:-run}"
@@ -18,6 +18,7 @@ if [ "$mode" = "test" ] || [ "$mode" = "bench" ]; then
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  command -v java >/dev/null || missing+=(default-jre-headless)
 fi
 if [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null || missing+=(wrk)

@@ -252,15 +252,35 @@ CSP_VIOLATION = re.compile(r"Content Security Policy", re.IGNORECASE)
 @pytest.fixture
 def page(browser, live_server):  # type: ignore[no-untyped-def]
     """A fresh browser context (own cookies) on the live server; `page.goto("/path")` works.
-    The app's Content Security Policy is on, and a violation reported on the console fails the test."""
+    The app's Content Security Policy is on, and a violation reported on the console fails the test;
+    every HTML page the browser loads must pass the W3C Nu HTML checker (tests/nu.py)."""
+    from .nu import nu_errors
+
     context = browser.new_context(base_url=live_server, locale="zh-CN")
     context.set_default_timeout(15000)
     tab = context.new_page()
     violations: list[str] = []
+    pages: dict[str, bytes] = {}
+
+    def keep_html(response: Any) -> None:  # the body now: the browser drops it once it leaves the page
+        if _is_html_page(response):
+            pages[f"{response.url} (#{len(pages) + 1})"] = response.body()
+
     tab.on("console", lambda message: violations.append(message.text) if CSP_VIOLATION.search(message.text) else None)
+    tab.on("response", keep_html)
     yield tab
     context.close()
     assert violations == [], f"Content Security Policy violations: {violations}"
+    invalid = nu_errors(pages)
+    assert invalid == [], "the Nu HTML checker refuses pages of this walk-through:\n" + "\n".join(invalid)
+
+
+def _is_html_page(response: Any) -> bool:
+    return (
+        response.request.resource_type == "document"
+        and response.status == 200
+        and "text/html" in (response.headers.get("content-type") or "")
+    )
 
 
 @pytest.fixture

@@ -9,8 +9,14 @@ from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired
 
 
+def _year(value: object) -> int | None:
+    """A programme year from the select; its empty first option (required by HTML) is no year."""
+    return None if value in ("", None) else int(str(value))
+
+
 class UploadForm(FlaskForm):
-    programme = SelectField(_l("统保年度"), coerce=int, validators=[DataRequired()])
+    # the first option is an empty placeholder, as HTML requires of a required select
+    programme = SelectField(_l("统保年度"), coerce=_year, validators=[DataRequired(_l("请选择统保年度"))])
     file = FileField(
         _l("名单文件"),
         validators=[

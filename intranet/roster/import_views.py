@@ -35,7 +35,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _upload_form() -> UploadForm:
     form = UploadForm()
     choices = [(p.year, f"{p.year} · {localized(p, 'name')}") for p in programmes.list_programmes()]
-    form.programme.choices = choices
+    form.programme.choices = [("", _("请选择统保年度")), *choices]
     if form.programme.data is None:
         current = programmes.current_programme(now())
         form.programme.data = current.year if current else None
@@ -68,7 +68,10 @@ def too_large(_exc: RequestEntityTooLarge) -> Any:
     # page (ours, the layout's logout form) tries to read it again and re-raises the 413
     request.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict())
     form = UploadForm(formdata=None)
-    form.programme.choices = [(p.year, f"{p.year} · {localized(p, 'name')}") for p in programmes.list_programmes()]
+    form.programme.choices = [
+        ("", _("请选择统保年度")),
+        *((p.year, f"{p.year} · {localized(p, 'name')}") for p in programmes.list_programmes()),
+    ]
     limit = (request.max_content_length or 0) // (1024 * 1024)
     form.file.errors = [_("文件过大，上限为 %(mb)s MB", mb=limit)]
     return render_template("roster/import/new.html", form=form, recent=_recent()), 413
