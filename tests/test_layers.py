@@ -60,6 +60,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.tasks",
             "intranet.storage",
             "intranet.confirmations",
+            "intranet.site",
         ),
     ),
     ("reference data", ("intranet.programmes", "intranet.districts")),
