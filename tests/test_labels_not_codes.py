@@ -237,3 +237,35 @@ def test_every_message_kind_and_template_has_a_label():
     assert not jobs - set(JOB_LABELS)
     templates = {p.name.split(".")[0] for p in (ROOT / "templates" / "messages" / "zh").iterdir()}
     assert not templates - set(TEMPLATE_LABELS)
+
+
+@pytest.mark.parametrize("role", ["bureau", "insurer"])
+def test_no_staff_page_of_the_demo_shows_a_status_or_kind_code(app, client, freeze, backend, role):
+    """Every staff page the demo walk-through reaches (policies, losses, exports, dashboards, the
+    outbox, the audit log …), in Chinese: no table cell, option or badge is a bare code."""
+    if backend == "postgresql":
+        pytest.skip("the pages say the same on both databases")
+    from intranet.demo.service import DEMO_PASSWORD, load_demo
+
+    from .helpers import login
+    from .test_demo_crawl import LOGINS, crawl
+
+    freeze("2026-11-25T10:00:00+08:00")
+    load_demo()
+    login(client, LOGINS[role], DEMO_PASSWORD)
+    codes = all_codes() | {str(v) for v in POLICY_STATUS_VALUES}
+    offences: dict[str, list[str]] = {}
+
+    def visit(url, response):
+        page = soup(response)
+        found = [
+            text
+            for node in page.select("main td, main option, main dd, main .badge, main li")
+            if (text := node.get_text(" ", strip=True)) in codes
+        ]
+        if found:
+            offences[url] = found[:5]
+
+    seen = crawl(client, "/staff", visit)
+    assert "/staff/outbox" in seen and "/staff/audit/" in seen
+    assert offences == {}
