@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.templating",
             "intranet.audit.models",
             "intranet.audit.service",
+            "intranet.audit.actions",
             "intranet.cli_support",
             "intranet.outbox.models",
             "intranet.outbox.segments",

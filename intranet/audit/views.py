@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 
 from ..pagination import page_arg, paginate
 from ..security import staff_required
-from . import labels, service
+from . import actions, labels, service
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
 
@@ -21,7 +21,7 @@ def index() -> Any:
         "audit/list.html",
         page=page,
         filters=filters,
-        action_label=labels.action_label,
+        action_label=actions.action_label,
         object_label=labels.object_label,
         change_lines=labels.change_lines,
         action_choices=labels.action_choices(),
