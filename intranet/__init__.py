@@ -123,8 +123,11 @@ def _register_template_context(app: Flask) -> None:
     """What every page's layout shows from the features: the navigation and the site's programme."""
     from .main.navigation import nav_items, staff_cards
     from .programmes.service import current_programme
+    from .site import ICP_LOOKUP
+    from .site import footer as site_footer
 
-    app.jinja_env.globals.update(nav_items=nav_items, staff_cards=staff_cards)
+    app.jinja_env.globals.update(nav_items=nav_items, staff_cards=staff_cards, site_footer=site_footer)
+    app.jinja_env.globals["icp_lookup"] = ICP_LOOKUP
 
     @app.context_processor
     def site_context() -> dict[str, Any]:

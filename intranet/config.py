@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,58 @@ def parse_frozen_now(value: str | None) -> datetime | None:
     return parsed
 
 
+def base_url_from_env(environ: Mapping[str, str]) -> str:
+    """TONGBAO_BASE_URL; unset, the local address on PORT (`make run PORT=5201`), else :5000."""
+    explicit = environ.get("TONGBAO_BASE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    port = (environ.get("PORT") or "").strip()
+    if port.isdigit() and 0 < int(port) < 65536:
+        return f"http://127.0.0.1:{int(port)}"
+    return "http://127.0.0.1:5000"
+
+
+def _positive_int(value: str | None, default: int) -> int:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return default
+    return number if number > 0 else default
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """A government website's conventions (the footer and the privacy notice). An empty name means
+    the built-in one (translated); registration numbers left empty are not shown."""
+
+    sponsor: str = ""  # 主办单位
+    operator: str = ""  # 承办 / 运营单位
+    site_code: str = "4403000099"  # 网站标识码 (demo value)
+    icp_record: str = "粤ICP备00000000号-1"  # ICP备案号 (demo value)
+    psb_record: str = "粤公网安备44030002000000号"  # 公安备案号 (demo value)
+    privacy_contact: str = ""  # who to ask about personal data; empty: the consultation hotline
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> SiteInfo:
+        defaults = cls()
+
+        def pick(name: str, default: str) -> str:
+            value = environ.get(name)
+            return default if value is None else value.strip()
+
+        return cls(
+            sponsor=pick("TONGBAO_SITE_SPONSOR", defaults.sponsor),
+            operator=pick("TONGBAO_SITE_OPERATOR", defaults.operator),
+            site_code=pick("TONGBAO_SITE_CODE", defaults.site_code),
+            icp_record=pick("TONGBAO_ICP_RECORD", defaults.icp_record),
+            psb_record=pick("TONGBAO_PSB_RECORD", defaults.psb_record),
+            privacy_contact=pick("TONGBAO_PRIVACY_CONTACT", defaults.privacy_contact),
+        )
+
+
+OUTBOX_RETENTION_DAYS = 180
+
+
 @dataclass
 class Config:
     """Everything the app needs; `from_env()` builds it, tests override fields."""
@@ -55,6 +108,8 @@ class Config:
     frozen_now: datetime | None = None
     trusted_proxies: int = 0
     redis_url: str | None = None
+    site: SiteInfo = field(default_factory=SiteInfo)
+    outbox_retention_days: int = OUTBOX_RETENTION_DAYS
     instance_path: Path = DEFAULT_INSTANCE
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,13 +120,17 @@ class Config:
         values: dict[str, Any] = {
             "database_url": os.environ.get("TONGBAO_DATABASE_URL") or f"sqlite:///{instance / 'tongbao.db'}",
             "secret_key": _secret_key(instance),
-            "base_url": os.environ.get("TONGBAO_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            "base_url": base_url_from_env(os.environ),
             "smtp_url": os.environ.get("TONGBAO_SMTP_URL") or None,
             "sms_url": os.environ.get("TONGBAO_SMS_URL") or None,
             "frozen_now": parse_frozen_now(os.environ.get("TONGBAO_NOW")),
             "instance_path": instance,
             "trusted_proxies": int(os.environ.get("TONGBAO_TRUSTED_PROXIES", "0") or 0),
             "redis_url": os.environ.get("TONGBAO_REDIS_URL") or None,
+            "site": SiteInfo.from_env(os.environ),
+            "outbox_retention_days": _positive_int(
+                os.environ.get("TONGBAO_OUTBOX_RETENTION_DAYS"), OUTBOX_RETENTION_DAYS
+            ),
         }
         values.update(overrides)
         return cls(**values)
@@ -90,6 +149,8 @@ class Config:
             "TONGBAO_SMS_URL": self.sms_url,
             "TONGBAO_NOW": self.frozen_now,
             "TONGBAO_REDIS_URL": self.redis_url,
+            "TONGBAO_SITE": self.site,
+            "TONGBAO_OUTBOX_RETENTION_DAYS": self.outbox_retention_days,
             "TESTING": self.testing,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

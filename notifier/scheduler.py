@@ -35,9 +35,11 @@ DELIVER = "outbox.deliver"
 REFRESH = "scheduler.refresh"
 WATCHDOG = "leader.watchdog"
 HEARTBEAT = "notifier.heartbeat"
+RETENTION = "outbox.retention"
 
 DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due)
 REFRESH_EVERY = 600  # re-read the programme's reminder time
+RETENTION_AT = (3, 30)  # daily, Shanghai: purge old messages' addresses and contents at a quiet hour
 WATCHDOG_EVERY = 15  # check that this notifier still holds the leadership
 
 # how late a job may still start after its time (the notifier was down or busy)
@@ -48,6 +50,7 @@ GRACE = {
     ALERTS: 6 * 3600,
     REFRESH: 600,
     WATCHDOG: 30,
+    RETENTION: 12 * 3600,
     HEARTBEAT: 30,  # a late beat is still worth writing; three missed ones and /healthz says "stale"
 }
 
@@ -78,6 +81,7 @@ def triggers(app: Flask) -> dict[str, BaseTrigger]:
         MONTHLY: CronTrigger(day=notice_day, hour=notice_h, minute=notice_m, timezone=SHANGHAI),
         ALERTS: CronTrigger(hour=alert_h, minute=alert_m, timezone=SHANGHAI),
         REFRESH: IntervalTrigger(seconds=REFRESH_EVERY, timezone=SHANGHAI),
+        RETENTION: CronTrigger(hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=SHANGHAI),
     }
     at = reminder_time(app)
     if at:
@@ -110,6 +114,15 @@ class Jobs:
                 report.deferred,
                 report.recovered,
             )
+
+    def retention(self) -> None:
+        """Purge the addresses and contents of messages past the retention period (batched)."""
+        from intranet.outbox.retention import purge
+        from intranet.site import retention_days
+
+        with self.app.app_context():
+            purged = purge(clock_now(), days=retention_days())
+        log.info("job %s ran: purged %s", RETENTION, purged)
 
     def scheduled(self, job_id: str) -> None:
         with self.app.app_context():
@@ -161,6 +174,7 @@ def add_jobs(
             log.info("job %s rescheduled at %s", DEADLINE, at)
 
     _add(scheduler, REFRESH, refresh, found[REFRESH])
+    _add(scheduler, RETENTION, jobs.retention, found[RETENTION])
     beat_every = IntervalTrigger(seconds=heartbeat.BEAT_EVERY, timezone=SHANGHAI)
     _add(scheduler, HEARTBEAT, jobs.beat, beat_every, run_now=True)
     if leader is not None:

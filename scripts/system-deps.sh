@@ -36,6 +36,12 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" fontconfig >/dev/null
+# another apt/dpkg (unattended upgrades, a second shell) may hold the package lock: wait for it, up to
+# APT_LOCK_WAIT seconds (default 5 minutes), then let apt wait as long again for the dpkg lock itself
+wait_s="${APT_LOCK_WAIT:-300}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+$SUDO "$here/wait-apt-lock.sh" "$wait_s"
+$SUDO apt-get -o DPkg::Lock::Timeout="$wait_s" update -qq
+$SUDO "$here/wait-apt-lock.sh" "$wait_s"
+$SUDO apt-get -o DPkg::Lock::Timeout="$wait_s" install -y -qq --no-install-recommends "${missing[@]}" fontconfig >/dev/null
 fc-cache -f >/dev/null 2>&1 || true

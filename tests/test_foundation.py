@@ -106,7 +106,8 @@ def test_audit_log_records_staff_action_and_staff_can_browse_it(client, runner):
     login(client, "clerk@sinosure.test", f.PASSWORD)
     page = soup(client.get("/staff/audit/?action=programme."))
     cells = [td.get_text(" ", strip=True) for td in page.select("table.audit-log tbody tr td")]
-    assert "programme.exclude" in cells
+    assert "增加不予承保国别" in cells  # the action's label; its code stays in the title for searching
+    assert page.select_one("table.audit-log span.coded[title='programme.exclude']") is not None
     assert any("KP" in c for c in cells)
 
 

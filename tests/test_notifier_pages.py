@@ -190,6 +190,7 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
         "alerts.staff",
         "scheduler.refresh",
         "notifier.heartbeat",
+        "outbox.retention",
     }
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
@@ -204,6 +205,7 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
     assert fields("reminders.deadline") == {"hour": "9", "minute": "30"}  # the programme's reminder_time
     assert fields("notices.monthly") == {"day": "1", "hour": "10", "minute": "0"}
     assert fields("alerts.staff") == {"hour": "9", "minute": "0"}
+    assert fields("outbox.retention") == {"hour": "3", "minute": "30"}  # daily, at a quiet hour
     assert isinstance(jobs["outbox.deliver"].trigger, IntervalTrigger)
     assert jobs["outbox.deliver"].trigger.interval <= timedelta(seconds=10)
     assert jobs["reminders.deadline"].misfire_grace_time >= 3600

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..actors import current_actor
+from ..audit.actions import action_label
 from ..auth.models import User
 from ..clock import now
 from ..errors import Forbidden, ServiceError
@@ -47,6 +48,7 @@ def _page(invite_form: InviteForm | None = None, status: int = 200) -> Any:
         permissions=colleagues.PERMISSIONS,
         permission_labels=PERMISSION_LABELS,
         action_labels=colleagues.ACTION_LABELS,
+        action_label=action_label,
     ), status
 
 

@@ -227,6 +227,10 @@ def dataset(kind: str, programme: Programme) -> Dataset:
     return builders[kind](programme)
 
 
+# the audit summary is stored text (Chinese, like every summary): the kind of export by name
+EXPORT_NAMES = {"roster": "名单", "policies": "保单", "losses": "报损案件"}
+
+
 @transactional
 def record_export(actor: Actor, data: Dataset, fmt: str, *, now: datetime) -> int:
     """Audit who exported what (before the file is produced); returns the number of rows."""
@@ -239,7 +243,7 @@ def record_export(actor: Actor, data: Dataset, fmt: str, *, now: datetime) -> in
         f"export.{data.kind}",
         object_type="programmes",
         object_id=data.programme.id,
-        summary=f"{data.kind} {data.programme.year} .{fmt} ({rows} rows)",
+        summary=f"{data.programme.year} {EXPORT_NAMES.get(data.kind, data.kind)} .{fmt}（{rows} 行）",
         changes={"kind": data.kind, "programme": data.programme.year, "format": fmt, "rows": rows},
     )
     return rows

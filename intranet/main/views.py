@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import heartbeat
+from .. import heartbeat, site
 from ..database import database_ok
 from ..i18n import LANGUAGES
 from ..programmes import service as programmes
@@ -46,3 +46,14 @@ def staff_home() -> Any:
     if current_user.role == "enterprise":
         return redirect(url_for("portal.home"))
     return render_template("main/staff_home.html")
+
+
+@bp.get("/privacy")
+def privacy() -> Any:
+    """The privacy notice: what personal data is kept, why, for how long, and whom to ask."""
+    return render_template(
+        "main/privacy.html",
+        footer=site.footer(),
+        retention_days=site.retention_days(),
+        programme=programmes.current_programme(),
+    )

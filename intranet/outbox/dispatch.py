@@ -335,6 +335,10 @@ def retry(actor: Actor, message_id: int, *, now: datetime) -> OutboxMessage:
             ),
             code="not_failed",
         )
+    if not message.recipient:
+        raise Refused(
+            _l("消息 %(id)s 的收件地址和内容已按保存期限删除，不能重发", id=message_id), code="purged"
+        )
     before = {"status": message.status, "attempts": message.attempts, "error": message.error}
     message.status = CREATED
     message.attempts = 0
@@ -343,7 +347,7 @@ def retry(actor: Actor, message_id: int, *, now: datetime) -> OutboxMessage:
         actor,
         "outbox.retry",
         obj=message,
-        summary=f"重发消息 #{message.id}（{message.channel} → {message.recipient}）",
+        summary=f"重发消息 #{message.id}（{'邮件' if message.channel == 'email' else '短信'} → {message.recipient}）",
         changes={"status": [before["status"], CREATED], "attempts": [before["attempts"], 0], "error": before["error"]},
     )
     return message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +16,11 @@ from ..security import staff_required
 from . import dispatch, queries
 from .chart import daily_chart
 from .forms import RetryForm
+from .labels import page_labels
+from .retention import is_purged
+
+LOG_FILE = "outbox.log"  # where a channel without a server writes (notifier.channels.log)
+LOGGED_REF = "outbox.log"  # the provider reference of a message that was only logged
 
 bp = Blueprint("outbox", __name__)
 
@@ -24,9 +29,20 @@ PRIVATE_JOBS = {"invitation", "account"}
 
 
 def _labels() -> dict[str, Any]:
+    return page_labels()
+
+
+def _logged_only() -> dict[str, Any]:
+    """The channels with no server configured (their messages are only written to the log)."""
+    channels = [
+        name
+        for name, key in (("email", "TONGBAO_SMTP_URL"), ("sms", "TONGBAO_SMS_URL"))
+        if not current_app.config.get(key)
+    ]
     return {
-        "status_labels": {k: str(v) for k, v in dispatch.STATUS_LABELS.items()},
-        "channel_labels": {k: str(v) for k, v in dispatch.CHANNEL_LABELS.items()},
+        "logged_channels": channels,
+        "log_path": f"{current_app.instance_path}/{LOG_FILE}",
+        "logged_ref": LOGGED_REF,
     }
 
 
@@ -53,7 +69,9 @@ def index() -> Any:
         chart=chart,
         days=days,
         retry_form=RetryForm(),
+        retention_days=current_app.config.get("TONGBAO_OUTBOX_RETENTION_DAYS"),
         **labels,
+        **_logged_only(),
     )
 
 
@@ -67,8 +85,10 @@ def show(message_id: int) -> Any:
         "outbox/show.html",
         message=message,
         private=message.job in PRIVATE_JOBS,
+        purged=is_purged(message),
         retry_form=RetryForm(),
         **_labels(),
+        **_logged_only(),
     )
 
 
