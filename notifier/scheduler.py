@@ -25,7 +25,7 @@ from flask import Flask
 from intranet import heartbeat
 from intranet.clock import SHANGHAI
 from intranet.clock import now as clock_now
-from intranet.reminders.service import ALERTS, DEADLINE, JOBS, MONTHLY, run_job
+from intranet.reminders.service import ALERTS, COVER_END_ALERTS, DEADLINE, JOBS, LAPSE, MONTHLY, run_job
 
 from .delivery import Dispatcher
 
@@ -39,6 +39,7 @@ HEARTBEAT = "notifier.heartbeat"
 DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due)
 REFRESH_EVERY = 600  # re-read the programme's reminder time
 WATCHDOG_EVERY = 15  # check that this notifier still holds the leadership
+COVER_END_EVERY = 15 * 60  # seconds: claims at the end of cover are alerted and lapsed within this
 
 # how late a job may still start after its time (the notifier was down or busy)
 GRACE = {
@@ -46,6 +47,8 @@ GRACE = {
     DEADLINE: 6 * 3600,
     MONTHLY: 24 * 3600,
     ALERTS: 6 * 3600,
+    COVER_END_ALERTS: COVER_END_EVERY,
+    LAPSE: COVER_END_EVERY,
     REFRESH: 600,
     WATCHDOG: 30,
     HEARTBEAT: 30,  # a late beat is still worth writing; three missed ones and /healthz says "stale"
@@ -78,6 +81,8 @@ def triggers(app: Flask) -> dict[str, BaseTrigger]:
         MONTHLY: CronTrigger(day=notice_day, hour=notice_h, minute=notice_m, timezone=SHANGHAI),
         ALERTS: CronTrigger(hour=alert_h, minute=alert_m, timezone=SHANGHAI),
         REFRESH: IntervalTrigger(seconds=REFRESH_EVERY, timezone=SHANGHAI),
+        COVER_END_ALERTS: IntervalTrigger(seconds=COVER_END_EVERY, timezone=SHANGHAI),
+        LAPSE: IntervalTrigger(seconds=COVER_END_EVERY, timezone=SHANGHAI),
     }
     at = reminder_time(app)
     if at:

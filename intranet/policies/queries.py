@@ -49,14 +49,18 @@ def staff_query(*, status: str | None = None, year: int | None = None, q: str | 
     return stmt
 
 
-def queue_query(programme: Programme | None = None) -> Select[Any]:
-    """Claimed policies awaiting issuance, oldest first."""
+def queue_query(programme: Programme | None = None, *, now: datetime | None = None) -> Select[Any]:
+    """Claimed policies awaiting issuance, oldest first (as of `now`: not those whose cover has
+    ended, which lapse — policies/lapsing.py)."""
     stmt = (
         select(Policy)
         .options(joinedload(Policy.enterprise), joinedload(Policy.programme))
         .where(Policy.status == PolicyStatus.CLAIMED)
         .order_by(Policy.claimed_at, Policy.id)
     )
+    if now is not None:
+        running = select(Programme.id).where(Programme.cover_end >= shanghai_date(now))
+        stmt = stmt.where(Policy.programme_id.in_(running.scalar_subquery()))
     if programme is not None:
         stmt = stmt.where(Policy.programme_id == programme.id)
     return stmt
@@ -84,6 +88,8 @@ def queue_counts(now: datetime) -> dict[str, int]:
         .group_by(Programme.id)
     ).all()
     for programme, count in per_programme:
+        if programme.cover_end < today:
+            continue  # its unissued claims lapse: they wait for nothing
         waiting += int(count)
         # waiting more than `lag` days ⇔ claimed before the start of (today − lag) in Shanghai
         bound = start_of_day(today - timedelta(days=programme.issuance_lag_days))
