@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -23,6 +23,7 @@ class QueueRow:
     policy: Policy
     days_waiting: int
     overdue: bool
+    issue_by: date | None = None  # the cover's last day, when the usual lag would reach it (rules.must_alert_at_once)
 
 
 def staff_query(*, status: str | None = None, year: int | None = None, q: str | None = None) -> Select[Any]:
@@ -72,6 +73,7 @@ def queue_rows(policies: list[Policy], now: datetime) -> list[QueueRow]:
             policy=p,
             days_waiting=rules.days_waiting(p.claimed_at, now),
             overdue=rules.is_overdue(p.programme, p.claimed_at, now),
+            issue_by=p.programme.cover_end if rules.must_alert_at_once(p.programme, p.claimed_at) else None,
         )
         for p in policies
     ]
