@@ -32,7 +32,9 @@ from .test_roster_import_web import upload
 AMOUNT_COLUMN = "E"  # ZH: 序号, 统一社会信用代码, 企业名称, 所属区, 出口额（美元）, ...
 
 
-def sheet(rows: list[list[object]], *, above: list[list[str]] | None = None, headers: list[str] = ZH, kind: str = "xlsx"):
+def sheet(
+    rows: list[list[object]], *, above: list[list[str]] | None = None, headers: list[str] = ZH, kind: str = "xlsx"
+) -> bytes:
     """A roster file: rows `above` the header (title rows), the header, then the data rows."""
     table = [*(above or []), headers, *rows]
     if kind == "csv":
@@ -227,9 +229,10 @@ def test_rule_5_a_claim_unissued_when_cover_ends_lapses_and_the_enterprise_is_to
     assert len(smtp.to(clerk.email)) == 1
     dashboard = soup(insurer.get("/staff/dashboard/insurer?programme=2024"))
     assert dashboard.select_one(".kpi[data-kpi=waiting] dd").get_text(strip=True) == "0"
-    statuses = [[c.get_text(strip=True) for c in tr.select("th, td")] for tr in dashboard.select(
-        "table[data-chart=policy-status] tbody tr"
-    )]
+    statuses = [
+        [c.get_text(strip=True) for c in tr.select("th, td")]
+        for tr in dashboard.select("table[data-chart=policy-status] tbody tr")
+    ]
     assert statuses == [["已失效", "1"]]
     assert "已失效" in text_of(insurer.get(f"/staff/policies/{policy.id}"))
     _token, raw = create_token(cli_actor(), "single-window", now=now())
