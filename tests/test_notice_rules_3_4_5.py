@@ -102,7 +102,7 @@ def test_rule_3_amounts_are_plain_us_dollars_of_the_export_year(
     accepted = ["出口额(USD)", "出口额（美元）", "2023年出口额（美元）", "出口额 2023 USD", "Export amount (US$)",
                 "出口额（单位：美元）", "出口额/美元", "EXPORT AMOUNT IN USD"]  # fmt: skip
     for n, header in enumerate(accepted, start=1):
-        above = [title, ["单位：美元", "", "制表：深圳市商务局"]]
+        above = [["深圳市 2023 年出口额 800 万美元（含）以下企业名单"], ["单位：美元", "", "制表：深圳市商务局"]]
         for kind in ("xlsx", "csv"):
             content = sheet([row(n, "8,000,000.00")], above=above, headers=with_amount_header(header), kind=kind)
             result, data = cli_import(runner, tmp_path, content, kind)

@@ -14,18 +14,21 @@ from flask_babel import lazy_gettext as _l
 
 from .reader import FileRefused
 
-# what is not plain US dollars: a multiple of the dollar, the yuan or another currency
+# what is not plain US dollars: a multiple of the dollar, the yuan or another currency — but an amount
+# ("800 万美元", "USD 8 million", as a title quoting the notice says) is not a unit
+_NUMERAL = "0-9零〇一二两三四五六七八九十百千万亿"
+_NOT_AN_AMOUNT = rf"(?<![{_NUMERAL}])(?<![{_NUMERAL}] )"
 _OTHER_UNIT = re.compile(
-    r"[万千百亿]\s*(?:美元|美金|元)"
+    rf"{_NOT_AN_AMOUNT}[百千万亿]+\s*(?:美元|美金|元)"
     r"|人民币|港币|港元|欧元|日元|英镑|韩元|台币|澳元|加元"
     r"|(?<![美单])元"
     r"|单位\s*[:：]?\s*[万千百亿]"
     r"|[(（\[【]\s*[万千百亿]\s*[)）\]】]"
     r"|[￥¥€£]"
     r"|(?<![a-z])(?:rmb|cny|hkd|eur|jpy|gbp|yuan|renminbi|hk\$)(?![a-z])"
-    r"|(?<![a-z])(?:thousands?|millions?|billions?|mln|mn|bn)(?![a-z])"
+    rf"|{_NOT_AN_AMOUNT}(?<![a-z])(?:thousands?|millions?|billions?|mln|mn|bn)(?![a-z])"
     r"|'000|(?<![0-9])000s?(?![0-9])"
-    r"|(?:usd|us\$|\$)\s*k(?![a-z])|(?<![a-z])k\s*(?:usd|us\$|\$)",
+    r"|(?:usd|us\$|\$)\s*k(?![a-z])|(?<![a-z0-9])k\s*(?:usd|us\$|\$)",
 )
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])\s*(?:年度|年)?")
 
