@@ -25,7 +25,7 @@ from flask import Flask
 from intranet import heartbeat
 from intranet.clock import SHANGHAI
 from intranet.clock import now as clock_now
-from intranet.reminders.service import ALERTS, DEADLINE, JOBS, MONTHLY, run_job
+from intranet.reminders.service import ALERTS, COVER_END_ALERTS, DEADLINE, JOBS, LAPSE, MONTHLY, run_job
 
 from .delivery import Dispatcher
 
@@ -41,6 +41,7 @@ DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due
 REFRESH_EVERY = 600  # re-read the programme's reminder time
 RETENTION_AT = (3, 30)  # daily, Shanghai: purge old messages' addresses and contents at a quiet hour
 WATCHDOG_EVERY = 15  # check that this notifier still holds the leadership
+COVER_END_EVERY = 15 * 60  # seconds: claims at the end of cover are alerted and lapsed within this
 
 # how late a job may still start after its time (the notifier was down or busy)
 GRACE = {
@@ -48,6 +49,8 @@ GRACE = {
     DEADLINE: 6 * 3600,
     MONTHLY: 24 * 3600,
     ALERTS: 6 * 3600,
+    COVER_END_ALERTS: COVER_END_EVERY,
+    LAPSE: COVER_END_EVERY,
     REFRESH: 600,
     WATCHDOG: 30,
     RETENTION: 12 * 3600,
@@ -82,6 +85,8 @@ def triggers(app: Flask) -> dict[str, BaseTrigger]:
         ALERTS: CronTrigger(hour=alert_h, minute=alert_m, timezone=SHANGHAI),
         REFRESH: IntervalTrigger(seconds=REFRESH_EVERY, timezone=SHANGHAI),
         RETENTION: CronTrigger(hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=SHANGHAI),
+        COVER_END_ALERTS: IntervalTrigger(seconds=COVER_END_EVERY, timezone=SHANGHAI),
+        LAPSE: IntervalTrigger(seconds=COVER_END_EVERY, timezone=SHANGHAI),
     }
     at = reminder_time(app)
     if at:

@@ -188,6 +188,8 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
         "reminders.deadline",
         "notices.monthly",
         "alerts.staff",
+        "alerts.cover_end",
+        "policies.lapse",
         "scheduler.refresh",
         "notifier.heartbeat",
         "outbox.retention",

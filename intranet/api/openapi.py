@@ -87,7 +87,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "null until issued",
                 "example": "TB2024-SZ-000123",
             },
-            "status": {"type": "string", "enum": ["claimed", "issued", "revoked"]},
+            "status": {
+                "type": "string",
+                "enum": ["claimed", "issued", "revoked", "lapsed"],
+                "description": "lapsed: the claim was still unissued when the programme's cover period ended",
+            },
             "claimed_at": {"type": "string", "format": "date-time"},
             "issued_at": {"type": ["string", "null"], "format": "date-time"},
             "cover_start": {
@@ -108,7 +112,11 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "uscc": {"type": "string", "pattern": USCC_PATTERN},
             "name": {"type": "string"},
-            "on_roster": {"type": "boolean", "description": "listed on a confirmed roster of the programme"},
+            "on_roster": {
+                "type": "boolean",
+                "description": "listed on a confirmed roster of the programme and eligible; an enterprise above "
+                "the threshold is kept off the roster (on_roster false, eligible false)",
+            },
             "roster_status": {
                 "type": ["string", "null"],
                 "enum": ["draft", "notice", "confirmed", "removed", None],

@@ -27,7 +27,12 @@ def _pct(value: Decimal) -> str:
 
 
 ROSTER_STATUS: dict[str, LazyString] = {"draft": _l("草稿"), "notice": _l("公示中"), "confirmed": _l("已确认")}
-POLICY_STATUS: dict[str, LazyString] = {"claimed": _l("已领取待签发"), "issued": _l("已签发"), "revoked": _l("已撤销")}
+POLICY_STATUS: dict[str, LazyString] = {
+    "claimed": _l("已领取待签发"),
+    "issued": _l("已签发"),
+    "revoked": _l("已撤销"),
+    "lapsed": _l("已失效"),
+}
 OBJECTION_STATUS: dict[str, LazyString] = {"open": _l("待处理"), "upheld": _l("异议成立"), "dismissed": _l("已驳回")}
 LOSS_STATUS: dict[str, LazyString] = {  # short labels: they sit on chart axes
     "reported": _l("已报案"),

@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, func, literal, select
+from sqlalchemy import Date, and_, case, cast, false, func, literal, select
 
 from ..clock import SHANGHAI
 from ..credit_reports.models import CreditReportRequest
 from ..districts.models import District
 from ..extensions import db
 from ..losses.models import LossReport
+from ..policies import rules
 from ..policies.models import Policy, PolicyStatus
 from ..programmes.models import Programme
 from ..roster.models import EntryStatus, Objection, Roster, RosterEntry, RosterStatus
@@ -216,6 +217,8 @@ def issuance_queue(programme: Programme, now: datetime) -> tuple[list[tuple[str,
         else_=3,
     ).label("bucket")
     waiting = and_(Policy.programme_id == programme.id, Policy.status == PolicyStatus.CLAIMED)
+    if rules.cover_ended(programme, now):
+        waiting = and_(waiting, false())  # it lapses (policies/lapsing.py): nothing waits any more
     rows = db.session.execute(select(bucket, func.count(Policy.id)).where(waiting).group_by(bucket)).all()
     counts: dict[int, int] = {int(b): int(n) for b, n in rows}
     oldest = db.session.scalar(select(func.min(Policy.claimed_at)).where(waiting))
@@ -299,7 +302,8 @@ def _credit_reports(programme: Programme, stats: InsurerStats) -> None:
         ).all()
     ]
     stats.credit_used = sum(used * n for used, n in stats.credit_by_use)
-    holders = sum(n for status, n in stats.policies.items() if status != PolicyStatus.REVOKED)
+    gone = (PolicyStatus.REVOKED, PolicyStatus.LAPSED)
+    holders = sum(n for status, n in stats.policies.items() if status not in gone)
     stats.credit_quota = holders * programme.free_credit_reports
     stats.credit_status = {
         str(s): _int(n)

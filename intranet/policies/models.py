@@ -14,11 +14,11 @@ class PolicyStatus(StrEnum):
     CLAIMED = "claimed"
     ISSUED = "issued"
     REVOKED = "revoked"
+    LAPSED = "lapsed"  # still unissued when the programme's cover period ended (policies/lapsing.py)
 
 
-# What the database accepts (migration 0007): the statuses above and `lapsed`, which CONTRACT
-# promises and a later change will set when cover ends unused.
-STATUS_VALUES = (*PolicyStatus, "lapsed")
+# What the database accepts (migration 0007 froze these four already)
+STATUS_VALUES = tuple(PolicyStatus)
 
 
 class Policy(db.Model):  # type: ignore[name-defined,misc]

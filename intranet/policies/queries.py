@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -23,6 +23,7 @@ class QueueRow:
     policy: Policy
     days_waiting: int
     overdue: bool
+    issue_by: date | None = None  # the cover's last day, when the usual lag would reach it (rules.must_alert_at_once)
 
 
 def staff_query(*, status: str | None = None, year: int | None = None, q: str | None = None) -> Select[Any]:
@@ -49,14 +50,18 @@ def staff_query(*, status: str | None = None, year: int | None = None, q: str | 
     return stmt
 
 
-def queue_query(programme: Programme | None = None) -> Select[Any]:
-    """Claimed policies awaiting issuance, oldest first."""
+def queue_query(programme: Programme | None = None, *, now: datetime | None = None) -> Select[Any]:
+    """Claimed policies awaiting issuance, oldest first (as of `now`: not those whose cover has
+    ended, which lapse — policies/lapsing.py)."""
     stmt = (
         select(Policy)
         .options(joinedload(Policy.enterprise), joinedload(Policy.programme))
         .where(Policy.status == PolicyStatus.CLAIMED)
         .order_by(Policy.claimed_at, Policy.id)
     )
+    if now is not None:
+        running = select(Programme.id).where(Programme.cover_end >= shanghai_date(now))
+        stmt = stmt.where(Policy.programme_id.in_(running.scalar_subquery()))
     if programme is not None:
         stmt = stmt.where(Policy.programme_id == programme.id)
     return stmt
@@ -68,6 +73,7 @@ def queue_rows(policies: list[Policy], now: datetime) -> list[QueueRow]:
             policy=p,
             days_waiting=rules.days_waiting(p.claimed_at, now),
             overdue=rules.is_overdue(p.programme, p.claimed_at, now),
+            issue_by=p.programme.cover_end if rules.must_alert_at_once(p.programme, p.claimed_at) else None,
         )
         for p in policies
     ]
@@ -84,6 +90,8 @@ def queue_counts(now: datetime) -> dict[str, int]:
         .group_by(Programme.id)
     ).all()
     for programme, count in per_programme:
+        if programme.cover_end < today:
+            continue  # its unissued claims lapse: they wait for nothing
         waiting += int(count)
         # waiting more than `lag` days ⇔ claimed before the start of (today − lag) in Shanghai
         bound = start_of_day(today - timedelta(days=programme.issuance_lag_days))

@@ -61,6 +61,17 @@ def can_issue_on(programme: Programme, issued_at: datetime) -> bool:
     return shanghai_date(issued_at) <= programme.cover_end
 
 
+def cover_ended(programme: Programme, moment: datetime) -> bool:
+    """The programme's cover period is over (Shanghai date): an unissued claim lapses."""
+    return shanghai_date(moment) > programme.cover_end
+
+
+def must_alert_at_once(programme: Programme, claimed_at: datetime) -> bool:
+    """The usual alert (a claim waiting longer than the issuance lag) would come on the last day of
+    cover or later: too late to issue in time, so the insurer is alerted at once."""
+    return shanghai_date(claimed_at) + timedelta(days=programme.issuance_lag_days + 1) >= programme.cover_end
+
+
 def days_waiting(claimed_at: datetime, moment: datetime) -> int:
     """Calendar days (Shanghai) since the claim."""
     return (shanghai_date(moment) - shanghai_date(claimed_at)).days

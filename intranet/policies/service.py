@@ -32,6 +32,7 @@ STATUS_LABELS: dict[str, LazyString] = {
     PolicyStatus.CLAIMED: _l("已领取，待签发"),
     PolicyStatus.ISSUED: _l("已签发"),
     PolicyStatus.REVOKED: _l("已撤销"),
+    PolicyStatus.LAPSED: _l("已失效"),
 }
 
 
@@ -43,14 +44,19 @@ def status_label(status: str) -> str:
 class Standing:
     """An enterprise on a programme's rosters, as the claim rule and the API see it."""
 
-    on_roster: bool  # listed on a CONFIRMED roster of the programme
+    listed: bool  # listed on a CONFIRMED roster of the programme, eligible or not
     roster_status: str | None  # draft | notice | confirmed | removed | None (never listed)
     eligible: bool
     entry: RosterEntry | None = None
 
     @property
+    def on_roster(self) -> bool:
+        """On the roster as the notice means it: a row above the threshold is kept off the roster."""
+        return self.listed and self.eligible
+
+    @property
     def can_claim(self) -> bool:
-        return self.on_roster and self.eligible
+        return self.on_roster
 
 
 @dataclass
@@ -78,12 +84,12 @@ def standing(enterprise_id: int, programme: Programme) -> Standing:
         if best is None or rank > best[0]:
             best = (rank, entry, roster_status)
     if best is None:
-        return Standing(on_roster=False, roster_status=None, eligible=False)
+        return Standing(listed=False, roster_status=None, eligible=False)
     _, entry, roster_status = best
     if entry.status != EntryStatus.LISTED:
-        return Standing(on_roster=False, roster_status="removed", eligible=bool(entry.eligible), entry=entry)
+        return Standing(listed=False, roster_status="removed", eligible=bool(entry.eligible), entry=entry)
     return Standing(
-        on_roster=roster_status == RosterStatus.CONFIRMED,
+        listed=roster_status == RosterStatus.CONFIRMED,
         roster_status=str(roster_status),
         eligible=bool(entry.eligible),
         entry=entry,
@@ -128,7 +134,7 @@ def policy_for(actor: Actor, policy_id: int) -> Policy:
 def _refuse_unless_claimable(enterprise: Enterprise, programme: Programme, now: datetime) -> rules.ClaimTerms:
     who = {"name": enterprise.name, "uscc": enterprise.uscc, "year": programme.year}
     found = standing(enterprise.id, programme)
-    if not found.on_roster:
+    if not found.listed:
         raise Refused(
             _l("%(name)s（%(uscc)s，%(year)s 年度）：不在已确认的统保名单上，不能领取保单", **who),
             code="not_on_roster",
@@ -304,6 +310,8 @@ def revoke(actor: Actor, policy_id: int, reason: str, *, now: datetime) -> Polic
     policy = _locked(policy_id)
     if policy.status == PolicyStatus.REVOKED:
         raise Refused(_l("保单 %(no)s 已撤销", no=policy.policy_no or policy.id), code="already_revoked")
+    if policy.status == PolicyStatus.LAPSED:
+        raise Refused(_l("领取申请 %(no)s 已失效，无可撤销", no=policy.id), code="already_lapsed")
     before = policy.status
     policy.status = PolicyStatus.REVOKED
     policy.version = (policy.version or 1) + 1

@@ -17,7 +17,7 @@ from ..programmes import service as programmes
 from ..programmes.requested import requested_year
 from ..security import roles_required, staff_required
 from ..tasks import service as tasks
-from . import bulk, queries, rules, service
+from . import bulk, lapsing, queries, rules, service
 from .forms import ActionForm, RevokeForm
 from .models import PolicyStatus
 
@@ -27,19 +27,23 @@ STATUS_LABELS = {
     PolicyStatus.CLAIMED: "已领取，待签发",
     PolicyStatus.ISSUED: "已签发",
     PolicyStatus.REVOKED: "已撤销",
+    PolicyStatus.LAPSED: "已失效",
 }
 
 
 @bp.app_context_processor
 def policy_labels() -> dict[str, Any]:
-    return {"policy_status_label": lambda status: _(STATUS_LABELS.get(status, status))}
+    return {
+        "policy_status_label": lambda status: _(STATUS_LABELS.get(status, status)),
+        "lapsed_reason": lambda policy: str(lapsing.reason(policy)),
+    }
 
 
 @bp.get("/queue")
 @staff_required
 def queue() -> Any:
     moment = now()
-    page = paginate(queries.queue_query(), page_arg(request.args.get("page")), per_page=100)
+    page = paginate(queries.queue_query(now=moment), page_arg(request.args.get("page")), per_page=100)
     return render_template(
         "policies/queue.html",
         rows=queries.queue_rows(page.items, moment),
@@ -129,7 +133,7 @@ def show(policy_id: int) -> Any:
     moment = now()
     waiting = rules.days_waiting(policy.claimed_at, moment) if policy.status == PolicyStatus.CLAIMED else None
     download = None
-    if policy.status != PolicyStatus.CLAIMED and "certificates.download" in current_app.view_functions:
+    if policy.issued_at is not None and "certificates.download" in current_app.view_functions:
         download = url_for("certificates.download", policy_id=policy.id)
     status = 422 if form.errors else 200
     return render_template(

@@ -61,7 +61,7 @@ def _programme_for(enterprise: Enterprise, now: datetime) -> Programme | None:
     next year's roster is confirmed)."""
     current = programmes.current_programme(now)
     if current is not None and (
-        policies.standing(enterprise.id, current).on_roster or policies.find_policy(current.id, enterprise.id)
+        policies.standing(enterprise.id, current).listed or policies.find_policy(current.id, enterprise.id)
     ):
         return current
     for programme in programmes.list_programmes():  # newest first

@@ -21,7 +21,7 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 def certificate_url(policy: Any) -> str | None:
     """The certificate download, once the certificates feature serves it."""
-    if policy is None or policy.status == "claimed" or "certificates.download" not in current_app.view_functions:
+    if policy is None or policy.issued_at is None or "certificates.download" not in current_app.view_functions:
         return None
     return url_for("certificates.download", policy_id=policy.id)
 

@@ -1,5 +1,7 @@
 """Alerts to staff, once a day at the alert time: a notice period has ended (bureau: confirm the
-roster now), claims have waited longer than the issuance lag (insurer), messages failed (staff)."""
+roster now), claims have waited longer than the issuance lag (insurer), messages failed (staff).
+And at once, whenever the job runs: a claim the lag alert would report too late — made in the last
+days of cover, it must be issued before the cover ends or it lapses (insurer)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from sqlalchemy import func, select
 
 from ..actors import Actor
 from ..auth.models import User
-from ..clock import at_shanghai, shanghai_date
+from ..clock import at_shanghai, shanghai_date, start_of_day
 from ..db_tx import transactional
 from ..extensions import db
 from ..outbox.models import OutboxMessage, OutboxStatus
+from ..policies import rules
 from ..policies.models import Policy, PolicyStatus
 from ..programmes.models import Programme
 from ..roster.models import Objection, ObjectionStatus, Roster, RosterEntry, RosterStatus
@@ -71,7 +74,8 @@ def notice_periods_ended(now: datetime) -> list[dict[str, Any]]:
 def claims_overdue(now: datetime) -> list[dict[str, Any]]:
     today = shanghai_date(now)
     overdue: list[Policy] = []
-    for programme in db.session.scalars(select(Programme).order_by(Programme.year)):
+    running = select(Programme).where(Programme.cover_end >= today).order_by(Programme.year)
+    for programme in db.session.scalars(running):  # a claim whose cover has ended lapses: no alert
         limit = now - timedelta(days=programme.issuance_lag_days)
         overdue += db.session.scalars(
             select(Policy)
@@ -99,6 +103,40 @@ def claims_overdue(now: datetime) -> list[dict[str, Any]]:
         _spec(user, "alert_claims_overdue", f"alert:claims_overdue:{today}:{user.id}", context, now)
         for user in staff("insurer")
     ]
+
+
+def claims_due_before_cover_ends(now: datetime) -> list[dict[str, Any]]:
+    """One alert per claim (at once, not at the alert time) that the lag alert would report on the
+    last day of cover or later: the insurer must issue it before the cover ends."""
+    today = shanghai_date(now)
+    specs: list[dict[str, Any]] = []
+    insurers = staff("insurer")
+    if not insurers:
+        return specs
+    for programme in db.session.scalars(select(Programme).where(Programme.cover_end >= today)):
+        since = start_of_day(programme.cover_end - timedelta(days=programme.issuance_lag_days + 1))
+        claims = db.session.scalars(
+            select(Policy)
+            .where(Policy.programme_id == programme.id, Policy.status == PolicyStatus.CLAIMED)
+            .where(Policy.claimed_at >= since)
+            .order_by(Policy.claimed_at, Policy.id)
+        )
+        for policy in claims:
+            if not rules.must_alert_at_once(programme, policy.claimed_at):
+                continue
+            context = {
+                "enterprise_name": policy.enterprise.name,
+                "uscc": policy.enterprise.uscc,
+                "programme_year": programme.year,
+                "claimed_on": shanghai_date(policy.claimed_at).isoformat(),
+                "cover_end": programme.cover_end.isoformat(),
+                "days_left": (programme.cover_end - today).days,
+                "url": f"{base_url()}/staff/policies/{policy.id}",
+            }
+            for user in insurers:
+                key = f"alert:cover_end:{policy.id}:{user.id}"
+                specs.append(_spec(user, "alert_claim_cover_ending", key, context, now))
+    return specs
 
 
 def failed_messages(now: datetime) -> list[dict[str, Any]]:
@@ -145,3 +183,10 @@ def queue_staff_alerts(actor: Actor, *, now: datetime) -> int:
         return 0
     specs = notice_periods_ended(now) + claims_overdue(now) + failed_messages(now)
     return queue_specs(specs)
+
+
+@transactional
+def queue_cover_end_alerts(actor: Actor, *, now: datetime) -> int:
+    """Queue the at-once alerts about claims that must be issued before their cover ends; idempotent."""
+    ensure_role(actor, "bureau", "insurer")
+    return queue_specs(claims_due_before_cover_ends(now))

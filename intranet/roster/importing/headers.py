@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...i18n import listing
 from .reader import FileRefused
+from .units import refuse_other_units, refuse_other_year, without_years
 
 # field -> (label used in messages, accepted header names)
 FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -67,13 +68,28 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
 REQUIRED = ("uscc", "name", "district", "amount")
 HEADER_SEARCH_ROWS = 20  # a title row or two above the header is common
 _YEAR_PREFIX = re.compile(r"^(?:\d{4}年度?)")
+# how an amount's header may say "plain US dollars": 出口额(USD), 出口额（单位：美元）, Export amount (US$)
+_PLAIN_USD = re.compile(r"(?:金额)?单位|美元|美金|usdollars?|usd|us|dollars?|in")
 
 
 def normalize_header(value: Any) -> str:
-    """NFKC, case-folded, without spaces, brackets, punctuation or a leading "2023年"."""
+    """NFKC, case-folded, without spaces, brackets, punctuation or a year ("2023年", "2023")."""
     text = unicodedata.normalize("NFKC", str(value or "")).casefold()
     text = "".join(ch for ch in text if ch.isalnum())
     return _YEAR_PREFIX.sub("", text)
+
+
+def field_of(value: Any) -> str | None:
+    """The field a header cell names, whatever year it names (checked apart) and however it says
+    US dollars."""
+    key = normalize_header(value)
+    field = ALIASES.get(key)
+    if field is None:
+        key = normalize_header(without_years(value))
+        field = ALIASES.get(key)
+        if field is None and ALIASES.get(_PLAIN_USD.sub("", key)) == "amount":
+            field = "amount"
+    return field
 
 
 ALIASES: dict[str, str] = {
@@ -97,8 +113,7 @@ def _match(cells: list[Any]) -> tuple[dict[str, int], dict[str, str], list[str]]
     titles: dict[str, str] = {}
     repeated: list[str] = []
     for index, cell in enumerate(cells):
-        key = normalize_header(cell)
-        field = ALIASES.get(key)
+        field = field_of(cell)
         if field is None:
             continue
         if field in columns:
@@ -109,22 +124,24 @@ def _match(cells: list[Any]) -> tuple[dict[str, int], dict[str, str], list[str]]
     return columns, titles, repeated
 
 
-def find_header(rows: Iterator[tuple[int, list[Any]]]) -> Header:
-    """Consume rows up to and including the header row; refuse the file without one."""
+def find_header(
+    rows: Iterator[tuple[int, list[Any]]], *, export_year: int | None = None, year: int | None = None
+) -> Header:
+    """Consume rows up to and including the header row; refuse the file without one, or when a
+    title row or the header names another unit than US dollars, or the amount another year than
+    `export_year` (the programme's; `year` is the programme's own, for the message)."""
     first: int | None = None
+    above: list[tuple[int, list[Any]]] = []
     for number, cells in rows:
         columns, titles, repeated = _match(cells)
         if len(columns) >= 2:
+            refuse_other_units([*above, (number, cells)])
+            if "amount" in columns:
+                refuse_other_year(number, columns["amount"], titles["amount"], export_year, year)
             if repeated:
                 names = listing(FIELDS[f][0] for f in dict.fromkeys(repeated))
                 raise FileRefused(_l("第 %(row)s 行表头中有重复的列：%(names)s", row=number, names=names), row=number)
             missing = [f for f in REQUIRED if f not in columns]
-            if "amount" in missing and any("万美元" in str(c) for c in cells):
-                raise FileRefused(
-                    _l("出口额须以美元填写（不是万美元）"),
-                    row=number,
-                    column=FIELDS["amount"][0],
-                )
             if missing:
                 names = listing(FIELDS[f][0] for f in missing)
                 raise FileRefused(
@@ -135,6 +152,7 @@ def find_header(rows: Iterator[tuple[int, list[Any]]]) -> Header:
             return Header(row=number, columns=columns, titles=titles)
         if first is None and any(str(c).strip() for c in cells):
             first = number
+        above.append((number, cells))
         if number >= HEADER_SEARCH_ROWS:
             break
     wanted = listing(FIELDS[f][0] for f in REQUIRED)

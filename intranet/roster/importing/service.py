@@ -86,7 +86,7 @@ def _batches(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[
 def _open(path: Path, filename: str, programme: Programme) -> tuple[Table, Validator, CheckResult]:
     """Sniff and open the file, find its header, set up the checks. Raises FileRefused."""
     table = open_table(path, filename, limits())
-    header = find_header(table.rows)
+    header = find_header(table.rows, export_year=programme.export_year, year=programme.year)
     districts = db.session.execute(
         select(District.id, District.name_zh, District.name_en).order_by(District.sort)
     ).all()
