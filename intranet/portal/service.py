@@ -51,7 +51,8 @@ def home(actor: Actor, *, now: datetime) -> Home:
         terms = rules.claim_terms(programme, now)
         policy = policies.find_policy(programme.id, enterprise.id)
     earlier = [p for p in policies.policies_of(enterprise.id) if policy is None or p.id != policy.id]
-    managers = [m for m in (enterprise.district.managers if enterprise.district else []) if m.active]
+    year = programme.year if programme is not None else None
+    managers = [m for m in (enterprise.district.managers if enterprise.district else []) if m.serves(year)]
     return Home(enterprise, programme, standing, terms, policy, earlier, managers)
 
 

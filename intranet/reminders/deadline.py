@@ -101,7 +101,7 @@ def programmes_due(now: datetime) -> list[tuple[Programme, Rung]]:
 def _queue_rung(programme: Programme, rung: Rung, now: datetime) -> int:
     rows = db.session.execute(unclaimed_query(programme)).all()
     langs = languages(row.id for row in rows)
-    managers = manager_lines()
+    managers = manager_lines(programme.year)
     specs: list[dict[str, Any]] = []
     for row in rows:
         language = langs.get(row.id, "zh")
