@@ -4,6 +4,7 @@ Shanghai, never in the OS time zone)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -74,6 +75,8 @@ def test_rule_10_a_copied_programme_is_a_draft_until_the_bureau_publishes_it(app
     p2025 = db.session.scalar(select(Programme).where(Programme.year == 2025))
     assert p2025 is not None and p2025.published_at is None
     assert runner.invoke(args=["programme", "copy", "2024"]).exit_code == 1  # exists already
+    shown = json.loads(runner.invoke(args=["programme", "show", "2025", "--json"]).output)
+    assert shown["state"]["published"] is False and shown["cover_end"] == "2026-06-30"
 
     # the public (home, board, services) still sees 2024, though 2025 has begun in Shanghai
     public = app.test_client()

@@ -66,6 +66,8 @@ def _programme_for(enterprise: Enterprise, now: datetime) -> Programme | None:
     ):
         return current
     for programme in programmes.list_programmes():  # newest first
+        if not programme.is_published:
+            continue  # a draft (next year's copy) is not offered to enterprises
         if not rules.claim_terms(programme, now).open:
             continue  # its cover period is over
         if policies.find_policy(programme.id, enterprise.id) is not None:
