@@ -18,6 +18,7 @@ from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
 from intranet.policies.models import Policy
 from intranet.programmes.models import Programme
+from intranet.programmes.service import SERVICE_FIELDS
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import grams_for, normalize_for_search
 from intranet.uscc import ALPHABET, check_digit
@@ -320,7 +321,9 @@ def make_programme(year: int, *, like: int = 2024) -> Programme:
         reminder_email_days=list(base.reminder_email_days),
         reminder_sms_days=list(base.reminder_sms_days),
         reminder_time=base.reminder_time,
+        **{name: getattr(base, name) for name in SERVICE_FIELDS},
         created_at=now(),
+        published_at=now(),
     )
     db.session.add(prog)
     db.session.flush()

@@ -15,7 +15,7 @@ from intranet.programmes.models import Programme
 from intranet.programmes.seed import load_json
 
 from . import factories as f
-from .helpers import login, soup, submit
+from .helpers import login, soup, submit, submit_confirmed
 
 DOMAIN_PARAMETERS = (
     "export_year",
@@ -107,8 +107,11 @@ def test_bureau_copies_next_year_and_an_edited_threshold_is_what_the_rules_read(
     assert _show_json(runner, 2024)["threshold_usd"] == "8000000.00"
     page = soup(client.get("/staff/programmes/2025"))
     assert page.select_one("dd[data-field=threshold_usd]").get_text(strip=True) == "USD 9,000,000.00"
-    # the public home page (a rule reading the current programme) shows the new threshold in 2025
+    # the public home page (a rule reading the current programme) shows the new threshold in 2025,
+    # once the bureau has published the copy (a draft until then)
     freeze("2025-03-01T10:00:00+08:00")
+    assert "USD 8,000,000.00" in soup(client.get("/")).select_one(".hero .lead").get_text()
+    submit_confirmed(client, "/staff/programmes/2025", form="form.publish-form")
     assert "USD 9,000,000.00" in soup(client.get("/")).select_one(".hero .lead").get_text()
 
 

@@ -63,7 +63,7 @@ def policy_data(policy: Policy, *, base_url: str, now: datetime) -> dict[str, An
     enterprise = policy.enterprise
     code = policy.verify_code or ""
     district = enterprise.district
-    managers = [m for m in (district.managers if district else []) if m.active]
+    managers = [m for m in (district.managers if district else []) if m.serves(programme.year)]
     return {
         "schema": DATA_SCHEMA,
         "policy_no": policy.policy_no,

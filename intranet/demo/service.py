@@ -24,6 +24,7 @@ from ..losses.demo import demo_step as losses_step
 from ..notices.demo import demo_step as notices_step
 from ..outbox.demo import demo_step as outbox_step
 from ..policies.demo import demo_step as policies_step
+from ..programmes import publication
 from ..programmes import service as programmes
 from ..programmes.models import Programme
 from ..roster.models import Roster, RosterEntry
@@ -200,6 +201,8 @@ def build(ctx: DemoContext) -> None:
         current = db.session.scalar(select(Programme).where(Programme.year == year)) or programmes.copy_programme(
             DEMO_ACTOR, p2024, year, now=ctx.now
         )
+    if not current.is_published:  # the demo's year is a live one: its programme is published
+        publication.publish(DEMO_ACTOR, current, now=ctx.now)
     ctx.programmes[year] = current
     _enterprises(ctx, 60)
     _roster(p2024, 1, "confirmed", date(2024, 5, 20), date(2024, 5, 26), ctx.enterprises[:40], ctx, amounts)

@@ -4,9 +4,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 CHANNEL_LABELS: dict[str, Any] = {
@@ -27,6 +35,8 @@ class ManagerForm(FlaskForm):
         _l("负责区域"), coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
     )
     active = BooleanField(_l("在岗"), default=True)
+    from_year = IntegerField(_l("自项目年度起"), validators=[Optional(), NumberRange(min=2000, max=9999)])
+    to_year = IntegerField(_l("至项目年度止"), validators=[Optional(), NumberRange(min=2000, max=9999)])
     submit = SubmitField(_l("保存"))
 
     def __init__(self, *args: Any, district_rows: list[Any] | None = None, **kwargs: Any) -> None:

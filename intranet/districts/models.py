@@ -39,10 +39,22 @@ class AccountManager(db.Model):  # type: ignore[name-defined,misc]
     phone: Mapped[str] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the programme years the manager serves, both inclusive; None = no limit on that side
+    from_year: Mapped[int | None] = mapped_column(Integer)
+    to_year: Mapped[int | None] = mapped_column(Integer)
 
     districts = relationship(
         "District", secondary=district_managers, back_populates="managers", order_by="District.sort"
     )
+
+
+    def serves(self, year: int | None) -> bool:
+        """Active and serving the programme of `year` (any year when None)."""
+        if not self.active:
+            return False
+        if year is None:
+            return True
+        return (self.from_year is None or self.from_year <= year) and (self.to_year is None or year <= self.to_year)
 
 
 class ManagerContact(db.Model):  # type: ignore[name-defined,misc]

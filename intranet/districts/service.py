@@ -28,16 +28,22 @@ def districts() -> list[District]:
     return list(db.session.scalars(stmt))
 
 
-def manager_lines() -> dict[int, str]:
-    """Each district's active account managers as one line ("孙经理 88325712，许经理 88325648"),
-    for messages; districts without an active manager are left out."""
-    lines = {district.id: manager_line(district) for district in districts()}
+def manager_lines(year: int | None = None) -> dict[int, str]:
+    """Each district's active account managers (serving the programme of `year`, when given) as one
+    line ("孙经理 88325712，许经理 88325648"), for messages; districts without one are left out."""
+    lines = {district.id: manager_line(district, year) for district in districts()}
     return {district_id: line for district_id, line in lines.items() if line}
 
 
-def manager_line(district: District | None) -> str:
-    """One district's active account managers as one line ("" when it has none)."""
-    return "，".join(f"{m.name} {m.phone}" for m in (district.managers if district else []) if m.active)
+def manager_line(district: District | None, year: int | None = None) -> str:
+    """One district's active account managers (of the programme of `year`) as one line ("" when none)."""
+    return "，".join(f"{m.name} {m.phone}" for m in serving(district, year))
+
+
+def serving(district: District | None, year: int | None) -> list[AccountManager]:
+    """The district's account managers serving the programme of `year` (dated assignments: a past
+    year's certificate shows that year's managers)."""
+    return [m for m in (district.managers if district else []) if m.serves(year)]
 
 
 def managers() -> list[AccountManager]:
@@ -62,6 +68,8 @@ def _snapshot(manager: AccountManager) -> dict[str, Any]:
         "email": manager.email,
         "active": bool(manager.active),
         "districts": [d.name_zh for d in manager.districts],
+        "from_year": manager.from_year,
+        "to_year": manager.to_year,
     }
 
 
@@ -75,6 +83,7 @@ def save_manager(
     email: str | None,
     district_ids: list[int],
     active: bool,
+    years: tuple[int | None, int | None] = (None, None),
     now: datetime,
 ) -> AccountManager:
     """Create (manager=None) or edit an account manager; audited with what changed."""
@@ -88,6 +97,9 @@ def save_manager(
     chosen = list(db.session.scalars(wanted))
     if len(chosen) != len(set(district_ids or [])):
         raise Invalid(_l("所选区域不存在"), field="districts")
+    from_year, to_year = years
+    if from_year is not None and to_year is not None and to_year < from_year:
+        raise Invalid(_l("截止年度早于起始年度"), field="to_year")
     created = manager is None
     if manager is None:
         manager = AccountManager(name=name, phone=phone)
@@ -97,6 +109,7 @@ def save_manager(
     manager.email = (email or "").strip() or None
     manager.active = bool(active)
     manager.districts = chosen
+    manager.from_year, manager.to_year = from_year, to_year
     db.session.flush()
     after = _snapshot(manager)
     audit.record(

@@ -48,6 +48,7 @@ def _manager_form(manager: Any) -> Any:
                 email=form.email.data,
                 district_ids=list(form.districts.data or []),
                 active=bool(form.active.data),
+                years=(form.from_year.data, form.to_year.data),
                 now=now(),
             )
         except ServiceError as exc:

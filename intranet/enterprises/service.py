@@ -94,7 +94,7 @@ def invite(enterprise: Enterprise, programme: Programme, *, now: datetime) -> in
         "cover_end": programme.cover_end.isoformat(),
         "activation_url": activation_url(token),
         "hotline": programme.hotline_consult,
-        "account_managers": manager_line(enterprise.district),
+        "account_managers": manager_line(enterprise.district, programme.year),
     }
     queued = 0
     # templates render with the app's context processors, which expect a request: give the CLI

@@ -9,6 +9,7 @@ from .. import heartbeat, site
 from ..database import database_ok
 from ..i18n import LANGUAGES
 from ..programmes import service as programmes
+from .services import online_services
 
 bp = Blueprint("main", __name__)
 
@@ -17,6 +18,14 @@ bp = Blueprint("main", __name__)
 def home() -> Any:
     programme = programmes.current_programme()
     return render_template("main/home.html", programme=programme, overview=programmes.public_overview(programme))
+
+
+@bp.get("/services")
+def services() -> Any:
+    """The services around the policy (public; linked from the home page and the portal)."""
+    programme = programmes.current_programme()
+    listed = online_services(programme) if programme is not None else []
+    return render_template("main/services.html", programme=programme, services=listed)
 
 
 @bp.get("/healthz")

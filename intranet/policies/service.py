@@ -133,6 +133,8 @@ def policy_for(actor: Actor, policy_id: int) -> Policy:
 
 def _refuse_unless_claimable(enterprise: Enterprise, programme: Programme, now: datetime) -> rules.ClaimTerms:
     who = {"name": enterprise.name, "uscc": enterprise.uscc, "year": programme.year}
+    if not programme.is_published:
+        raise Refused(_l("%(year)s 年度统保项目尚未发布，暂不受理领取", year=programme.year), code="programme_draft")
     found = standing(enterprise.id, programme)
     if not found.listed:
         raise Refused(

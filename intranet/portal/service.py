@@ -51,7 +51,8 @@ def home(actor: Actor, *, now: datetime) -> Home:
         terms = rules.claim_terms(programme, now)
         policy = policies.find_policy(programme.id, enterprise.id)
     earlier = [p for p in policies.policies_of(enterprise.id) if policy is None or p.id != policy.id]
-    managers = [m for m in (enterprise.district.managers if enterprise.district else []) if m.active]
+    year = programme.year if programme is not None else None
+    managers = [m for m in (enterprise.district.managers if enterprise.district else []) if m.serves(year)]
     return Home(enterprise, programme, standing, terms, policy, earlier, managers)
 
 
@@ -65,6 +66,8 @@ def _programme_for(enterprise: Enterprise, now: datetime) -> Programme | None:
     ):
         return current
     for programme in programmes.list_programmes():  # newest first
+        if not programme.is_published:
+            continue  # a draft (next year's copy) is not offered to enterprises
         if not rules.claim_terms(programme, now).open:
             continue  # its cover period is over
         if policies.find_policy(programme.id, enterprise.id) is not None:

@@ -14,7 +14,7 @@ from ..countries import get_country
 from ..extensions import db
 from ..policies.models import Policy
 from ..roster.models import Roster
-from . import service
+from . import publication, service
 from .models import Programme
 
 
@@ -49,6 +49,8 @@ def programme_summary(programme: Programme, now: datetime) -> dict[str, Any]:
     data["indemnity_ratio"] = str(programme.indemnity_ratio.normalize())
     data["excluded_countries"] = programme.excluded_codes
     data["state"] = {
+        "published": programme.is_published,
+        "published_at": programme.published_at.isoformat() if programme.published_at else None,
         "claim_phase": service.claim_phase(programme, now),
         "rosters": [
             {
@@ -88,6 +90,7 @@ def show(year: int, as_json: bool) -> None:
         click.echo(f"  {key:<22} {value}")
     click.echo(f"  {'excluded_countries':<22} {_names(data['excluded_countries'])}")
     state = data["state"]
+    click.echo(f"  {'published':<22} {state['published_at'] or 'no (draft)'}")
     click.echo(f"  {'claim_phase':<22} {state['claim_phase']}")
     for roster in state["rosters"]:
         click.echo(
@@ -95,6 +98,28 @@ def show(year: int, as_json: bool) -> None:
             f" {roster['notice_start'] or ''}..{roster['notice_end'] or ''}"
         )
     click.echo(f"  {'policies':<22} {state['policies']}")
+
+
+@programme_cli.command("copy")
+@click.argument("year", type=int)
+@click.option("--to", "to_year", type=int, default=None, help="the new programme's year (default: YEAR + 1)")
+@with_appcontext
+@service_errors
+def copy(year: int, to_year: int | None) -> None:
+    """Copy a programme to another year (dates moved by whole years); the copy is a draft."""
+    source = service.get_programme(year)
+    created = service.copy_programme(cli_actor(), source, to_year or year + 1, now=now())
+    click.echo(f"copied {source.year} to {created.year} (draft: not shown to the public until published)")
+
+
+@programme_cli.command("publish")
+@click.argument("year", type=int)
+@with_appcontext
+@service_errors
+def publish(year: int) -> None:
+    """Publish a draft programme: the public pages show it from its year on."""
+    programme = publication.publish(cli_actor(), service.get_programme(year), now=now())
+    click.echo(f"published {programme.year}")
 
 
 @programme_cli.command("exclude")

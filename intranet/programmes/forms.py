@@ -5,7 +5,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, Field, IntegerField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..countries import country_choices
 
@@ -52,6 +52,12 @@ class ProgrammeForm(FlaskForm):
     reminder_email_days = DayListField(_l("邮件提醒（截止前天数）"))
     reminder_sms_days = DayListField(_l("短信提醒（截止前天数）"))
     reminder_time = StringField(_l("提醒时间（HH:MM，上海时间）"), validators=[DataRequired(), Length(max=5)])
+    single_window_url = StringField(_l("单一窗口网址"), validators=[Optional(), Length(max=200)])
+    wechat_account_zh = StringField(_l("操作指引公众号（中文）"), validators=[Optional(), Length(max=100)])
+    wechat_account_en = StringField(_l("操作指引公众号（英文）"), validators=[Optional(), Length(max=200)])
+    app_name_zh = StringField(_l("信用服务 APP 名称（中文）"), validators=[Optional(), Length(max=64)])
+    app_name_en = StringField(_l("信用服务 APP 名称（英文）"), validators=[Optional(), Length(max=64)])
+    app_url = StringField(_l("APP 下载网址"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("保存参数"))
 
     def validate_cover_end(self, field: Field) -> None:

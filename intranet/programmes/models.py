@@ -34,9 +34,23 @@ class Programme(db.Model):  # type: ignore[name-defined,misc]
     reminder_email_days: Mapped[list[int]] = mapped_column(JSON, default=list)
     reminder_sms_days: Mapped[list[int]] = mapped_column(JSON, default=list)
     reminder_time: Mapped[str] = mapped_column(String(5), default="09:30")
+    # the services around the policy (rule 11): addresses are parameters, never template literals
+    single_window_url: Mapped[str | None] = mapped_column(String(200))
+    wechat_account_zh: Mapped[str | None] = mapped_column(String(100))
+    wechat_account_en: Mapped[str | None] = mapped_column(String(200))
+    app_name_zh: Mapped[str | None] = mapped_column(String(64))
+    app_name_en: Mapped[str | None] = mapped_column(String(64))
+    app_url: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # a programme starts as a draft (None) until the bureau publishes it; public pages show only
+    # published programmes
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     excluded = relationship("ExcludedCountry", cascade="all, delete-orphan", order_by="ExcludedCountry.country_code")
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     @property
     def excluded_codes(self) -> list[str]:

@@ -31,7 +31,7 @@ def requested_programme(*, current_by_default: bool = True) -> Programme | None:
     year = requested_year()
     if year is not None:
         return get_programme(year)
-    return current_programme(now()) if current_by_default else None
+    return current_programme(now(), drafts=True) if current_by_default else None
 
 
 def required_programme() -> Programme:

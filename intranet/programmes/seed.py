@@ -44,11 +44,12 @@ def programme_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def seed_programme(session: Session, name: str, *, created_at: datetime) -> Programme:
-    values = programme_values(load_json(name))
+    # the services' addresses (migration 0018) are kept in their own file: 0002 froze the programme's
+    values = programme_values(load_json("services.json") | load_json(name))
     existing = session.scalar(select(Programme).where(Programme.year == values["year"]))
     if existing is not None:
         return existing
-    programme = Programme(**values, created_at=created_at)
+    programme = Programme(**values, created_at=created_at, published_at=created_at)
     session.add(programme)
     session.flush()
     return programme

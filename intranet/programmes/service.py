@@ -23,6 +23,15 @@ from ..extensions import db
 from ..security import ensure_role
 from .models import ExcludedCountry, Programme
 
+# the addresses of the services around the policy (the services page, the app prompt after a claim)
+SERVICE_FIELDS = (
+    "single_window_url",
+    "wechat_account_zh",
+    "wechat_account_en",
+    "app_name_zh",
+    "app_name_en",
+    "app_url",
+)
 PARAMETER_FIELDS = (
     "export_year",
     "threshold_usd",
@@ -39,6 +48,7 @@ PARAMETER_FIELDS = (
     "reminder_email_days",
     "reminder_sms_days",
     "reminder_time",
+    *SERVICE_FIELDS,
 )
 
 
@@ -53,14 +63,17 @@ def list_programmes() -> list[Programme]:
     return list(db.session.scalars(select(Programme).order_by(Programme.year.desc())))
 
 
-def current_programme(now: datetime | None = None) -> Programme | None:
-    """The newest programme whose year has begun (in Shanghai), else the oldest one."""
+def current_programme(now: datetime | None = None, *, drafts: bool = False) -> Programme | None:
+    """The newest published programme whose year has begun (in Shanghai), else the oldest published
+    one. Drafts (a copied next year the bureau has not published) count only for staff pages that
+    ask for them (`drafts=True`); the public, the enterprises and the notifier never see one."""
     today = shanghai_date(now or clock_now())
-    programme = db.session.scalar(
-        select(Programme).where(Programme.year <= today.year).order_by(Programme.year.desc()).limit(1)
-    )
+    base = select(Programme)
+    if not drafts:
+        base = base.where(Programme.published_at.is_not(None))
+    programme = db.session.scalar(base.where(Programme.year <= today.year).order_by(Programme.year.desc()).limit(1))
     if programme is None:
-        programme = db.session.scalar(select(Programme).order_by(Programme.year).limit(1))
+        programme = db.session.scalar(base.order_by(Programme.year).limit(1))
     return programme
 
 
@@ -143,6 +156,7 @@ def copy_programme(actor: Actor, source: Programme, year: int, *, now: datetime)
         name_zh=source.name_zh.replace(str(source.year), str(year)),
         name_en=source.name_en.replace(str(source.year), str(year)),
         created_at=now,
+        published_at=None,  # a draft until the bureau publishes it (publication.publish)
         **values,
     )
     programme.excluded = [ExcludedCountry(country_code=code) for code in source.excluded_codes]
@@ -162,6 +176,7 @@ EXCLUSION_EDITORS = ("insurer",)
 EDITABLE_FIELDS = ("name_zh", "name_en", *PARAMETER_FIELDS)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _PHONE = re.compile(r"^[0-9+\-() ]{3,32}$")
+_URL = re.compile(r"^https?://[^\s<>\"']{3,190}$")
 
 
 def _bad(field: str, message: Any) -> Invalid:
@@ -182,8 +197,13 @@ def validate_parameters(programme: Programme, values: dict[str, Any]) -> dict[st
     """The proposed parameters merged over the current ones, checked as a whole."""
     merged = {field: getattr(programme, field) for field in EDITABLE_FIELDS}
     merged.update({k: v for k, v in values.items() if k in EDITABLE_FIELDS})
-    for name in ("name_zh", "name_en", "hotline_consult", "hotline_claims", "reminder_time"):
+    for name in ("name_zh", "name_en", "hotline_consult", "hotline_claims", "reminder_time", *SERVICE_FIELDS):
         merged[name] = str(merged[name] or "").strip()
+    for name in ("single_window_url", "app_url"):
+        if merged[name] and not _URL.match(merged[name]):
+            raise _bad(name, _l("网址应以 http:// 或 https:// 开头"))
+    for name in SERVICE_FIELDS:
+        merged[name] = merged[name] or None
     if not merged["name_zh"] or not merged["name_en"]:
         raise _bad("name_zh", _l("项目名称不能为空"))
     for name in ("threshold_usd", "per_buyer_limit_usd"):

@@ -11,12 +11,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import confirmations
 from ..clock import now
 from ..countries import get_country
 from ..errors import ServiceError
 from ..forms_support import attach_error
 from ..security import roles_required, staff_required
-from . import service
+from . import publication, service
 from .forms import ActionForm, ExcludeForm, ProgrammeForm
 
 bp = Blueprint("programmes", __name__, url_prefix="/staff/programmes")
@@ -47,6 +48,7 @@ def _show(programme: Any, exclude_form: ExcludeForm | None = None, status: int =
             can_copy=(programme.year + 1) not in years,
             can_edit=current_user.role in service.PARAMETER_EDITORS,
             can_exclude=current_user.role in service.EXCLUSION_EDITORS,
+            can_publish=current_user.role in publication.PUBLISHERS and not programme.is_published,
         ),
         status,
     )
@@ -83,6 +85,28 @@ def copy(year: int) -> Any:
     created = service.copy_to_next_year(current_user, source, now=now())
     flash(_("已复制为 %(year)s 年度项目，请核对并修改参数", year=created.year), "success")
     return redirect(url_for("programmes.edit", year=created.year))
+
+
+@bp.post("/<int:year>/publish")
+@roles_required(*publication.PUBLISHERS)
+def publish(year: int) -> Any:
+    programme = service.get_programme(year)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    back = url_for("programmes.show", year=year)
+    try:
+        step = confirmations.confirm(
+            lambda: publication.publish_plan(current_user, programme, now=now()),
+            lambda: publication.publish(current_user, programme, now=now()),
+            back=back,
+        )
+    except ServiceError as exc:
+        flash(str(exc.message), "error")
+        return redirect(back)
+    if step.page is not None:
+        return step.page
+    flash(_("%(year)s 年度项目已发布", year=year), "success")
+    return redirect(back)
 
 
 @bp.post("/<int:year>/exclude")

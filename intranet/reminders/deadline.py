@@ -91,7 +91,8 @@ def _context(programme: Programme, rung: Rung, row: Any, language: str, managers
 def programmes_due(now: datetime) -> list[tuple[Programme, Rung]]:
     today = shanghai_date(now)
     due = []
-    for programme in db.session.scalars(select(Programme).where(Programme.claim_deadline >= today)):
+    published = Programme.published_at.is_not(None)  # a draft programme reminds nobody
+    for programme in db.session.scalars(select(Programme).where(Programme.claim_deadline >= today, published)):
         rung = rung_for(programme, today)
         if rung is not None and now >= due_at(programme, today):
             due.append((programme, rung))
@@ -101,7 +102,7 @@ def programmes_due(now: datetime) -> list[tuple[Programme, Rung]]:
 def _queue_rung(programme: Programme, rung: Rung, now: datetime) -> int:
     rows = db.session.execute(unclaimed_query(programme)).all()
     langs = languages(row.id for row in rows)
-    managers = manager_lines()
+    managers = manager_lines(programme.year)
     specs: list[dict[str, Any]] = []
     for row in rows:
         language = langs.get(row.id, "zh")

@@ -37,7 +37,7 @@ def _upload_form() -> UploadForm:
     choices = [(p.year, f"{p.year} · {localized(p, 'name')}") for p in programmes.list_programmes()]
     form.programme.choices = [("", _("请选择统保年度")), *choices]
     if form.programme.data is None:
-        current = programmes.current_programme(now())
+        current = programmes.current_programme(now(), drafts=True)
         form.programme.data = current.year if current else None
     return form
 
@@ -198,7 +198,7 @@ def over_threshold(job_id: int, fmt: str) -> Any:
 @roles_required("bureau")
 def template_file() -> Any:
     """An empty roster with the headers, one example row, and the rules on a second sheet."""
-    programme = programmes.current_programme(now())
+    programme = programmes.current_programme(now(), drafts=True)
     names = list(db.session.scalars(select(District.name_zh).order_by(District.sort)))
     body = template.build(programme, names)
     return Response(body, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="roster-template.xlsx"'})

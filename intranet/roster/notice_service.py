@@ -167,7 +167,7 @@ _PUBLISHED = (RosterStatus.NOTICE, RosterStatus.CONFIRMED)  # what the public bo
 _BOARD = text(
     "SELECT p.id, p.year, p.name_zh, p.name_en, r.id, r.seq, r.status, r.notice_start, r.notice_end "
     "FROM programmes p LEFT JOIN rosters r ON r.programme_id = p.id AND r.status IN ('notice', 'confirmed') "
-    "WHERE p.year = :year ORDER BY r.seq"
+    "WHERE p.year = :year AND p.published_at IS NOT NULL ORDER BY r.seq"
 ).columns(
     column("programme_id", Integer),
     column("year", Integer),
@@ -182,7 +182,8 @@ _BOARD = text(
 
 
 def board_for_year(year: int, now: datetime) -> Board:
-    """The programme's board: its published rosters (notice or confirmed) and their states.
+    """The programme's board: its published rosters (notice or confirmed) and their states; a draft
+    programme has no board (404) until the bureau publishes it.
     One light query (no ORM entities): this runs on every request of the public board."""
     rows = db.session.connection().execute(_BOARD, {"year": year}).all()
     if not rows:
@@ -201,6 +202,7 @@ def public_boards(now: datetime) -> list[Board]:
     years = db.session.scalars(
         select(Programme.year)
         .where(Programme.id.in_(select(Roster.programme_id).where(Roster.status.in_(_PUBLISHED))))
+        .where(Programme.published_at.is_not(None))
         .order_by(Programme.year.desc())
     )
     return [board_for_year(year, now) for year in years]
@@ -243,6 +245,11 @@ def _draft_to_publish(programme: Programme, roster_id: int | None) -> Roster:
 
 def _check_publish(programme: Programme, roster: Roster, start: date, end: date, now: datetime) -> int:
     """Why the draft cannot be published with this period (raised), else its listed count."""
+    if not programme.is_published:
+        raise Refused(
+            _l("%(year)s 年度统保项目尚未发布，发布项目后才能公示名单", year=programme.year),
+            code="programme_draft",
+        )
     earlier = [r for r in rosters_of(programme) if r.seq < roster.seq and r.status != RosterStatus.CONFIRMED]
     if earlier:
         raise Refused(
