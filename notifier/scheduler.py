@@ -25,7 +25,7 @@ from flask import Flask
 from intranet import heartbeat
 from intranet.clock import SHANGHAI
 from intranet.clock import now as clock_now
-from intranet.reminders.service import ALERTS, DEADLINE, JOBS, MONTHLY, run_job
+from intranet.reminders.service import ALERTS, CONSULTATIONS, DEADLINE, JOBS, MONTHLY, run_job
 
 from .delivery import Dispatcher
 
@@ -38,6 +38,7 @@ HEARTBEAT = "notifier.heartbeat"
 
 DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due)
 REFRESH_EVERY = 600  # re-read the programme's reminder time
+CONSULTATIONS_EVERY = 900  # look for questions waiting 2 working days (each alerted once)
 WATCHDOG_EVERY = 15  # check that this notifier still holds the leadership
 
 # how late a job may still start after its time (the notifier was down or busy)
@@ -46,6 +47,7 @@ GRACE = {
     DEADLINE: 6 * 3600,
     MONTHLY: 24 * 3600,
     ALERTS: 6 * 3600,
+    CONSULTATIONS: 3600,
     REFRESH: 600,
     WATCHDOG: 30,
     HEARTBEAT: 30,  # a late beat is still worth writing; three missed ones and /healthz says "stale"
@@ -78,6 +80,7 @@ def triggers(app: Flask) -> dict[str, BaseTrigger]:
         MONTHLY: CronTrigger(day=notice_day, hour=notice_h, minute=notice_m, timezone=SHANGHAI),
         ALERTS: CronTrigger(hour=alert_h, minute=alert_m, timezone=SHANGHAI),
         REFRESH: IntervalTrigger(seconds=REFRESH_EVERY, timezone=SHANGHAI),
+        CONSULTATIONS: IntervalTrigger(seconds=CONSULTATIONS_EVERY, timezone=SHANGHAI),
     }
     at = reminder_time(app)
     if at:

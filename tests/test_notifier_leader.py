@@ -25,7 +25,7 @@ from . import factories as f
 
 TONGBAO = str(Path(sys.executable).parent / "tongbao")
 FROZEN = "2024-06-23T09:30:00+08:00"  # 7 days before the deadline: email and SMS reminders are due
-JOBS = ("reminders.deadline", "notices.monthly", "alerts.staff")
+JOBS = ("reminders.deadline", "notices.monthly", "alerts.staff", "consultations.overdue")
 
 
 def test_lock_file_admits_one_notifier(tmp_path):
@@ -98,7 +98,7 @@ def test_two_notifiers_on_postgresql_run_each_job_once_and_the_standby_takes_ove
         procs["a"].send_signal(signal.SIGKILL)
         procs["a"].wait(timeout=10)
         wait_for(lambda: "active:" in logs["b"].read_text(), 30, "the standby to take over")
-        wait_for(lambda: len(job_runs(logs["b"])) == 3, 30, "the new leader's catch-up")
+        wait_for(lambda: len(job_runs(logs["b"])) == len(JOBS), 30, "the new leader's catch-up")
         assert re.findall(r"job reminders.deadline ran: queued (\d+)", logs["b"].read_text()) == ["0"]
 
         with app.test_request_context("/"):

@@ -188,6 +188,7 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
         "reminders.deadline",
         "notices.monthly",
         "alerts.staff",
+        "consultations.overdue",
         "scheduler.refresh",
         "notifier.heartbeat",
     }
@@ -207,6 +208,8 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
     assert isinstance(jobs["outbox.deliver"].trigger, IntervalTrigger)
     assert jobs["outbox.deliver"].trigger.interval <= timedelta(seconds=10)
     assert jobs["reminders.deadline"].misfire_grace_time >= 3600
+    assert isinstance(jobs["consultations.overdue"].trigger, IntervalTrigger)
+    assert jobs["consultations.overdue"].trigger.interval <= timedelta(minutes=15)
 
     # the reminder time is a programme parameter: the trigger follows it
     f.programme(2024).reminder_time = "08:45"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..actors import NOTIFIER, Actor
+from ..consultations.overdue import alert_overdue
 from .alerts import queue_staff_alerts
 from .deadline import queue_deadline_reminders
 from .monthly import queue_monthly_notices
@@ -14,11 +15,13 @@ from .monthly import queue_monthly_notices
 DEADLINE = "reminders.deadline"
 MONTHLY = "notices.monthly"
 ALERTS = "alerts.staff"
+CONSULTATIONS = "consultations.overdue"
 
 JOBS: dict[str, Callable[..., int]] = {
     DEADLINE: queue_deadline_reminders,
     MONTHLY: queue_monthly_notices,
     ALERTS: queue_staff_alerts,
+    CONSULTATIONS: alert_overdue,
 }
 
 
