@@ -132,7 +132,7 @@ def test_an_english_speaking_enterprise_is_told_in_english_and_a_follow_up_reope
     assert {m.language for m in told} == {"en"}
     email = next(m for m in told if m.channel == "email")
     assert email.subject == f"[Tongbao] Your question #{row.id} has been answered"
-    assert "(Credit reports)" in email.body_text or "credit report" in email.body_text.lower()
+    assert f"#{row.id} (Credit reports)" in email.body_text
 
     later = submit(
         client,
@@ -144,6 +144,11 @@ def test_an_english_speaking_enterprise_is_told_in_english_and_a_follow_up_reope
     db.session.refresh(row)
     assert row.status == "open"
     assert len(messages("consultation_question")) == 4  # two managers, the question and the follow-up
+    client.get("/lang/en?next=/portal/consultations")
+    page = soup(client.get("/portal/consultations"))
+    assert page.select_one("h1").get_text(strip=True) == "Online consultation"
+    assert [s.get_text(strip=True) for s in page.select(".consultation-status")] == ["Awaiting answer"]
+    assert "Credit reports" in page.select_one("table.consultations").get_text()
 
 
 def test_no_enterprise_sees_another_ones_thread(app, client, freeze):
