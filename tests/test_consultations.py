@@ -278,6 +278,11 @@ def test_the_bureau_sees_counts_per_district_but_never_the_text(app, client, fre
         assert response.status_code == 200, url
         assert QUESTION not in text_of(response) and ANSWER not in text_of(response), url
     assert bureau.get("/staff/consultations").status_code == 403
+    manager = f.district("南山区").managers[0]
+    worklist = bureau.get(f"/staff/districts/managers/{manager.id}/worklist")
+    assert worklist.status_code == 200 and soup(worklist).select(".manager-questions") == []
+    assert QUESTION not in text_of(worklist)
+    assert soup(insurer.get(f"/staff/districts/managers/{manager.id}/worklist")).select(".manager-questions li")
     nav = [a.get_text(strip=True) for a in soup(bureau.get("/staff")).select("nav a")]
     assert "咨询统计" in nav
 
