@@ -74,6 +74,8 @@ def test_ask_goes_to_the_district_managers_then_the_answer_reaches_the_enterpris
     managers = [m for m in f.district("南山区").managers if m.active]
     insurer, _bureau = staff_logins(app)
     login(client, user.email, f.PASSWORD)
+    home = soup(client.get("/portal/"))
+    assert home.select_one("a.ask-managers")["href"] == "/portal/consultations"
 
     page = soup(ask(client))
     assert page.select_one(".flash-success") is not None
