@@ -310,3 +310,23 @@ def test_attachments_are_checked_and_limited(app, client, freeze):
     assert fine.status_code == 200
     stored = db.session.scalar(select(StoredFile).where(StoredFile.kind == "consultation_attachment"))
     assert stored is not None and stored.filename == "scan.pdf"
+
+
+def test_any_active_colleague_may_ask_and_the_thread_belongs_to_the_enterprise(app, client, freeze):
+    freeze(FRIDAY)
+    enterprise, owner = setup_people(10)
+    clerk = f.make_user("enterprise", "clerk10@exporter.test", enterprise=enterprise)
+    clerk.can_claim = clerk.can_report_losses = clerk.can_request_credit_reports = False  # no permission at all
+    db.session.commit()
+    login(client, clerk.email, f.PASSWORD)
+    assert ask(client).status_code == 200
+    row = db.session.scalar(select(Consultation))
+    assert row.asked_by == clerk.id and row.enterprise_id == enterprise.id
+    colleague = app.test_client()
+    login(colleague, owner.email, f.PASSWORD)
+    assert thread_texts(soup(colleague.get(f"/portal/consultations/{row.id}"))) == [QUESTION]
+
+    clerk.active = False  # removed by the administrator: the service refuses it too
+    db.session.commit()
+    with pytest.raises(Forbidden):
+        service.ask(clerk, topic="loss", text="x", upload=None, now=row.asked_at)
