@@ -69,6 +69,9 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .certificates.api import bp as api_certificates_bp
     from .certificates.views import bp as certificates_bp
+    from .consultations import staff_views as consultation_staff_views  # noqa: F401  (routes on its blueprint)
+    from .consultations import views as consultation_views  # noqa: F401
+    from .consultations.blueprint import bp as consultations_bp
     from .credit_reports.api import bp as api_credit_reports_bp
     from .credit_reports.views import bp as credit_reports_bp
     from .dashboards.views import bp as dashboards_bp
@@ -112,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         preferences_bp,
         losses_bp,
         credit_reports_bp,
+        consultations_bp,
         notices_bp,
         dashboards_bp,
         exports_bp,

@@ -5,6 +5,7 @@ from .audit.models import AuditLog
 from .auth.models import ActivationToken, LoginAttempt, Role, User
 from .certificates.models import Certificate
 from .confirmations import UsedConfirmation
+from .consultations.models import Consultation, ConsultationMessage
 from .credit_reports.models import CreditReportRequest
 from .districts.models import AccountManager, District, ManagerContact, district_managers
 from .enterprises.models import Enterprise
@@ -28,6 +29,8 @@ from .tasks.models import Task
 
 __all__ = [
     "UsedConfirmation",
+    "Consultation",
+    "ConsultationMessage",
     "NotifierHeartbeat",
     "Task",
     "StoredFile",

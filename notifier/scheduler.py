@@ -25,7 +25,7 @@ from flask import Flask
 from intranet import heartbeat
 from intranet.clock import SHANGHAI
 from intranet.clock import now as clock_now
-from intranet.reminders.service import ALERTS, COVER_END_ALERTS, DEADLINE, JOBS, LAPSE, MONTHLY, run_job
+from intranet.reminders.service import ALERTS, CONSULTATIONS, COVER_END_ALERTS, DEADLINE, JOBS, LAPSE, MONTHLY, run_job
 
 from .delivery import Dispatcher
 
@@ -40,6 +40,7 @@ RETENTION = "outbox.retention"
 DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due)
 REFRESH_EVERY = 600  # re-read the programme's reminder time
 RETENTION_AT = (3, 30)  # daily, Shanghai: purge old messages' addresses and contents at a quiet hour
+CONSULTATIONS_EVERY = 900  # look for questions waiting 2 working days (each alerted once)
 WATCHDOG_EVERY = 15  # check that this notifier still holds the leadership
 COVER_END_EVERY = 15 * 60  # seconds: claims at the end of cover are alerted and lapsed within this
 
@@ -51,6 +52,7 @@ GRACE = {
     ALERTS: 6 * 3600,
     COVER_END_ALERTS: COVER_END_EVERY,
     LAPSE: COVER_END_EVERY,
+    CONSULTATIONS: 3600,
     REFRESH: 600,
     WATCHDOG: 30,
     RETENTION: 12 * 3600,
@@ -87,6 +89,7 @@ def triggers(app: Flask) -> dict[str, BaseTrigger]:
         RETENTION: CronTrigger(hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=SHANGHAI),
         COVER_END_ALERTS: IntervalTrigger(seconds=COVER_END_EVERY, timezone=SHANGHAI),
         LAPSE: IntervalTrigger(seconds=COVER_END_EVERY, timezone=SHANGHAI),
+        CONSULTATIONS: IntervalTrigger(seconds=CONSULTATIONS_EVERY, timezone=SHANGHAI),
     }
     at = reminder_time(app)
     if at:

@@ -68,7 +68,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("parties", ("intranet.auth", "intranet.enterprises")),
     ("roster", ("intranet.roster",)),
     ("policies and certificates", ("intranet.policies", "intranet.certificates")),
-    ("cases", ("intranet.losses", "intranet.credit_reports", "intranet.notices")),
+    ("cases", ("intranet.losses", "intranet.credit_reports", "intranet.notices", "intranet.consultations")),
     (
         "readers",
         (

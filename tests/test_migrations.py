@@ -47,7 +47,8 @@ def test_every_status_check_is_in_the_database_with_the_models_values(app):
         if isinstance(check, CheckConstraint)
     }
     assert {("policies", "ck_policies_status"), ("import_jobs", "ck_import_jobs_phase")} <= set(declared)
-    assert len(declared) == 13  # 0007's ten, 0008's tasks.status, 0012's loss_parties.kind and payment_terms
+    # 0007's ten, 0008's tasks.status, 0012's loss_parties.kind and payment_terms, 0017's consultations.status
+    assert len(declared) == 14
     for (table, name), values in declared.items():
         found = {c["name"]: _quoted(c["sqltext"]) for c in inspector.get_check_constraints(table)}
         assert found.get(name) == values, (table, name)

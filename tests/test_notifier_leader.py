@@ -25,7 +25,14 @@ from . import factories as f
 
 TONGBAO = str(Path(sys.executable).parent / "tongbao")
 FROZEN = "2024-06-23T09:30:00+08:00"  # 7 days before the deadline: email and SMS reminders are due
-JOBS = ("reminders.deadline", "notices.monthly", "alerts.staff", "alerts.cover_end", "policies.lapse")
+JOBS = (
+    "reminders.deadline",
+    "notices.monthly",
+    "alerts.staff",
+    "alerts.cover_end",
+    "policies.lapse",
+    "consultations.overdue",
+)
 
 
 def test_lock_file_admits_one_notifier(tmp_path):

@@ -190,6 +190,7 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
         "alerts.staff",
         "alerts.cover_end",
         "policies.lapse",
+        "consultations.overdue",
         "scheduler.refresh",
         "notifier.heartbeat",
         "outbox.retention",
@@ -211,6 +212,8 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
     assert isinstance(jobs["outbox.deliver"].trigger, IntervalTrigger)
     assert jobs["outbox.deliver"].trigger.interval <= timedelta(seconds=10)
     assert jobs["reminders.deadline"].misfire_grace_time >= 3600
+    assert isinstance(jobs["consultations.overdue"].trigger, IntervalTrigger)
+    assert jobs["consultations.overdue"].trigger.interval <= timedelta(minutes=15)
 
     # the reminder time is a programme parameter: the trigger follows it
     f.programme(2024).reminder_time = "08:45"

@@ -16,6 +16,7 @@ from ..actors import SystemActor
 from ..auth.models import User
 from ..clock import now as clock_now
 from ..clock import shanghai_date
+from ..consultations.demo import demo_step as consultations_step
 from ..districts.demo import demo_step as manager_contacts_step
 from ..districts.models import District
 from ..enterprises.models import Enterprise
@@ -81,6 +82,7 @@ DEMO_STEPS: list[Callable[[DemoContext], None]] = [
     losses_step,
     notices_step,
     manager_contacts_step,
+    consultations_step,
     roster_objections_step,
     outbox_step,
 ]

@@ -18,7 +18,7 @@ from ..programmes.requested import requested_programme
 from ..security import roles_required, staff_required
 from . import service
 from .forms import CHANNEL_LABELS, ContactForm, ManagerForm
-from .worklist import contacts, get_enterprise, log_contact, worklist_query
+from .worklist import contacts, get_enterprise, log_contact, waiting_questions, worklist_query
 
 bp = Blueprint("districts", __name__, url_prefix="/staff/districts")
 
@@ -87,6 +87,8 @@ def worklist(manager_id: int) -> Any:
         recent=contacts(manager, limit=10),
         channels=CHANNEL_LABELS,
         can_log=current_user.role in service.EDITORS,
+        # the questions are for the insurer's staff: the bureau sees consultation counts only
+        questions=waiting_questions(manager, now()) if current_user.role == "insurer" else None,
     )
 
 

@@ -1,6 +1,7 @@
 """An account manager's worklist (enterprises of their districts listed on a confirmed roster,
-eligible, without a policy) and their contact log: read on the districts' staff pages and by the
-demo. It reads rosters, policies and enterprises, so it sits above them (DEVELOPERS.md, Layers)."""
+eligible, without a policy; the online questions of their districts that wait for an answer) and
+their contact log: read on the districts' staff pages and by the demo. It reads rosters, policies,
+enterprises and consultations, so it sits above them (DEVELOPERS.md, Layers)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from sqlalchemy import Select, exists, func, select
 
 from ..actors import Actor
 from ..audit import service as audit
+from ..consultations import service as consultations
+from ..consultations.models import Consultation
+from ..consultations.overdue import is_overdue
 from ..db_tx import transactional
 from ..enterprises.models import Enterprise
 from ..errors import Invalid, NotFound
@@ -140,3 +144,10 @@ def get_enterprise(enterprise_id: int) -> Enterprise:
     if enterprise is None:
         raise NotFound(_l("没有这家企业"), code="enterprise_not_found")
     return enterprise
+
+
+def waiting_questions(manager: AccountManager, now: datetime) -> list[tuple[Consultation, bool]]:
+    """The online questions of the manager's districts that wait for an answer, oldest first, each
+    with whether it has waited 2 working days."""
+    rows = consultations.waiting_in([d.id for d in manager.districts])
+    return [(row, is_overdue(row, now)) for row in rows]

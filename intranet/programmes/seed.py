@@ -44,7 +44,7 @@ def programme_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def seed_programme(session: Session, name: str, *, created_at: datetime) -> Programme:
-    # the services' addresses (migration 0018) are kept in their own file: 0002 froze the programme's
+    # the services' addresses (migration 0016) are kept in their own file: 0002 froze the programme's
     values = programme_values(load_json("services.json") | load_json(name))
     existing = session.scalar(select(Programme).where(Programme.year == values["year"]))
     if existing is not None:

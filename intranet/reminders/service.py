@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..actors import NOTIFIER, Actor
+from ..consultations.overdue import alert_overdue
 from .alerts import queue_cover_end_alerts, queue_staff_alerts
 from .deadline import queue_deadline_reminders
 from .lapse import lapse_unissued
@@ -17,6 +18,7 @@ MONTHLY = "notices.monthly"
 ALERTS = "alerts.staff"
 COVER_END_ALERTS = "alerts.cover_end"  # claims to issue before their cover ends: at once
 LAPSE = "policies.lapse"  # claims unissued when cover ended lapse; the enterprise is told
+CONSULTATIONS = "consultations.overdue"
 
 JOBS: dict[str, Callable[..., int]] = {
     DEADLINE: queue_deadline_reminders,
@@ -24,6 +26,7 @@ JOBS: dict[str, Callable[..., int]] = {
     ALERTS: queue_staff_alerts,
     COVER_END_ALERTS: queue_cover_end_alerts,
     LAPSE: lapse_unissued,
+    CONSULTATIONS: alert_overdue,
 }
 
 

@@ -23,6 +23,7 @@ MB = 1024 * 1024
 LIMITS: dict[str, tuple[str | None, int]] = {
     "loss_attachment": ("TONGBAO_MAX_ATTACHMENT_BYTES", 10 * MB),
     "credit_report": ("TONGBAO_MAX_ATTACHMENT_BYTES", 10 * MB),
+    "consultation_attachment": ("TONGBAO_MAX_CONSULTATION_BYTES", 5 * MB),  # one file with a question or answer
     "roster_upload": ("MAX_CONTENT_LENGTH", 32 * MB),  # a roster spreadsheet: anything the app accepts
     "export": ("TONGBAO_MAX_EXPORT_BYTES", 256 * MB),
 }

@@ -5,14 +5,14 @@ are dated by programme year (from_year/to_year; empty = no limit)
 Existing programmes count as published (at their creation), carry the 2024 notice's addresses, and
 existing managers serve every programme (both years empty).
 
-Revision ID: 0018
+Revision ID: 0016
 Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
