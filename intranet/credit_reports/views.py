@@ -58,7 +58,7 @@ def portal() -> Any:
     form = CreditReportForm(policies=_policy_choices())
     if form.validate_on_submit():
         try:
-            row, remaining = service.request_report(
+            asked = service.request_report(
                 current_actor(),
                 form.policy_id.data,
                 form.buyer_name.data or "",
@@ -67,7 +67,18 @@ def portal() -> Any:
             )
         except ServiceError as exc:
             return _portal(form, exc.status, problem=str(exc.message))
-        flash(_("已申请资信报告 #%(id)s，剩余免费次数 %(n)s", id=row.id, n=remaining), "success")
+        if asked.created:
+            flash(_("已申请资信报告 #%(id)s，剩余免费次数 %(n)s", id=asked.row.id, n=asked.remaining), "success")
+        else:
+            flash(
+                _(
+                    "已申请过该买方的资信报告 #%(id)s（%(status)s），未占用免费次数，剩余 %(n)s 次",
+                    id=asked.row.id,
+                    status=service.status_label(asked.row.status),
+                    n=asked.remaining,
+                ),
+                "info",
+            )
         return redirect(url_for("credit_reports.portal"))
     return _portal(form, 422 if request.method == "POST" else 200)
 

@@ -1,0 +1,197 @@
+"""Issue 13, rules 7 and 8: credit reports on 3 *buyers*, and the monthly notices through the single
+window. One test per rule, each quoting the notice's sentence (`../shared/seed/`), on SQLite and
+PostgreSQL, with this process in UTC (the rules decide dates in Shanghai, never in the OS time zone)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from intranet.actors import cli_actor
+from intranet.api_auth.tokens import create_token
+from intranet.clock import now
+from intranet.credit_reports.models import CreditReportRequest
+from intranet.extensions import db
+from intranet.losses.models import LossParty
+
+from . import factories as f
+from .helpers import login, soup, submit
+
+# 00:30 on 15 November in Shanghai is still 14 November in UTC
+AT = "2024-11-14T16:30:00+00:00"
+LOSS = {
+    "invoice_amount_usd": 20000.00,
+    "shipment_date": "2024-08-01",
+    "due_date": "2024-10-30",
+    "cause": "buyer_default",
+}
+
+
+@pytest.fixture
+def api(client, freeze, utc_process):
+    freeze(AT)
+    _token, raw = create_token(cli_actor(), "single-window", now=now())
+    headers = {"Authorization": f"Bearer {raw}"}
+
+    def call(method: str, path: str, body: object = None, **extra: str):
+        return client.open(path, method=method, json=body, headers=headers | extra)
+
+    return call
+
+
+def _remaining(page) -> int:
+    return int(page.select_one(".remaining-free").get_text(strip=True))
+
+
+def _ask_on_the_web(client, buyer: str, country: str):
+    data = {"buyer_name": buyer, "buyer_country": country}
+    return submit(client, "/portal/credit-reports", data, form="form.credit-request-form")
+
+
+def test_rule_7_credit_reports_are_on_3_buyers_while_the_policy_is_in_force(api, client, app, freeze, logged_in):
+    """Notice: "中国信保深圳分公司免费为企业提供免费为 3 个海外买家资信报告" — three *buyers*, not three
+    requests: asking again about a buyer already reported on (spelt otherwise, or merged by staff
+    with another record) returns that report and uses no quota; requests are accepted only while
+    the policy is in force (保单有效期内, from cover start to cover end, in Shanghai), and the refusal
+    for an unissued policy speaks of credit reports, not losses."""
+    assert time.strftime("%Z") == "UTC"
+    _e, user, policy = f.loss_policy_holder(1)
+    db.session.commit()
+    login(client, user.email, f.PASSWORD)
+    url = f"/api/v1/policies/{policy.id}/credit-reports"
+
+    page = soup(_ask_on_the_web(client, "Acme Trading Co., Ltd.", "GB"))
+    assert _remaining(page) == 2
+    again = soup(_ask_on_the_web(client, "ACME TRADING LIMITED", "GB"))
+    assert _remaining(again) == 2
+    first = db.session.scalar(select(CreditReportRequest))
+    assert first is not None
+    flashed = again.select_one(".flash-info").get_text(strip=True)
+    assert flashed == f"已申请过该买方的资信报告 #{first.id}（已申请，待出具），未占用免费次数，剩余 2 次"
+    assert len(again.select("table.credit-requests tbody tr")) == 1
+    full_width = api("POST", url, {"buyer_name": "ＡＣＭＥ　Ｔｒａｄｉｎｇ　Ｃｏｍｐａｎｙ", "buyer_country": "gb"})
+    assert full_width.status_code == 200
+    assert full_width.get_json() == {"request_id": first.id, "status": "requested", "remaining_free": 2}
+
+    # the buyer is the one losses know: a loss reported under another name, merged by staff into
+    # the buyer of the credit report, then a credit request under that other name finds the report
+    loss = api(
+        "POST",
+        f"/api/v1/policies/{policy.id}/loss-reports",
+        LOSS | {"buyer_name": "Acme Group Trading", "buyer_country": "GB"},
+    )
+    assert loss.status_code == 201
+    staff = app.test_client()
+    logged_in("insurer", "clerk@sinosure.test", on=staff)
+    report_page = f"/staff/losses/{loss.get_json()['report_id']}"
+    options = soup(staff.get(report_page)).select("form.merge-form select option")
+    acme = next(o["value"] for o in options if "Acme Trading Co., Ltd." in o.get_text())
+    assert int(acme) == first.buyer_party_id
+    submit(staff, report_page, {"merge-party": acme}, form="form.merge-form")
+    merged = api("POST", url, {"buyer_name": "ACME GROUP TRADING LTD", "buyer_country": "GB"})
+    assert (merged.status_code, merged.get_json()["request_id"]) == (200, first.id)
+
+    # three buyers; asking again about one of them still answers when the quota is used up
+    for buyer, country, left in [("Rossi SpA", "IT", 1), ("Dupont SA", "FR", 0)]:
+        answer = api("POST", url, {"buyer_name": buyer, "buyer_country": country})
+        assert (answer.status_code, answer.get_json()["remaining_free"]) == (201, left)
+    rossi = api("POST", url, {"buyer_name": "ROSSI SPA", "buyer_country": "it"})
+    assert (rossi.status_code, rossi.get_json()["remaining_free"]) == (200, 0)
+    fourth = api("POST", url, {"buyer_name": "Fourth Buyer Ltd", "buyer_country": "US"})
+    assert (fourth.status_code, fourth.get_json()["error"]["code"]) == (409, "quota_exhausted")
+    assert db.session.scalar(select(db.func.count(CreditReportRequest.id))) == 3
+    # the same buyer in another country is another buyer
+    assert api("POST", url, {"buyer_name": "Acme Trading", "buyer_country": "US"}).status_code == 409
+
+    # an unissued policy: the refusal speaks of credit reports
+    claimed = f.make_policy(f.confirmed_enterprise(2), f.programme(), status="claimed", claimed_at=now())
+    db.session.commit()
+    unissued = api("POST", f"/api/v1/policies/{claimed.id}/credit-reports", {"buyer_name": "X", "buyer_country": "US"})
+    assert (unissued.status_code, unissued.get_json()["error"]) == (
+        409,
+        {"code": "policy_not_in_force", "message": "保单尚未签发，不能申请资信报告"},
+    )
+    english = api(
+        "POST",
+        f"/api/v1/policies/{claimed.id}/credit-reports",
+        {"buyer_name": "X", "buyer_country": "US"},
+        **{"Accept-Language": "en"},
+    )
+    message = english.get_json()["error"]["message"]
+    assert "credit report" in message and "loss" not in message.lower()
+
+    # in force from the first to the last day of cover, in Shanghai: 1 July 2024 begins at
+    # 16:00 UTC on 30 June, and 30 June 2025 ends at 16:00 UTC on 30 June
+    _e3, holder, early = f.loss_policy_holder(3, issued_at=datetime.fromisoformat("2024-06-20T10:00:00+08:00"))
+    db.session.commit()
+    other = app.test_client()
+    login(other, holder.email, f.PASSWORD)
+    freeze("2024-06-30T15:59:00+00:00")
+    refused = _ask_on_the_web(other, "Müller GmbH", "DE")
+    assert refused.status_code == 409
+    problem = soup(refused).select_one(".error-summary .problem").get_text(strip=True)
+    assert problem == "保单保险期限自 2024-07-01 开始，届时方可申请资信报告"
+    freeze("2024-06-30T16:00:00+00:00")
+    assert _remaining(soup(_ask_on_the_web(other, "Müller GmbH", "DE"))) == 2
+    early_url = f"/api/v1/policies/{early.id}/credit-reports"
+    freeze("2025-06-30T15:59:59+00:00")
+    assert api("POST", early_url, {"buyer_name": "Schmidt AG", "buyer_country": "DE"}).status_code == 201
+    freeze("2025-06-30T16:00:00+00:00")  # still 30 June in UTC, 1 July in Shanghai
+    for buyer in ("Weber KG", "MÜLLER GMBH"):  # a new buyer, and one already reported on
+        late = api("POST", early_url, {"buyer_name": buyer, "buyer_country": "DE"})
+        assert (late.status_code, late.get_json()["error"]) == (
+            409,
+            {"code": "policy_not_in_force", "message": "保单保险期限已于 2025-06-30 结束，不能再申请资信报告"},
+        )
+    assert db.session.scalar(select(db.func.count(LossParty.id)).where(LossParty.policy_id == early.id)) == 2
+    assert date(2025, 6, 30) == early.cover_end
+
+
+def test_migration_0017_gives_existing_credit_requests_their_buyers(app, utc_process):
+    """Migration 0017 keeps the requests made before it: each gets the buyer losses know under its
+    policy (spellings and a buyer known by its registration number included), so the quota counts
+    buyers from the start."""
+    import flask_migrate
+
+    from intranet.credit_reports import service as credit
+    from intranet.extensions import ensure_migrate
+
+    enterprise, _u, policy = f.loss_policy_holder(1)
+    stranger = f.confirmed_enterprise(2)
+    known = LossParty(
+        policy_id=policy.id,
+        kind="buyer",
+        key="GB#UK01234567",
+        name_key="GB:acmetrading",
+        name="Acme Trading Co., Ltd.",
+        country="GB",
+        ident="UK01234567",
+        created_at=now(),
+    )
+    db.session.add(known)
+    for who, name, country, policy_id in [
+        (enterprise, "ACME TRADING LIMITED", "GB", policy.id),
+        (enterprise, "Rossi SpA", "IT", None),  # made before requests named their policy
+        (enterprise, "ROSSI SPA", "IT", policy.id),
+        (stranger, "Rossi SpA", "IT", None),  # no policy at all: a buyer of its own
+    ]:
+        f.make_credit_request(who, country, buyer=name).policy_id = policy_id  # type: ignore[attr-defined]
+    db.session.commit()
+    ids = {"known": known.id, "enterprise": enterprise.id, "stranger": stranger.id, "policy": policy.id}
+    ensure_migrate(app)
+    db.session.remove()
+    flask_migrate.downgrade(revision="0015")
+    flask_migrate.upgrade()
+
+    rows = db.session.scalars(select(CreditReportRequest).order_by(CreditReportRequest.id)).all()
+    assert rows[0].buyer_party_id == ids["known"]
+    assert rows[1].buyer_party_id == rows[2].buyer_party_id not in (None, ids["known"])
+    assert [r.policy_id for r in rows] == [ids["policy"]] * 3 + [None]
+    assert rows[3].buyer_party_id is None
+    rossi = db.session.get(LossParty, rows[1].buyer_party_id)
+    assert (rossi.policy_id, rossi.kind, rossi.key, rossi.country) == (ids["policy"], "buyer", "IT:rossi", "IT")
+    assert credit.quota(ids["enterprise"], f.programme()).used == 2
+    assert credit.quota(ids["stranger"], f.programme()).used == 1
