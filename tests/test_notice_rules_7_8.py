@@ -195,3 +195,98 @@ def test_migration_0017_gives_existing_credit_requests_their_buyers(app, utc_pro
     assert (rossi.policy_id, rossi.kind, rossi.key, rossi.country) == (ids["policy"], "buyer", "IT:rossi", "IT")
     assert credit.quota(ids["enterprise"], f.programme()).used == 2
     assert credit.quota(ids["stranger"], f.programme()).used == 1
+
+
+def test_rule_8_monthly_notices_through_the_single_window_and_from_the_first_day_of_cover(
+    app, client, runner, freeze, sinks, tmp_path, utc_process
+):
+    """Notice: "通过中国(深圳)国际贸易单一窗口按月定期推送国别风险信息、海外市场信息、风险提示信息等" — the
+    single window takes the published notices from the API's feed (month, category, countries,
+    title, Markdown body, link), and a policyholder whose cover starts on 1 July ("2024 年 7 月 1 日-
+    2025 年 6 月 30 日") gets the month's notices from its first day, once, even when its policy is
+    issued after that month's notices went out."""
+    from intranet.outbox.models import OutboxMessage
+    from notifier.scheduler import MONTHLY_AGAIN, build_scheduler
+
+    from .notifier_sinks import tick
+
+    assert time.strftime("%Z") == "UTC"
+    smtp, _sms = sinks
+    early, _p = f.policy_holder(1, email="early@exporter.test", mobile=None)
+    late = f.confirmed_enterprise(2, email="late@exporter.test", mobile=None)
+    claimed = f.make_policy(late, f.programme(), claimed_at=datetime.fromisoformat("2024-06-28T10:00:00+08:00"))
+    june = f.make_notice("六月市场信息", month="2024-06", category="market_info", published_at=_at("2024-05-31T09:00"))
+    f.make_notice("草稿", month="2024-07", status="draft")
+    f.make_notice("已归档", month="2024-07", status="archived", published_at=_at("2024-06-20T09:00"))
+    db.session.commit()
+    # published by the insurer from a Markdown file at 00:30 on 1 July in Shanghai (30 June in UTC)
+    freeze("2024-06-30T16:30:00+00:00")
+    markdown = tmp_path / "july.md"
+    markdown.write_text("# 7月国别风险：红海航运\n\n## 航运\n\n**绕行**好望角，运费上涨。\n", encoding="utf-8")
+    published = runner.invoke(args=["notice", "publish", str(markdown), "--month", "2024-07", "--countries", "ye,EG"])
+    assert published.exit_code == 0, published.output
+
+    # the single window's feed: a token that may read notices, nothing else
+    reader = runner.invoke(args=["token", "create", "--name", "单一窗口", "--scope", "notices:read"])
+    headers = {"Authorization": f"Bearer {reader.stdout.strip().splitlines()[-1]}"}
+    feed = client.get("/api/v1/notices", headers=headers)
+    assert feed.status_code == 200
+    notices = feed.get_json()["notices"]
+    assert [n["title"] for n in notices] == ["7月国别风险：红海航运", "六月市场信息"]  # newest first
+    july_id = notices[0]["id"]
+    assert notices[0] == {
+        "id": july_id,
+        "month": "2024-07",
+        "category": "country_risk",
+        "countries": ["YE", "EG"],
+        "title": "7月国别风险：红海航运",
+        "body_markdown": "## 航运\n\n**绕行**好望角，运费上涨。",
+        "url": f"http://tongbao.test/portal/notices/{july_id}",
+        "published_at": "2024-07-01T00:30:00+08:00",
+    }
+    assert notices[1]["id"] == june.id and notices[1]["category"] == "market_info"  # type: ignore[attr-defined]
+    # `since` is a day in Shanghai: 1 July includes what was published at 00:30 that day
+    since = client.get("/api/v1/notices?since=2024-07-01", headers=headers).get_json()["notices"]
+    assert [n["id"] for n in since] == [july_id]
+    assert client.get("/api/v1/notices?since=2024-07-02", headers=headers).get_json() == {"notices": []}
+    for bad in ("2024-7-1", "2024-02-30", "", "yesterday"):
+        answer = client.get("/api/v1/notices", query_string={"since": bad}, headers=headers)
+        assert (answer.status_code, answer.get_json()["error"]["code"]) == (400, "invalid_since"), bad
+    claimer = runner.invoke(args=["token", "create", "--name", "x", "--scope", "policies:claim"])
+    refused = client.get("/api/v1/notices", headers={"Authorization": f"Bearer {claimer.stdout.strip().split()[-1]}"})
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "scope")
+    assert client.get("/api/v1/notices").status_code == 401
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["paths"]["/api/v1/notices"]["get"]["operationId"] == "listNotices"
+
+    # 1 July, 10:00: the month's notice goes to the policy in force; the claim is not issued yet
+    tick(runner, "2024-07-01T10:00:00+08:00")
+    assert len(smtp.to("early@exporter.test")) == 1 and smtp.to("late@exporter.test") == []
+    # issued at 14:05 on 1 July, cover from 1 July (claimed before the deadline)
+    freeze("2024-07-01T06:05:00+00:00")
+    assert runner.invoke(args=["policy", "issue", str(claimed.id)]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.get(type(claimed), claimed.id).cover_start == date(2024, 7, 1)
+
+    # the notifier's schedule runs the monthly job again within the quarter hour, still on 1 July
+    job = {j.id: j for j in build_scheduler(app, catch_up=False).get_jobs()}[MONTHLY_AGAIN]
+    fire = job.trigger.get_next_fire_time(None, datetime.fromisoformat("2024-07-01T14:05:00+08:00"))
+    assert fire == datetime.fromisoformat("2024-07-01T14:15:00+08:00")
+    freeze(fire)
+    job.func()
+    db.session.commit()
+    to_late = select(OutboxMessage).where(OutboxMessage.enterprise_id == late.id)
+    assert [m.dedupe_key for m in db.session.scalars(to_late)] == [f"notice:{july_id}:{late.id}:email"]
+    tick(runner, fire)
+    (message,) = smtp.to("late@exporter.test")
+    assert "7月国别风险：红海航运" in message.subject
+    # once: later runs that month send it to nobody again
+    for moment in ("2024-07-01T23:45:00+08:00", "2024-07-15T10:00:00+08:00"):
+        freeze(moment)
+        job.func()
+        tick(runner, moment)
+    assert len(smtp.to("late@exporter.test")) == 1 and len(smtp.to("early@exporter.test")) == 1
+
+
+def _at(shanghai_time: str) -> datetime:
+    return datetime.fromisoformat(f"{shanghai_time}:00+08:00")
