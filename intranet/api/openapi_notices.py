@@ -67,7 +67,7 @@ NOTICE_PATHS: dict[str, Any] = {
                     "description": "The notices",
                     "content": {"application/json": {"schema": _ref("NoticeFeed")}},
                 },
-                **{str(status): _error(status) for status in (400, 401, 403)},
+                **{str(status): _error(status) for status in (400, 401, 403, 404)},
             },
         }
     }
