@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from intranet.actors import cli_actor
 from intranet.api_auth.tokens import create_token
+from intranet.audit.models import AuditLog
 from intranet.clock import now
 from intranet.credit_reports.models import CreditReportRequest
 from intranet.extensions import db
@@ -95,7 +96,7 @@ def test_rule_7_credit_reports_are_on_3_buyers_while_the_policy_is_in_force(api,
     assert (merged.status_code, merged.get_json()["request_id"]) == (200, first.id)
 
     # three buyers; asking again about one of them still answers when the quota is used up
-    for buyer, country, left in [("Rossi SpA", "IT", 1), ("Dupont SA", "FR", 0)]:
+    for buyer, country, left in [("Rossi SpA", "IT", 1), ("Rossi Group Italia", "IT", 0)]:
         answer = api("POST", url, {"buyer_name": buyer, "buyer_country": country})
         assert (answer.status_code, answer.get_json()["remaining_free"]) == (201, left)
     rossi = api("POST", url, {"buyer_name": "ROSSI SPA", "buyer_country": "it"})
@@ -105,6 +106,21 @@ def test_rule_7_credit_reports_are_on_3_buyers_while_the_policy_is_in_force(api,
     assert db.session.scalar(select(db.func.count(CreditReportRequest.id))) == 3
     # the same buyer in another country is another buyer
     assert api("POST", url, {"buyer_name": "Acme Trading", "buyer_country": "US"}).status_code == 409
+
+    # staff find on the credit-report queue that two of them are one buyer: a free report comes back
+    group = db.session.scalar(select(CreditReportRequest).where(CreditReportRequest.buyer_name == "Rossi Group Italia"))
+    assert group is not None
+    queue, form = "/staff/credit-reports?status=all", f"#request-{group.id} form.merge-buyer-form"
+    options = soup(staff.get(queue)).select(f"{form} option")
+    rossi_spa = next(o["value"] for o in options if o.get_text(strip=True) == "Rossi SpA (IT)")
+    done = soup(submit(staff, queue, {"party": rossi_spa}, form=form))
+    assert done.select_one(".flash-success").get_text(strip=True) == f"申请 #{group.id} 的买方已并入 Rossi SpA"
+    audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "credit_report.merge_buyer"))
+    assert audit is not None and audit.summary == "Rossi Group Italia (IT) → Rossi SpA (IT)"
+    same = api("POST", url, {"buyer_name": "ROSSI GROUP ITALIA", "buyer_country": "IT"})
+    assert (same.status_code, same.get_json()["remaining_free"]) == (200, 1)
+    fourth = api("POST", url, {"buyer_name": "Fourth Buyer Ltd", "buyer_country": "US"})
+    assert (fourth.status_code, fourth.get_json()["remaining_free"]) == (201, 0)
 
     # an unissued policy: the refusal speaks of credit reports
     claimed = f.make_policy(f.confirmed_enterprise(2), f.programme(), status="claimed", claimed_at=now())

@@ -177,6 +177,51 @@ def request_report(actor: Actor, policy_id: int, buyer_name: str, buyer_country:
     return Requested(row=row, remaining=current.remaining - 1, created=True)
 
 
+def buyers_to_merge(row: CreditReportRequest) -> list[LossParty]:
+    """The other buyers on record under the request's policy (from credit reports or losses) that
+    staff may find to be the request's buyer."""
+    if row.policy_id is None or row.buyer_party_id is None:
+        return []
+    mine = buyer_of(row)[1]
+    stmt = select(LossParty).where(
+        LossParty.policy_id == row.policy_id,
+        LossParty.kind == rules.BUYER,
+        LossParty.merged_into_id.is_(None),
+        LossParty.id != mine,
+    )
+    return list(db.session.scalars(stmt.order_by(LossParty.name, LossParty.id)))
+
+
+@transactional
+def merge_buyer(actor: Actor, request_id: int, other_id: int, *, now: datetime) -> LossParty:
+    """Staff: the request's buyer is the other buyer on record (audited). Its requests and losses
+    then count as that buyer's: one buyer of the free quota, one limit."""
+    ensure_role(actor, "insurer")
+    row = db.session.get(CreditReportRequest, request_id)
+    if row is None:
+        raise NotFound(_l("资信报告申请 %(id)s 不存在", id=request_id))
+    if row.policy_id is not None:
+        db.session.execute(select(Policy.id).where(Policy.id == row.policy_id).with_for_update())
+    keep = db.session.get(LossParty, other_id)
+    mine = db.session.get(LossParty, row.buyer_party_id) if row.buyer_party_id else None
+    if (
+        keep is None
+        or mine is None
+        or keep.policy_id != row.policy_id
+        or keep.kind != rules.BUYER
+        or keep.merged_into_id is not None
+    ):
+        raise Invalid(_l("要合并的记录不属于本保单"), code="invalid_party", field="party")
+    gone = parties.root(mine)
+    if gone.id == keep.id:
+        raise Invalid(_l("两条记录已是同一方"), code="already_merged", field="party")
+    summary = f"{gone.name} ({gone.country}) → {keep.name} ({keep.country})"
+    changes = {"merged": [gone.id, gone.name], "into": [keep.id, keep.name]}
+    parties.merge(gone, keep)
+    audit.record(actor, "credit_report.merge_buyer", obj=row, summary=summary, changes=changes)
+    return keep
+
+
 def _locked(request_id: int) -> CreditReportRequest:
     stmt = select(CreditReportRequest).where(CreditReportRequest.id == request_id).with_for_update()
     row = db.session.scalar(stmt.execution_options(populate_existing=True))

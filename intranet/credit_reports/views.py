@@ -18,7 +18,7 @@ from ..programmes.service import current_programme
 from ..security import roles_required
 from ..storage import service as storage
 from . import service
-from .forms import CreditReportForm, DeclineForm, DeliverForm
+from .forms import CreditReportForm, DeclineForm, DeliverForm, MergeBuyerForm
 
 bp = Blueprint("credit_reports", __name__)
 
@@ -108,6 +108,8 @@ def staff_queue() -> Any:
         counts=service.status_counts(),
         deliver_form=DeliverForm(),
         decline_form=DeclineForm(),
+        merge_form=MergeBuyerForm(),
+        candidates={r.id: service.buyers_to_merge(r) for r in page.items},
     )
 
 
@@ -142,6 +144,22 @@ def staff_decline(request_id: int) -> Any:
     else:
         flash(_("请填写理由"), "error")
     return redirect(url_for("credit_reports.staff_queue"))
+
+
+@bp.post("/staff/credit-reports/<int:request_id>/merge-buyer")
+@roles_required("insurer")
+def staff_merge_buyer(request_id: int) -> Any:
+    form = MergeBuyerForm()
+    if form.validate_on_submit():
+        try:
+            keep = service.merge_buyer(current_actor(), request_id, form.party.data or 0, now=now())
+        except ServiceError as exc:
+            flash(f"#{request_id}: {exc.message}", "error")
+        else:
+            flash(_("申请 #%(id)s 的买方已并入 %(name)s", id=request_id, name=keep.name), "success")
+    else:
+        flash(_("请选择买方"), "error")
+    return redirect(url_for("credit_reports.staff_queue", status=request.args.get("status", "all")))
 
 
 @bp.get("/staff/credit-reports/<int:request_id>/report.pdf")
