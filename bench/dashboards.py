@@ -171,7 +171,6 @@ def build(app: Any) -> dict[str, float]:
                         "programme_id": programme.id,
                         "enterprise_id": rng.choice(claimed),
                         "buyer_name": "Buyer",
-                        "buyer_key": "buyer",
                         "buyer_country": rng.choice(COUNTRIES),
                         "free": True,
                         "status": rng.choice(["requested", "delivered", "declined"]),

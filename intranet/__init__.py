@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from .losses.api import bp as api_losses_bp
     from .losses.blueprint import bp as losses_bp
     from .main.views import bp as main_bp
+    from .notices.api import bp as api_notices_bp
     from .notices.views import bp as notices_bp
     from .outbox.views import bp as outbox_bp
     from .policies.views import bp as policies_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
         api_certificates_bp,
         api_losses_bp,
         api_credit_reports_bp,
+        api_notices_bp,
         outbox_bp,
         preferences_bp,
         losses_bp,

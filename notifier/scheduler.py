@@ -36,6 +36,10 @@ REFRESH = "scheduler.refresh"
 WATCHDOG = "leader.watchdog"
 HEARTBEAT = "notifier.heartbeat"
 RETENTION = "outbox.retention"
+# the monthly notices job again, every quarter of an hour all month long: a policy that comes into
+# force after the notice day and time (cover from 1 July, issued that afternoon) gets the month's
+# notices on its first day, and a notice published late goes out; the dedupe keys send each once
+MONTHLY_AGAIN = "notices.monthly.again"
 
 DELIVER_EVERY = 5  # seconds between outbox passes (a pass drains everything due)
 REFRESH_EVERY = 600  # re-read the programme's reminder time
@@ -49,6 +53,7 @@ GRACE = {
     DELIVER: 60,
     DEADLINE: 6 * 3600,
     MONTHLY: 24 * 3600,
+    MONTHLY_AGAIN: 600,
     ALERTS: 6 * 3600,
     COVER_END_ALERTS: COVER_END_EVERY,
     LAPSE: COVER_END_EVERY,
@@ -84,6 +89,7 @@ def triggers(app: Flask) -> dict[str, BaseTrigger]:
     found: dict[str, BaseTrigger] = {
         DELIVER: IntervalTrigger(seconds=DELIVER_EVERY, timezone=SHANGHAI),
         MONTHLY: CronTrigger(day=notice_day, hour=notice_h, minute=notice_m, timezone=SHANGHAI),
+        MONTHLY_AGAIN: CronTrigger(minute="*/15", timezone=SHANGHAI),
         ALERTS: CronTrigger(hour=alert_h, minute=alert_m, timezone=SHANGHAI),
         REFRESH: IntervalTrigger(seconds=REFRESH_EVERY, timezone=SHANGHAI),
         RETENTION: CronTrigger(hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=SHANGHAI),
@@ -137,6 +143,12 @@ class Jobs:
             queued = run_job(job_id, now=clock_now())
         log.info("job %s ran: queued %s", job_id, queued)
 
+    def monthly_again(self) -> None:
+        with self.app.app_context():
+            queued = run_job(MONTHLY, now=clock_now())
+        if queued:
+            log.info("job %s queued %s", MONTHLY_AGAIN, queued)
+
 
 def _add(
     scheduler: BaseScheduler,
@@ -181,6 +193,7 @@ def add_jobs(
             _add(scheduler, DEADLINE, jobs.scheduled, triggers(app)[DEADLINE], args=(DEADLINE,))
             log.info("job %s rescheduled at %s", DEADLINE, at)
 
+    _add(scheduler, MONTHLY_AGAIN, jobs.monthly_again, found[MONTHLY_AGAIN])
     _add(scheduler, REFRESH, refresh, found[REFRESH])
     _add(scheduler, RETENTION, jobs.retention, found[RETENTION])
     beat_every = IntervalTrigger(seconds=heartbeat.BEAT_EVERY, timezone=SHANGHAI)

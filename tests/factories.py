@@ -356,7 +356,6 @@ def make_credit_request(enterprise: Enterprise, country: str, *, year: int = 202
         programme_id=programme(year).id,
         enterprise_id=enterprise.id,
         buyer_name=buyer,
-        buyer_key=buyer.lower(),
         buyer_country=country,
         free=True,
         status="requested",

@@ -24,6 +24,7 @@ CONTRACT_PATHS = {
     ("post", "/api/v1/policies/{policy_id}/loss-reports"),
     ("get", "/api/v1/loss-reports/{report_id}"),
     ("post", "/api/v1/policies/{policy_id}/credit-reports"),
+    ("get", "/api/v1/notices"),
     ("get", "/api/v1/verify/{code}"),
 }
 POLICY_KEYS = {

@@ -100,7 +100,6 @@ def _credit(enterprise, programme, status: str = "requested") -> None:  # type: 
             programme_id=programme.id,
             enterprise_id=enterprise.id,
             buyer_name="Buyer",
-            buyer_key="buyer",
             buyer_country="US",
             free=True,
             status=status,

@@ -187,6 +187,7 @@ def test_scheduler_jobs_triggers_timezone_and_options_without_starting_it(app):
         "outbox.deliver",
         "reminders.deadline",
         "notices.monthly",
+        "notices.monthly.again",
         "alerts.staff",
         "alerts.cover_end",
         "policies.lapse",

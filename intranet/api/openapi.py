@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..losses.rules import BANK_CAUSES, CAUSES, PAYMENT_TERMS
+from .openapi_notices import NOTICE_PATHS, NOTICE_SCHEMAS
 
 USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
 EXAMPLE_USCC = "91440300MA5FTBDEM9"  # valid check digit; the tests create an enterprise with it
@@ -238,8 +239,9 @@ SCHEMAS: dict[str, Any] = {
 }
 
 ERROR_TEXT = {
-    400: "Malformed request: the body is not a JSON object, JSON nested too deeply (code `too_deep`), or a "
-    "control character in the path, query or body (code `control_character`)",
+    400: "Malformed request: the body is not a JSON object, JSON nested too deeply (code `too_deep`), a "
+    "control character in the path, query or body (code `control_character`), or a query parameter that "
+    "is not of its form (code `invalid_since`)",
     401: "Missing, unknown, expired or revoked bearer token",
     403: "Not allowed; code `scope`: the token lacks the scope this operation needs",
     413: "Request body too large",
@@ -355,9 +357,18 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/policies/{policy_id}/credit-reports": {
         "post": _op(
-            "Request a free overseas buyer credit report (409 quota_exhausted past the free quota)",
+            "Request a free overseas buyer credit report, while the policy is in force (409 policy_not_in_force "
+            "before issue or after cover; 409 quota_exhausted for a buyer past the free quota)",
             "requestCreditReport",
-            {"201": _json(_ref("CreditReport"), "Requested")} | errors(400, 401, 403, 404, 409, 413, 422),
+            {
+                "201": _json(_ref("CreditReport"), "Requested: a buyer not asked about before"),
+                "200": _json(
+                    _ref("CreditReport"),
+                    "The buyer (by registration number or normalised name, and country; merges followed) was "
+                    "already asked about: that request, no free report used",
+                ),
+            }
+            | errors(400, 401, 403, 404, 409, 413, 422),
             tags=["credit-reports"],
             parameters=[POLICY_ID],
             requestBody=_body("CreditReportRequest", {"buyer_name": "ACME Trading LLC", "buyer_country": "US"}),
@@ -395,10 +406,10 @@ def build_document(base_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": base_url.rstrip("/") or "/"}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": PATHS | NOTICE_PATHS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "tongbao token create"}},
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | NOTICE_SCHEMAS,
             "responses": {f"E{status}": _json(_ref("Error"), text) for status, text in ERROR_TEXT.items()},
         },
     }

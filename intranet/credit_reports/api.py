@@ -31,7 +31,8 @@ def create(policy_id: int) -> Any:
         raise Invalid(_l("缺少字段 %(fields)s", fields="buyer_name"), code="missing_field", field="buyer_name")
     if not isinstance(country, str) or not country.strip():
         raise Invalid(_l("缺少字段 %(fields)s", fields="buyer_country"), code="missing_field", field="buyer_country")
-    row, remaining = service.request_report(actor, policy_id, name, country, now=now())
-    response = jsonify({"request_id": row.id, "status": row.status, "remaining_free": remaining})
-    response.status_code = 201
+    asked = service.request_report(actor, policy_id, name, country, now=now())
+    response = jsonify({"request_id": asked.row.id, "status": asked.row.status, "remaining_free": asked.remaining})
+    # 200: the buyer was already asked about; that request, and no free report used
+    response.status_code = 201 if asked.created else 200
     return response

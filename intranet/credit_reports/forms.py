@@ -5,7 +5,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -29,3 +29,7 @@ class DeliverForm(FlaskForm):
 
 class DeclineForm(FlaskForm):
     text = TextAreaField(_l("未能出具的理由"), validators=[DataRequired(), Length(max=4000)])
+
+
+class MergeBuyerForm(FlaskForm):
+    party = IntegerField(_l("与此买方为同一买方"), validators=[InputRequired()])

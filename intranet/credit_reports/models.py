@@ -27,7 +27,9 @@ class CreditReportRequest(db.Model):  # type: ignore[name-defined,misc]
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
     buyer_name: Mapped[str] = mapped_column(String(200))
-    buyer_key: Mapped[str] = mapped_column(String(200))
+    # the buyer as losses know it (losses.parties: registration number or normalised name, and
+    # country; after a staff merge follow `parties.root`); None only for a request without a policy
+    buyer_party_id: Mapped[int | None] = mapped_column(ForeignKey("loss_parties.id"), index=True)
     buyer_country: Mapped[str] = mapped_column(String(2), index=True)
     free: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default=CreditReportStatus.REQUESTED, index=True)

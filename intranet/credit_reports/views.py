@@ -18,7 +18,7 @@ from ..programmes.service import current_programme
 from ..security import roles_required
 from ..storage import service as storage
 from . import service
-from .forms import CreditReportForm, DeclineForm, DeliverForm
+from .forms import CreditReportForm, DeclineForm, DeliverForm, MergeBuyerForm
 
 bp = Blueprint("credit_reports", __name__)
 
@@ -58,7 +58,7 @@ def portal() -> Any:
     form = CreditReportForm(policies=_policy_choices())
     if form.validate_on_submit():
         try:
-            row, remaining = service.request_report(
+            asked = service.request_report(
                 current_actor(),
                 form.policy_id.data,
                 form.buyer_name.data or "",
@@ -67,7 +67,18 @@ def portal() -> Any:
             )
         except ServiceError as exc:
             return _portal(form, exc.status, problem=str(exc.message))
-        flash(_("已申请资信报告 #%(id)s，剩余免费次数 %(n)s", id=row.id, n=remaining), "success")
+        if asked.created:
+            flash(_("已申请资信报告 #%(id)s，剩余免费次数 %(n)s", id=asked.row.id, n=asked.remaining), "success")
+        else:
+            flash(
+                _(
+                    "已申请过该买方的资信报告 #%(id)s（%(status)s），未占用免费次数，剩余 %(n)s 次",
+                    id=asked.row.id,
+                    status=service.status_label(asked.row.status),
+                    n=asked.remaining,
+                ),
+                "info",
+            )
         return redirect(url_for("credit_reports.portal"))
     return _portal(form, 422 if request.method == "POST" else 200)
 
@@ -97,6 +108,8 @@ def staff_queue() -> Any:
         counts=service.status_counts(),
         deliver_form=DeliverForm(),
         decline_form=DeclineForm(),
+        merge_form=MergeBuyerForm(),
+        candidates={r.id: service.buyers_to_merge(r) for r in page.items},
     )
 
 
@@ -131,6 +144,22 @@ def staff_decline(request_id: int) -> Any:
     else:
         flash(_("请填写理由"), "error")
     return redirect(url_for("credit_reports.staff_queue"))
+
+
+@bp.post("/staff/credit-reports/<int:request_id>/merge-buyer")
+@roles_required("insurer")
+def staff_merge_buyer(request_id: int) -> Any:
+    form = MergeBuyerForm()
+    if form.validate_on_submit():
+        try:
+            keep = service.merge_buyer(current_actor(), request_id, form.party.data or 0, now=now())
+        except ServiceError as exc:
+            flash(f"#{request_id}: {exc.message}", "error")
+        else:
+            flash(_("申请 #%(id)s 的买方已并入 %(name)s", id=request_id, name=keep.name), "success")
+    else:
+        flash(_("请选择买方"), "error")
+    return redirect(url_for("credit_reports.staff_queue", status=request.args.get("status", "all")))
 
 
 @bp.get("/staff/credit-reports/<int:request_id>/report.pdf")

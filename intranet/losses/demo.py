@@ -170,7 +170,7 @@ def _credit_reports(ctx: DemoContext, holders: list[tuple[Any, Policy]]) -> None
         return
     login = ctx.users.get("contact1@exporter1.example.cn")
     actor = login if login is not None and login.enterprise_id == holders[0][0].id else SINGLE_WINDOW
-    first, _left = credit.request_report(actor, holders[0][1].id, "Globex GmbH", "DE", now=moment)
+    first = credit.request_report(actor, holders[0][1].id, "Globex GmbH", "DE", now=moment).row
     credit.request_report(actor, holders[0][1].id, "Hooli Inc.", "US", now=moment + timedelta(days=1))
     upload = files.Upload(filename="Globex GmbH 资信报告.pdf", content_type="application/pdf", data=DEMO_PDF)
     credit.deliver(insurer, first.id, upload, now=moment + timedelta(days=2))

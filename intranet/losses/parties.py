@@ -131,6 +131,17 @@ def others(report: LossReport) -> list[LossParty]:
     return list(db.session.scalars(stmt.order_by(LossParty.kind, LossParty.name)))
 
 
+def merge(gone: LossParty, keep: LossParty) -> LossParty:
+    """Record that `gone` (a record not merged yet) is `keep`: it and whatever was merged into it
+    point at `keep`, and its reports count for `keep` (the caller holds the policy's lock and audits)."""
+    gone.merged_into_id = keep.id
+    db.session.execute(update(LossParty).where(LossParty.merged_into_id == gone.id).values(merged_into_id=keep.id))
+    for column in (LossReport.buyer_party_id, LossReport.bank_party_id, LossReport.limit_party_id):
+        db.session.execute(update(LossReport).where(column == gone.id).values({column: keep.id}))
+    db.session.expire_all()
+    return keep
+
+
 @transactional
 def merge_into_report(actor: Actor, report_id: int, other_id: int, *, now: datetime) -> LossParty:
     """Staff: this report's buyer (or bank) is the same as the other record under the policy. The
@@ -152,11 +163,7 @@ def merge_into_report(actor: Actor, report_id: int, other_id: int, *, now: datet
     gone = root(gone)
     if gone.id == keep.id:
         raise Invalid(_l("两条记录已是同一方"), code="already_merged", field="party")
-    gone.merged_into_id = keep.id
-    db.session.execute(update(LossParty).where(LossParty.merged_into_id == gone.id).values(merged_into_id=keep.id))
-    for column in (LossReport.buyer_party_id, LossReport.bank_party_id, LossReport.limit_party_id):
-        db.session.execute(update(LossReport).where(column == gone.id).values({column: keep.id}))
-    db.session.expire_all()
+    merge(gone, keep)
     audit.record(
         actor,
         "loss.merge_party",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import Select, Text, cast, func, select
 
 from ..actors import Actor
 from ..audit import service as audit
-from ..clock import shanghai_date
+from ..clock import shanghai_date, start_of_day
 from ..confirmations import Plan
 from ..countries import get_country, normalize_code
 from ..db_tx import transactional
@@ -38,6 +38,7 @@ DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
 STATUSES = (DRAFT, PUBLISHED, ARCHIVED)
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 TITLE_MAX = 300
+FEED_EPOCH = date(2000, 1, 1)  # no notice is older; an earlier `since` means all of them
 
 # What rendered Markdown may contain: text structure, links and tables. No raw HTML gets through
 # markdown-it (html disabled) and nh3 then removes anything else (scripts, handlers, styles).
@@ -344,6 +345,15 @@ def portal_query(country: str | None = None) -> Select[Any]:
     if code and get_country(code) is not None:
         stmt = stmt.where(_country_clause(code))
     return stmt.order_by(RiskNotice.month.desc(), RiskNotice.published_at.desc(), RiskNotice.id.desc())
+
+
+def feed(since: date | None) -> list[RiskNotice]:
+    """The single window's feed: published notices, newest first; with `since`, those published on
+    or after that day (Shanghai)."""
+    stmt = portal_query()
+    if since is not None:
+        stmt = stmt.where(RiskNotice.published_at >= start_of_day(max(since, FEED_EPOCH)))
+    return list(db.session.scalars(stmt))
 
 
 def published_countries() -> list[str]:

@@ -1,6 +1,9 @@
 """Monthly risk notices: from the notice day and time of a month, every notice published for that
 month goes to every enterprise holding a policy in force (issued, not revoked, today within its
-cover) that has not opted out — email in full, SMS as the title and a link. A notice naming
+cover) that has not opted out — email in full, SMS as the title and a link. The job runs again all
+month long (notifier/scheduler.py): a policy whose cover starts later (1 July, the programme's first
+day, or a late claim's issue date) gets the month's notices from its first day, a notice published
+after the notice day goes out too, and each message goes once (its dedupe key). A notice naming
 countries goes first to the enterprises that named a buyer there (loss reports, credit-report
 requests), then to the rest."""
 
@@ -22,6 +25,7 @@ from ..extensions import db
 from ..losses.models import LossReport
 from ..notices.models import RiskNotice
 from ..notices.service import PUBLISHED, render_markdown
+from ..outbox.service import existing_keys
 from ..policies.models import Policy, PolicyStatus
 from ..security import ensure_role
 from .recipients import base_url, enterprise_channels, languages, queue_specs
@@ -77,7 +81,7 @@ def ordered_recipients(notice: RiskNotice, holders: Sequence[Any]) -> list[Any]:
     return [h for h in holders if h.id in targeted] + [h for h in holders if h.id not in targeted]
 
 
-def _context(notice: RiskNotice, row: Any) -> dict[str, Any]:
+def _context(notice: RiskNotice, row: Any, body_html: str) -> dict[str, Any]:
     return {
         "enterprise_name": row.name,
         "notice_id": notice.id,
@@ -86,7 +90,7 @@ def _context(notice: RiskNotice, row: Any) -> dict[str, Any]:
         "category": notice.category,
         "countries": ", ".join(notice.countries or []),
         "body_md": notice.body_md,
-        "body_html": render_markdown(notice.body_md),
+        "body_html": body_html,
         "notice_url": f"{base_url()}/portal/notices/{notice.id}",
         "unsubscribe_url": opt_out_url(row.id),
         "preferences_url": f"{base_url()}/portal/notifications",
@@ -113,20 +117,29 @@ def queue_monthly_notices(actor: Actor, *, now: datetime) -> int:
     langs = languages(h.id for h in holders)
     specs: list[dict[str, Any]] = []
     for notice in notices:
-        for row in ordered_recipients(notice, holders):
-            context = _context(notice, row)
-            for channel, recipient in enterprise_channels(row).items():
-                specs.append(
-                    {
-                        "channel": channel,
-                        "recipient": recipient,
-                        "job": JOB,
-                        "template": "notice",
-                        "context": context,
-                        "dedupe_key": f"notice:{notice.id}:{row.id}:{channel}",
-                        "now": now,
-                        "enterprise_id": row.id,
-                        "language": langs.get(row.id, "zh"),
-                    }
-                )
+        wanted = [
+            (row, channel, recipient, f"notice:{notice.id}:{row.id}:{channel}")
+            for row in ordered_recipients(notice, holders)
+            for channel, recipient in enterprise_channels(row).items()
+        ]
+        # the job runs all month long (a policy that comes into force gets the month's notices on
+        # its first day): only the messages not queued yet are built
+        known = existing_keys(key for *_rest, key in wanted)
+        body_html = render_markdown(notice.body_md) if len(known) < len(wanted) else ""
+        for row, channel, recipient, key in wanted:
+            if key in known:
+                continue
+            specs.append(
+                {
+                    "channel": channel,
+                    "recipient": recipient,
+                    "job": JOB,
+                    "template": "notice",
+                    "context": _context(notice, row, body_html),
+                    "dedupe_key": key,
+                    "now": now,
+                    "enterprise_id": row.id,
+                    "language": langs.get(row.id, "zh"),
+                }
+            )
     return queue_specs(specs)
