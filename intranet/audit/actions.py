@@ -27,6 +27,7 @@ ACTION_GROUPS: dict[str, Any] = {
     "api.": _l("接口调用"),
     "export.": _l("导出"),
     "outbox.": _l("消息发送"),
+    "consultation.": _l("线上咨询"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -45,9 +46,11 @@ ACTION_LABELS: dict[str, Any] = {
     "programme.edit": _l("修改项目参数"),
     "programme.exclude": _l("增加不予承保国别"),
     "programme.include": _l("移除不予承保国别"),
+    "programme.publish": _l("发布统保项目"),
     "policy.claim": _l("领取保单"),
     "policy.issue": _l("签发保单"),
     "policy.issue_all": _l("批量签发保单"),
+    "policy.lapse": _l("领取失效（保障期已结束仍未签发）"),
     "policy.revoke": _l("撤销保单"),
     "policy.verify_code": _l("更换核验码"),
     "certificate.render": _l("生成保单凭证"),
@@ -64,6 +67,10 @@ ACTION_LABELS: dict[str, Any] = {
     "credit_report.request": _l("申请资信报告"),
     "credit_report.deliver": _l("出具资信报告"),
     "credit_report.decline": _l("不能出具资信报告"),
+    "credit_report.merge_buyer": _l("合并同一买方"),
+    "consultation.ask": _l("提出咨询"),
+    "consultation.follow_up": _l("追问咨询"),
+    "consultation.answer": _l("答复咨询"),
     "notice.create": _l("撰写风险通报"),
     "notice.edit": _l("修改风险通报"),
     "notice.publish": _l("发布风险通报"),

@@ -41,6 +41,8 @@ OBJECT_LABELS: dict[str, Any] = {
 
 FIELD_LABELS: dict[str, Any] = {
     "status": _l("状态"),
+    "topic": _l("咨询主题"),
+    "message_id": _l("消息编号"),
     "entry_status": _l("名单条目状态"),
     "decision": _l("决定"),
     "attempts": _l("尝试次数"),

@@ -18,6 +18,8 @@ JOB_LABELS: dict[str, Any] = {
     "credit_report": _l("资信报告"),
     "loss": _l("报损案件通知"),
     "objection_reply": _l("异议答复"),
+    "consultation": _l("线上咨询"),
+    "lapse": _l("领取失效通知"),
 }
 
 TEMPLATE_LABELS: dict[str, Any] = {
@@ -34,6 +36,11 @@ TEMPLATE_LABELS: dict[str, Any] = {
     "loss_decision": _l("报损处理结果"),
     "loss_documents": _l("补充材料通知"),
     "objection_reply": _l("异议答复"),
+    "policy_lapsed": _l("领取失效通知"),
+    "alert_claim_cover_ending": _l("保障期将结束未出单提醒"),
+    "consultation_question": _l("新咨询通知（客户经理）"),
+    "consultation_answered": _l("咨询已答复"),
+    "alert_consultation_overdue": _l("咨询超时未答复提醒"),
 }
 
 LANGUAGE_LABELS: dict[str, Any] = {"zh": _l("中文"), "en": _l("英文")}
