@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
@@ -218,12 +219,9 @@ def test_a_second_issue_or_a_retried_task_tells_once(app, client, freeze):
 
     task = db.session.scalar(select(Task).where(Task.kind == "policy.issue"))
     assert issue_and_certify(task)["issued"] is True
-    try:
+    with pytest.raises(Refused) as refused:
         policies.issue(clerk, policy.id, now=now())
-    except Refused as exc:
-        assert exc.code == "already_issued"
-    else:
-        raise AssertionError("issued twice")
+    assert refused.value.code == "already_issued"
     db.session.rollback()
     assert policy_messages.policy_issued(db.session.get(Policy, policy.id), now()) == 0
     again = _messages(enterprise, "policy_issued")

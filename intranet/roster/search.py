@@ -234,7 +234,8 @@ def _matches_now(kind: str, params: dict[str, Any], page: int, per_page: int) ->
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     page = _last_page(page, total, per_page)
-    rows = _run(_sql(kind, "page", dialect, by_district), {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    window = {**params, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = _run(_sql(kind, "page", dialect, by_district), window).all()
     items = [BoardRow(*row) for row in rows]
     return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by=kind)
 
