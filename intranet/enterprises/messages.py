@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,10 +32,23 @@ def channels_for(enterprise: Enterprise) -> dict[str, str]:
     return chosen
 
 
-def language_for(enterprise: Enterprise) -> str:
-    """'en' when the enterprise's login chose English, else 'zh'."""
+@dataclass(frozen=True)
+class Recipient:
+    """Who a service message reaches: the addresses of the chosen channels, the language, the login."""
+
+    channels: dict[str, str]
+    language: str  # 'en' when the enterprise's login chose English, else 'zh'
+    user_id: int | None
+
+
+def recipient(enterprise: Enterprise) -> Recipient:
     account = account_for(enterprise)
-    return "en" if account is not None and account.locale == "en" else "zh"
+    language = "en" if account is not None and account.locale == "en" else "zh"
+    return Recipient(channels_for(enterprise), language, account.id if account is not None else None)
+
+
+def language_for(enterprise: Enterprise) -> str:
+    return recipient(enterprise).language
 
 
 def base_url() -> str:
@@ -52,31 +66,30 @@ def rendering() -> Iterator[None]:
 
 def tell(
     enterprise: Enterprise,
+    to: Recipient,
     *,
     job: str,
     template: str,
     key: str,
     context: dict[str, Any],
-    language: str,
     now: datetime,
 ) -> int:
-    """Queue `template` to the enterprise on each chosen channel (dedupe key `<key>:<channel>`);
-    returns how many messages are new."""
-    account = account_for(enterprise)
-    queued = 0
-    for channel, recipient in channels_for(enterprise).items():
-        with rendering():
-            message = outbox.queue(
+    """Queue `template` to the enterprise on each chosen channel (dedupe key `<key>:<channel>`), in
+    one insert; returns how many messages are new (a retried step queues nothing twice)."""
+    with rendering():
+        rows = [
+            outbox.build_row(
                 channel=channel,
-                recipient=recipient,
+                recipient=address,
                 job=job,
                 template=template,
                 context=context,
                 dedupe_key=f"{key}:{channel}",
                 now=now,
                 enterprise_id=enterprise.id,
-                user_id=account.id if account else None,
-                language=language,
+                user_id=to.user_id,
+                language=to.language,
             )
-        queued += message is not None
-    return queued
+            for channel, address in to.channels.items()
+        ]
+    return outbox.queue_many(rows)

@@ -42,9 +42,9 @@ def claim_received(policy: Policy, now: datetime) -> int:
     """Claim received: the whole cover period for an on-time claim, else cover from the issue date;
     issuance expected within the programme's lag."""
     enterprise = policy.enterprise
-    language = messages.language_for(enterprise)
+    to = messages.recipient(enterprise)
     context = {
-        **_common(policy, language),
+        **_common(policy, to.language),
         "on_time": bool(policy.claimed_on_time),
         "cover_start": policy.cover_start.isoformat() if policy.cover_start else "",
         "claimed_on": shanghai_date(policy.claimed_at).isoformat(),
@@ -52,11 +52,11 @@ def claim_received(policy: Policy, now: datetime) -> int:
     }
     return messages.tell(
         enterprise,
+        to,
         job=JOB,
         template="policy_claimed",
         key=f"policy.claimed:{policy.id}",
         context=context,
-        language=language,
         now=now,
     )
 
@@ -64,10 +64,10 @@ def claim_received(policy: Policy, now: datetime) -> int:
 def policy_issued(policy: Policy, now: datetime) -> int:
     """Policy issued: number, cover, the certificate's link and the verification code."""
     enterprise = policy.enterprise
-    language = messages.language_for(enterprise)
+    to = messages.recipient(enterprise)
     code = policy.verify_code or ""
     context = {
-        **_common(policy, language),
+        **_common(policy, to.language),
         "policy_no": policy.policy_no or "",
         "cover_start": policy.cover_start.isoformat() if policy.cover_start else "",
         "issue_date": policy.issue_date.isoformat() if policy.issue_date else "",
@@ -78,10 +78,10 @@ def policy_issued(policy: Policy, now: datetime) -> int:
     }
     return messages.tell(
         enterprise,
+        to,
         job=JOB,
         template="policy_issued",
         key=f"policy.issued:{policy.id}",
         context=context,
-        language=language,
         now=now,
     )
