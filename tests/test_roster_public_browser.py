@@ -122,3 +122,61 @@ def test_public_pages_have_no_serious_accessibility_violations(page, app, freeze
     page.wait_for_selector(".objection-reference")
     found["objection receipt"] = serious_violations(page)
     assert {path: v for path, v in found.items() if v} == {}
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def fits_the_phone(page) -> bool:  # type: ignore[no-untyped-def]
+    """No sideways scrolling: the document is no wider than the 390 px screen."""
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_board_is_cards_filtered_by_district_with_the_objection_link_in_reach(page, app, freeze):
+    freeze(OPEN)
+    seeded = seed_board()
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    page.goto("/notices/2024")
+    assert fits_the_phone(page)
+    assert page.locator(".result-summary").inner_text().strip() == "名单共 28 家企业。"
+    cards = page.locator("table.board tbody tr")
+    assert cards.first.evaluate("el => getComputedStyle(el).display") == "block"  # a card, not a table row
+    # the column headers are kept for screen readers only; each card labels its own lines
+    assert page.locator("table.board thead").evaluate("el => el.getBoundingClientRect().height") <= 1
+    label = cards.first.locator("td.entry-uscc").evaluate("el => getComputedStyle(el, '::before').content")
+    assert label == '"统一社会信用代码"'
+
+    # filter by district on the phone
+    page.get_by_label("所属区").select_option(label="宝安区")
+    page.get_by_role("button", name="搜索").click()
+    assert page.locator(".result-summary").inner_text().strip() == "找到 1 家企业。"
+    assert cards.count() == 1
+    assert "Shenzhen BRIGHT Lighting Co., Ltd." in cards.first.inner_text()
+    assert fits_the_phone(page)
+    link = cards.first.get_by_role("link", name=re.compile("提出异议"))
+    assert link.is_visible()
+    box = link.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert serious_violations(page) == []
+
+    link.click()
+    assert page.get_by_label("被异议企业的统一社会信用代码").input_value() == seeded.bright.uscc
+    assert fits_the_phone(page)
+    # the filter survives the trip to the objection form
+    assert page.get_by_label("所属区").evaluate("el => el.selectedOptions[0].textContent") == "宝安区"
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_page_jump_reaches_the_last_page(page, app, freeze):
+    freeze(OPEN)
+    seed_board()
+    db.session.commit()
+    page.set_viewport_size(PHONE)
+    page.goto("/notices/2024")
+    page.get_by_label("跳至第几页（共 2 页）").fill("2")
+    page.get_by_role("button", name="跳转").click()
+    assert "第 2 / 2 页" in page.locator(".pager").inner_text()
+    assert page.locator("table.board tbody tr").count() == 8
+    assert fits_the_phone(page)

@@ -12,6 +12,7 @@ from .dispatch import CHANNEL_LABELS, STATUS_LABELS
 JOB_LABELS: dict[str, Any] = {
     "invitation": _l("激活邀请"),
     "reminder": _l("领取提醒"),
+    "policy": _l("保单进度通知"),
     "notice": _l("月度风险通报"),
     "alert": _l("工作人员提醒"),
     "account": _l("账号验证码"),
@@ -26,6 +27,8 @@ TEMPLATE_LABELS: dict[str, Any] = {
     "invitation": _l("激活邀请"),
     "colleague_invitation": _l("经办人邀请"),
     "reminder": _l("领取提醒"),
+    "policy_claimed": _l("领取受理通知"),
+    "policy_issued": _l("保单签发通知"),
     "notice": _l("月度风险通报"),
     "alert_claims_overdue": _l("超期未出单提醒"),
     "alert_failed_messages": _l("消息发送失败提醒"),

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..programmes.models import Programme
 from ..roster.models import EntryStatus, Roster, RosterEntry, RosterStatus
 from ..security import ensure_enterprise_permission, ensure_role
-from . import rules
+from . import messages, rules
 from .models import Policy, PolicyStatus
 
 STATUS_LABELS: dict[str, LazyString] = {
@@ -204,6 +204,7 @@ def claim(
         summary=f"{enterprise.uscc} {programme.year} ({'on time' if terms.on_time else 'late'}, {via})",
         changes={"claimed_on_time": terms.on_time, "via": via},
     )
+    messages.claim_received(policy, now)
     return ClaimResult(policy, created=True)
 
 
@@ -299,6 +300,7 @@ def issue(actor: Actor, policy_id: int, *, now: datetime, batch: str | None = No
     _lock_numbering({policy.programme_id})
     _apply_issue(actor, policy, _last_sequence(policy.programme) + 1, now, batch)
     db.session.flush()
+    messages.policy_issued(policy, now)
     return policy
 
 

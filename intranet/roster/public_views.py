@@ -25,11 +25,26 @@ def index() -> Any:
     return render_template("roster/public/index.html", boards=notice_service.public_boards(now()))
 
 
+def _chosen_id(raw: str | None, allowed: set[int]) -> int | None:
+    """A filter's value from the query string: one of `allowed`, else no filter."""
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    return value if value in allowed else None
+
+
 def _render_board(year: int, form: ObjectionForm | None, status: int = 200, refusal: str | None = None) -> Any:
     moment = now()
     board = notice_service.board_for_year(year, moment)
     query = search.parse_query(request.args.get("q"))
-    results = search.search_board(board.visible_ids, query, page_arg(request.args.get("page")))
+    # filters: a district, and one roster batch (its sequence: 1 the main roster, 2 the first
+    # supplementary one …) among those the public may see; an unknown value filters nothing
+    districts = search.district_options()
+    district = _chosen_id(request.args.get("district"), {d.id for d in districts})
+    batch = _chosen_id(request.args.get("batch"), {r.seq for r in board.visible})
+    roster_ids = [r.id for r in board.visible if batch is None or r.seq == batch]
+    results = search.search_board(roster_ids, query, page_arg(request.args.get("page")), district=district)
     # the objection form opens for an entry chosen on the board (…?objection=USCC), or to show errors
     chosen_code = request.args.get("objection")
     # a plain board view builds no form: no CSRF token, so no session cookie is written
@@ -41,7 +56,8 @@ def _render_board(year: int, form: ObjectionForm | None, status: int = 200, refu
         chosen = search.find_public_entry(board.visible_ids, chosen_code)
         if chosen is not None and not form.uscc.data:
             form.uscc.data = chosen.uscc
-    keep: dict[str, Any] = {k: v for k, v in (("q", query.raw), ("page", request.args.get("page"))) if v}
+    kept = (("q", query.raw), ("district", district), ("batch", batch), ("page", request.args.get("page")))
+    keep: dict[str, Any] = {k: v for k, v in kept if v}
     objection_href = url_for("notices_public.board", year=year, **keep, objection="").rstrip("=") + "="
     return (
         render_template(
@@ -57,6 +73,10 @@ def _render_board(year: int, form: ObjectionForm | None, status: int = 200, refu
             open_rosters={r.id for r in board.rosters if board.states[r.id] == "open"},
             roster_names={r.id: roster_name(r) for r in board.rosters},
             min_query=search.MIN_QUERY_LENGTH,
+            districts=districts,
+            district=district,
+            batch=batch,
+            filtered=bool(query.raw) or district is not None or batch is not None,
         ),
         status,
     )

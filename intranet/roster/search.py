@@ -137,9 +137,14 @@ _USCC = (
 )
 
 
-@lru_cache(maxsize=32)
-def _sql(kind: str, part: str, dialect: str) -> Any:
+_IN_DISTRICT = " AND e.district_id = :district"
+
+
+@lru_cache(maxsize=64)
+def _sql(kind: str, part: str, dialect: str, by_district: bool = False) -> Any:
     where, order = _USCC if kind == "uscc" else _NAME[dialect]
+    # every WHERE ends with the listed-entries condition: a district filter is one more
+    where += _IN_DISTRICT if by_district else ""
     if part == "count":
         body = where.format(district="", listed=_LISTED)
         sql = f"SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) AS matches"  # noqa: S608 - constants only
@@ -149,18 +154,26 @@ def _sql(kind: str, part: str, dialect: str) -> Any:
     return text(sql).bindparams(bindparam("ids", expanding=True))
 
 
-_BROWSE_COUNT = text(f"SELECT count(*) FROM roster_entries e WHERE {_LISTED}").bindparams(  # noqa: S608
-    bindparam("ids", expanding=True)
-)
-# deep pages skip entries of the covering index (roster_id, status, eligible), not rows
-_BROWSE_PAGE = text(
-    f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.id IN ("  # noqa: S608 - constants only
-    f"SELECT e.id FROM roster_entries e WHERE {_LISTED} ORDER BY e.id LIMIT :limit OFFSET :offset) ORDER BY e.id"
-).bindparams(bindparam("ids", expanding=True))
+@lru_cache(maxsize=4)
+def _browse_sql(part: str, by_district: bool) -> Any:
+    listed = _LISTED + (_IN_DISTRICT if by_district else "")
+    if part == "count":
+        sql = f"SELECT count(*) FROM roster_entries e WHERE {listed}"  # noqa: S608 - constants only
+    else:
+        # deep pages skip entries of the covering index (roster_id, status, eligible), not rows
+        sql = (
+            f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.id IN ("  # noqa: S608 - constants only
+            f"SELECT e.id FROM roster_entries e WHERE {listed} ORDER BY e.id LIMIT :limit OFFSET :offset) "
+            "ORDER BY e.id"
+        )
+    return text(sql).bindparams(bindparam("ids", expanding=True))
+
+
 _BY_USCC = text(
     f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.uscc = :uscc AND {_LISTED} "  # noqa: S608
     "ORDER BY e.roster_id DESC LIMIT 1"
 ).bindparams(bindparam("ids", expanding=True))
+_DISTRICTS = text("SELECT id, name_zh, name_en FROM districts ORDER BY sort, id")
 
 
 def _run(statement: Any, params: dict[str, Any]) -> Any:
@@ -172,11 +185,13 @@ def _last_page(page: int, total: int, per_page: int) -> int:
     return max(1, min(page, -(-total // per_page)))
 
 
-def _browse(roster_ids: list[int], page: int, per_page: int) -> BoardPage:
-    total = _run(_BROWSE_COUNT, {"ids": roster_ids}).scalar() or 0
+def _browse(roster_ids: list[int], page: int, per_page: int, district: int | None = None) -> BoardPage:
+    by_district = district is not None
+    where: dict[str, Any] = {"ids": roster_ids, **({"district": district} if by_district else {})}
+    total = _run(_browse_sql("count", by_district), where).scalar() or 0
     page = _last_page(page, total, per_page)
-    params = {"ids": roster_ids, "limit": per_page, "offset": (page - 1) * per_page}
-    rows = _run(_BROWSE_PAGE, params).all()
+    params = {**where, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = _run(_browse_sql("page", by_district), params).all()
     return BoardPage(items=[BoardRow(*row) for row in rows], page=page, per_page=per_page, total=total, by="all")
 
 
@@ -212,35 +227,55 @@ def _matches(kind: str, params: dict[str, Any], page: int, per_page: int) -> Boa
 
 def _matches_now(kind: str, params: dict[str, Any], page: int, per_page: int) -> BoardPage:
     dialect = db.engine.dialect.name
-    total = _run(_sql(kind, "count", dialect), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
+    by_district = params.get("district") is not None
+    if not by_district:
+        params = {k: v for k, v in params.items() if k != "district"}
+    total = _run(_sql(kind, "count", dialect, by_district), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     page = _last_page(page, total, per_page)
-    rows = _run(_sql(kind, "page", dialect), {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    window = {**params, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = _run(_sql(kind, "page", dialect, by_district), window).all()
     items = [BoardRow(*row) for row in rows]
     return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by=kind)
 
 
-def search_board(roster_ids: list[int], query: Query, page: int = 1, per_page: int = PER_PAGE) -> BoardPage:
-    """One page of the listed, eligible entries of `roster_ids` matching `query`, in a stable order.
+def search_board(
+    roster_ids: list[int], query: Query, page: int = 1, per_page: int = PER_PAGE, *, district: int | None = None
+) -> BoardPage:
+    """One page of the listed, eligible entries of `roster_ids` (in `district` when given) matching
+    `query`, in a stable order.
 
     Name matches are ordered by entry id, USCC matches by USCC; counts stop at COUNT_CAP."""
     if not roster_ids or query.too_short:
         return BoardPage(items=[], page=1, per_page=per_page, total=0, by="none")
     if query.is_empty:
-        return _browse(roster_ids, page, per_page)
+        return _browse(roster_ids, page, per_page, district)
     if query.uscc_prefix:
         prefix = query.uscc_prefix
-        found = _matches("uscc", {"ids": roster_ids, "lo": prefix, "hi": prefix + "Z"}, page, per_page)
+        uscc = {"ids": roster_ids, "lo": prefix, "hi": prefix + "Z", "district": district}
+        found = _matches("uscc", uscc, page, per_page)
         if found.total or len(query.norm) < MIN_QUERY_LENGTH:
             return found
-    params: dict[str, Any] = {"ids": roster_ids}
+    params: dict[str, Any] = {"ids": roster_ids, "district": district}
     if db.engine.dialect.name == "sqlite":
         params["fts"] = fts_phrase(query.norm)
     else:
         params["grams"] = sorted(set(bigrams(query.norm)))
         params["norm"] = query.norm
     return _matches("name", params, page, per_page)
+
+
+@dataclass(frozen=True)
+class DistrictOption:
+    id: int
+    name_zh: str
+    name_en: str
+
+
+def district_options() -> list[DistrictOption]:
+    """The districts a board can be filtered by (the reference table: a dozen rows)."""
+    return [DistrictOption(*row) for row in _run(_DISTRICTS, {}).all()]
 
 
 def find_public_entry(roster_ids: list[int], uscc: str) -> BoardRow | None:
