@@ -9,8 +9,8 @@ from sqlalchemy import select
 from ..actors import SystemActor
 from ..extensions import db
 from . import objections
+from .board import notice_state
 from .models import Roster, RosterEntry, RosterStatus
-from .notice_service import notice_state
 
 if TYPE_CHECKING:
     from ..demo.context import DemoContext

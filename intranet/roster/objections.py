@@ -27,8 +27,9 @@ from ..outbox import service as outbox
 from ..programmes.models import Programme
 from ..security import ensure_role
 from ..uscc import normalize_uscc
+from .board import notice_state
 from .models import EntryStatus, Objection, ObjectionStatus, Roster, RosterEntry, RosterStatus
-from .notice_service import notice_state, roster_label
+from .notice_service import roster_label
 
 RESOLVERS = ("bureau", "insurer")
 DECISIONS = (ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED)

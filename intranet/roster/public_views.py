@@ -14,7 +14,8 @@ from ..errors import Invalid, Refused
 from ..limits import configured, limiter
 from ..pagination import page_arg
 from ..programmes import service as programmes
-from . import notice_service, objections, search
+from . import objections, search
+from .board import board_for_year, public_boards
 from .forms import ObjectionForm
 
 bp = Blueprint("notices_public", __name__)
@@ -22,7 +23,7 @@ bp = Blueprint("notices_public", __name__)
 
 @bp.get("/notices")
 def index() -> Any:
-    return render_template("roster/public/index.html", boards=notice_service.public_boards(now()))
+    return render_template("roster/public/index.html", boards=public_boards(now()))
 
 
 def _chosen_id(raw: str | None, allowed: set[int]) -> int | None:
@@ -36,7 +37,7 @@ def _chosen_id(raw: str | None, allowed: set[int]) -> int | None:
 
 def _render_board(year: int, form: ObjectionForm | None, status: int = 200, refusal: str | None = None) -> Any:
     moment = now()
-    board = notice_service.board_for_year(year, moment)
+    board = board_for_year(year, moment)
     query = search.parse_query(request.args.get("q"))
     # filters: a district, and one roster batch (its sequence: 1 the main roster, 2 the first
     # supplementary one …) among those the public may see; an unknown value filters nothing

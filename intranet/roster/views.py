@@ -19,7 +19,7 @@ from ..programmes import service as programmes
 from ..programmes.requested import requested_programme
 from ..security import roles_required, staff_required
 from ..uscc import normalize_uscc
-from . import drafts, invitations, notice_service, objections
+from . import board, drafts, invitations, notice_service, objections
 from .forms import ConfirmForm, PublishForm, RemoveEntryForm, ResolveForm
 from .models import Objection, RosterEntry
 from .search import normalize_for_search
@@ -50,7 +50,7 @@ def _index(programme: Any, publish_form: PublishForm | None = None, status: int 
             programmes=programmes.list_programmes(),
             rosters=rosters,
             draft=draft,
-            states={r.id: notice_service.notice_state(r, moment) for r in rosters},
+            states={r.id: board.notice_state(r, moment) for r in rosters},
             counts=notice_service.roster_counts([r.id for r in rosters]),
             blockers={r.id: notice_service.confirm_blockers(r, moment) for r in rosters if r.status == "notice"},
             invited={r.id: invitations.progress_of(r) for r in rosters if r.status == "confirmed"},
@@ -197,7 +197,7 @@ def entries(roster_id: int) -> Any:
         roster=roster,
         page=page,
         q=q,
-        state=notice_service.notice_state(roster, now()),
+        state=board.notice_state(roster, now()),
         counts=notice_service.roster_counts([roster.id])[roster.id],
     )
 
