@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from .roster.import_views import bp as roster_import_bp
     from .roster.public_views import bp as roster_public_bp
     from .roster.views import bp as roster_bp
+    from .shortlinks.views import bp as shortlinks_bp
 
     for blueprint in (
         main_bp,
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
         notices_bp,
         dashboards_bp,
         exports_bp,
+        shortlinks_bp,
     ):
         app.register_blueprint(blueprint)
 
