@@ -156,13 +156,16 @@ def test_a_shortened_name_ends_with_an_ellipsis_and_a_short_name_is_whole(app):
         "late": False,
         "activation_url": BASE_URL + LONG_PATH,
     }
+
+    def text(**changes: Any) -> str:
+        row = build_row(channel="sms", recipient="1", job="t", template="invitation",
+                        context={**context, **changes}, dedupe_key="k", now=NOW)  # fmt: skip
+        return str(row["body_text"])
+
     with app.test_request_context("/"):
-        long = build_row(channel="sms", recipient="1", job="t", template="invitation", context=context,
-                         dedupe_key="a", now=NOW)["body_text"]  # fmt: skip
-        short = build_row(channel="sms", recipient="1", job="t", template="invitation",
-                          context={**context, "enterprise_name": "深圳市甲公司"}, dedupe_key="b", now=NOW)["body_text"]  # fmt: skip
-    assert re.match(r"【统保】深圳市前海[^，]*…已列入统保名单，请于6月30日前激活领取保单：", long), long
-    assert short.startswith("【统保】深圳市甲公司已列入统保名单，请于6月30日前激活领取保单：")
+        long, short = text(), text(enterprise_name="深圳市甲公司")
+    assert re.match(r"【统保】深圳市前[^，]*…已列入统保名单，请于2024-06-30前激活领取保单：", long), long
+    assert short.startswith("【统保】深圳市甲公司已列入统保名单，请于2024-06-30前激活领取保单：")
     assert sms_segments(long) == sms_segments(short) == 1
 
 
