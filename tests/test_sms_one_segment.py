@@ -164,8 +164,8 @@ def test_a_shortened_name_ends_with_an_ellipsis_and_a_short_name_is_whole(app):
 
     with app.test_request_context("/"):
         long, short = text(), text(enterprise_name="深圳市甲公司")
-    assert re.match(r"【统保】深圳市前[^，]*…已列入统保名单，请于2024-06-30前激活领取保单：", long), long
-    assert short.startswith("【统保】深圳市甲公司已列入统保名单，请于2024-06-30前激活领取保单：")
+    assert re.match(r"【统保】深圳市前海[^，]*…入选统保名单，请2024-06-30前激活领保单：", long), long
+    assert short.startswith("【统保】深圳市甲公司入选统保名单，请2024-06-30前激活领保单：")
     assert sms_segments(long) == sms_segments(short) == 1
 
 
