@@ -15,6 +15,7 @@ from intranet.clock import SHANGHAI
 from intranet.extensions import db
 from intranet.outbox.models import OutboxMessage
 from intranet.outbox.segments import sms_segments
+from intranet.reminders.urgent import send_now
 
 from . import factories as f
 from .helpers import confirm_page, follows_to, soup, submit, text_of
@@ -171,3 +172,22 @@ def test_an_alert_in_the_sms_quiet_hours_says_when_the_sms_go(app, client, freez
     page = open_send_now(client, notice)
     details = [p.get_text(strip=True) for p in soup(page).select(".confirmation-detail")]
     assert any("短信免打扰时段" in line and "08:00" in line for line in details), details
+
+
+def test_the_alert_sms_link_opens_the_notice_which_offers_the_opt_out(app, client, freeze, logged_in):
+    freeze(NOW)
+    enterprise, _ = f.policy_holder(1, mobile="13800000001")
+    notice = alert()
+
+    staff = f.make_user("insurer", "alerts@staff.test")
+    db.session.commit()
+    assert send_now(staff, notice, now=datetime.fromisoformat(NOW)) == 2  # email and SMS
+    (sms,) = [m for m in notice_messages() if m.channel == "sms"]
+    code = sms.body_text.rsplit("/s/", 1)[1]
+    logged_in("enterprise", "boss@exporter.test", enterprise=enterprise)
+    followed = client.get(f"/s/{code}")
+    assert followed.status_code == 302 and followed.headers["Location"] == f"/portal/notices/{notice.id}"
+    page = soup(client.get(followed.headers["Location"]))
+    assert page.select_one("h1").get_text(strip=True) == notice.title
+    assert page.select_one(".notice-opt-out a")["href"] == "/portal/notifications"
+    assert [row.action for row in audited()] == ["notice.send_now"]
