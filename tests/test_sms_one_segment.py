@@ -34,7 +34,8 @@ from .helpers import soup
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((ROOT / "templates" / "messages").glob("*/*.sms.txt"))
 NOW = datetime(2024, 6, 1, 10, 0, tzinfo=SHANGHAI)
-BASE_URL = "http://127.0.0.1:5000"  # the default, and longer than most sites' own domain
+BASE_URL = "http://127.0.0.1:5000"  # the default
+SITE_URLS = [BASE_URL, "https://tongbao.sz.gov.cn"]  # and a site's own domain of the usual length
 NAME_30 = "深圳市前海深港合作区某某某某国际供应链管理股份有限公司"[:30]
 LATIN_30 = "Guangdong Global Trading Corp."[:30]
 TOKEN = "x" * 43  # secrets.token_urlsafe(32)
@@ -86,12 +87,12 @@ VARIANTS: dict[str, list[Any]] = {
 }
 
 
-def _long_value(name: str) -> Any:
+def _long_value(name: str, site: str) -> Any:
     """A long value for a variable this file does not know (a template added later)."""
     if name in LONGEST:
         return LONGEST[name]
     if name.endswith("_url") or name == "url":
-        return f"{BASE_URL}/portal/some/long/path/{TOKEN}"
+        return f"{site}/portal/some/long/path/{TOKEN}"
     if name.endswith("_name") or name.endswith("title"):
         return NAME_30
     if "date" in name or "deadline" in name or name.endswith(("_start", "_end", "_on")):
@@ -99,10 +100,10 @@ def _long_value(name: str) -> Any:
     return "9" * 10
 
 
-def _contexts(app: Any, path: Path) -> list[dict[str, Any]]:
+def _contexts(app: Any, path: Path, site: str) -> list[dict[str, Any]]:
     source = path.read_text(encoding="utf-8")
     names = meta.find_undeclared_variables(app.jinja_env.parse(source)) - {"base_url", "language"}
-    fixed = {name: _long_value(name) for name in names if name not in VARIANTS}
+    fixed = {name: _long_value(name, site) for name in names if name not in VARIANTS}
     branching = [name for name in sorted(names) if name in VARIANTS]
     combos = itertools.product(*(VARIANTS[name] for name in branching))
     contexts = []
@@ -110,7 +111,7 @@ def _contexts(app: Any, path: Path) -> list[dict[str, Any]]:
         context = {**fixed, **dict(zip(branching, combo, strict=True))}
         for key in ("activation_url", "reset_url"):  # links carrying a token are the longest
             if key in context:
-                context[key] = BASE_URL + LONG_PATH
+                context[key] = site + LONG_PATH
         contexts.append(context)
     return contexts
 
@@ -121,12 +122,13 @@ def test_the_templates_are_found():
     assert len(found) >= 20
 
 
+@pytest.mark.parametrize("site", SITE_URLS)
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_every_sms_template_is_one_segment_in_its_longest_form(app, path):
-    app.config["TONGBAO_BASE_URL"] = BASE_URL
+def test_every_sms_template_is_one_segment_in_its_longest_form(app, path, site):
+    app.config["TONGBAO_BASE_URL"] = site
     language, template = path.parent.name, path.name.removesuffix(".sms.txt")
     with app.test_request_context("/"):
-        for context in _contexts(app, path):
+        for context in _contexts(app, path, site):
             row = build_row(
                 channel="sms",
                 recipient="13800138000",
@@ -143,7 +145,7 @@ def test_every_sms_template_is_one_segment_in_its_longest_form(app, path):
             if language == "zh":
                 assert text.startswith("【统保】")
             for url in re.findall(r"https?://\S+", text):  # every link is a short one on the site
-                assert re.fullmatch(re.escape(BASE_URL) + r"/s/[0-9A-Za-z]{7}", url.rstrip("。.，,")), text
+                assert re.fullmatch(re.escape(site) + r"/s/[0-9A-Za-z]{7}", url.rstrip("。.，,")), text
             if language == "zh" and "enterprise_name" in context:
                 assert NAME_30[:4] in text  # shortened ("深圳市前…"), never dropped from a Chinese SMS
 
