@@ -1,6 +1,7 @@
 """Every SMS is one segment (70 characters when it holds Chinese, 【统保】 and the link included) in
-its longest realistic form: 30-character enterprise names, 300-character notice titles, the longest
-codes, amounts and dates. Links are short links on the site's own domain (`/s/<code>`), which
+its longest realistic form: 30-character enterprise and buyer names (Latin or Chinese), 300-character
+notice titles, the longest codes, amounts and dates, on the default base URL and on a 25-character
+site domain. Links are short links on the site's own domain (`/s/<code>`), which
 redirect to the page while what they point to lives, and are a 404 afterwards.
 
 The templates are found by glob, so a template added later is checked too: its variables are read
@@ -47,7 +48,6 @@ LONGEST: dict[str, Any] = {
     "colleague_name": NAME_30,
     "contact_name": NAME_30,
     "name": NAME_30,
-    "buyer_name": LATIN_30,
     "title": "关于" + "红海航运风险持续上升的紧急提示" * 20,  # TITLE_MAX is 300
     "uscc": "91440300MA5GXXXX9X",
     "programme_year": 2024,
@@ -84,6 +84,7 @@ VARIANTS: dict[str, list[Any]] = {
     "decision": ["paid", "declined", "accepted", "rejected", "upheld", "dismissed"],
     "status": ["delivered", "declined"],
     "category": ["country_risk", "market_info", "risk_alert"],
+    "buyer_name": [LATIN_30, "香港" + NAME_30[3:]],  # a buyer in Hong Kong has a Chinese name
 }
 
 
