@@ -231,3 +231,18 @@ def test_short_links_are_random_unique_and_shared_within_one_transaction(app):
     assert {link.target for link in links} == {"/portal/", "/portal/losses/1"}
     assert all(link.expires_at == NOW + shortlinks.DEFAULT_TTL for link in links)
     assert shortlinks.resolve(first.rsplit("/", 1)[1], NOW + shortlinks.DEFAULT_TTL) is None
+
+
+def test_links_long_expired_are_removed_when_new_ones_are_made(app):
+    app.config["TONGBAO_BASE_URL"] = BASE_URL
+    with app.test_request_context("/"):
+        old = shortlinks.make("/portal/", now=NOW, expires_at=NOW + timedelta(days=2))
+        db.session.commit()
+        later = NOW + timedelta(days=2) + shortlinks.KEPT_AFTER_EXPIRY
+        shortlinks.make("/portal/losses/1", now=later)
+        db.session.commit()
+        assert db.session.get(ShortLink, old) is not None  # expired, but only just: kept a while
+        shortlinks.make("/portal/losses/2", now=later + timedelta(seconds=1))
+        db.session.commit()
+    assert db.session.get(ShortLink, old) is None
+    assert len(db.session.scalars(select(ShortLink)).all()) == 2

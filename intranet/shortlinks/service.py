@@ -5,7 +5,8 @@ A code is 7 random base62 characters (62⁷ ≈ 3.5·10¹²; the public route is
 miss is a plain 404, so guessing one is hopeless), unique by the primary key. A link lives as long
 as what it points to: the caller says until when (an invitation: the end of the claim period);
 otherwise `DEFAULT_TTL`. Links to one target with one expiry made in one transaction share a code
-(30,000 reminders pointing at the portal make one row)."""
+(30,000 reminders pointing at the portal make one row). A link dead for `KEPT_AFTER_EXPIRY` is
+deleted by the first link a later transaction makes (one indexed DELETE)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,8 @@ def make(target: str, *, now: datetime, expires_at: datetime | None = None) -> s
     if not target.startswith("/") or target.startswith("//"):
         raise ValueError(f"a short link points to a path of this site, not {target!r}")
     expiry = max(expires_at or now + DEFAULT_TTL, now + MIN_TTL)
+    if _CACHE not in db.session.info:  # the first link of a transaction clears out long-dead ones
+        purge_expired(now)
     cache: dict[tuple[str, datetime], str] = db.session.info.setdefault(_CACHE, {})
     known = cache.get((target, expiry))
     if known is not None:
