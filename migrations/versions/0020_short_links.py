@@ -1,14 +1,14 @@
 """short_links: `/s/<code>` links in SMS, each expiring with what it points to
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0018
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
