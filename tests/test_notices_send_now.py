@@ -93,7 +93,7 @@ def test_send_now_says_how_many_then_queues_at_once_each_enterprise_once_and_aud
     assert text.startswith("【统保】风险预警：俄罗斯") and sms_segments(text) == 1
     assert follows_to(text) == f"/portal/notices/{notice.id}"
     (row,) = audited()
-    assert row.object_id == str(notice.id) and row.changes == {"enterprises": 2, "messages": 3}
+    assert row.object_id == str(notice.id) and row.changes == {"enterprises": 2, "queued": 3}
 
     # the notifier's next pass (every few seconds) delivers them, not the 1st of next month
     summary = tick(runner, now)

@@ -100,6 +100,6 @@ def send_now(actor: Actor, notice: RiskNotice, *, now: datetime) -> int:
         ACTION,
         obj=notice,
         summary=f"{notice.month} {notice.title}",
-        changes={"enterprises": waiting.enterprises, "messages": queued},
+        changes={"enterprises": waiting.enterprises, "queued": queued},
     )
     return queued
