@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 
 from intranet.audit.models import AuditLog
@@ -191,3 +192,19 @@ def test_the_alert_sms_link_opens_the_notice_which_offers_the_opt_out(app, clien
     assert page.select_one("h1").get_text(strip=True) == notice.title
     assert page.select_one(".notice-opt-out a")["href"] == "/portal/notifications"
     assert [row.action for row in audited()] == ["notice.send_now"]
+
+
+def test_the_pages_of_sending_now_pass_the_nu_html_checker(app, client, freeze, logged_in, backend):
+    if backend == "postgresql":
+        pytest.skip("the markup is the same on both databases")
+    from .nu import nu_errors
+
+    freeze(NOW)
+    holders()
+    notice = alert()
+    logged_in("insurer")
+    show = client.get(f"/staff/notices/{notice.id}")
+    confirm = open_send_now(client, notice)
+    missing = client.get("/s/Zz9Zz9Z")
+    pages = {"notice": show.data, "confirm": confirm.data, "short-link-404": missing.data}
+    assert nu_errors(pages) == []
