@@ -89,9 +89,11 @@ def _register_blueprints(app: Flask) -> None:
     from .policies.views import bp as policies_bp
     from .portal.views import bp as portal_bp
     from .programmes.views import bp as programmes_bp
+    from .reminders.urgent_views import bp as urgent_notices_bp
     from .roster.import_views import bp as roster_import_bp
     from .roster.public_views import bp as roster_public_bp
     from .roster.views import bp as roster_bp
+    from .shortlinks.views import bp as shortlinks_bp
 
     for blueprint in (
         main_bp,
@@ -121,6 +123,8 @@ def _register_blueprints(app: Flask) -> None:
         notices_bp,
         dashboards_bp,
         exports_bp,
+        shortlinks_bp,
+        urgent_notices_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -24,10 +24,12 @@ from .roster.models import (
     RosterEntry,
     RosterStatus,
 )
+from .shortlinks.models import ShortLink
 from .storage.models import StoredFile
 from .tasks.models import Task
 
 __all__ = [
+    "ShortLink",
     "UsedConfirmation",
     "Consultation",
     "ConsultationMessage",

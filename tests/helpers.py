@@ -90,3 +90,18 @@ def submit_confirmed(
     if soup(first).select_one("form.confirmation-form") is None:
         return first
     return confirm_page(client, first, **kwargs)
+
+
+def follows_to(text: str) -> str:
+    """Where the short link (`/s/<code>`) in a message's text leads: the target path of the site
+    (whether it is still live is for tests/test_sms_one_segment.py: callers tick at other instants)."""
+    import re
+
+    from intranet.extensions import db
+    from intranet.shortlinks.models import ShortLink
+
+    match = re.search(r"https?://\S+/s/([0-9A-Za-z]{7})\b", text)
+    assert match is not None, f"no short link in {text!r}"
+    link = db.session.get(ShortLink, match.group(1))
+    assert link is not None, f"the short link of {text!r} leads nowhere"
+    return str(link.target)

@@ -25,7 +25,7 @@ from intranet.policies import service as policies
 from intranet.policies.models import Policy
 
 from . import factories as f
-from .helpers import form_fields, login, soup, submit, text_of
+from .helpers import follows_to, form_fields, login, soup, submit, text_of
 
 COLLEAGUE_PASSWORD = "finance clerk pass 7"
 
@@ -44,7 +44,8 @@ def _invite(client: FlaskClient, data: dict[str, str], *, drop: tuple[str, ...] 
 def _activate_from_outbox(app: Any, recipient: str) -> FlaskClient:
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == recipient))
     assert message is not None and message.job == "invitation" and message.template == "colleague_invitation"
-    path = re.search(r"https?://[^/\s]+(/activate/[\w-]+)", message.body_text).group(1)
+    path = re.search(r"https?://[^/\s]+(/activate/[\w-]+)", message.body_text)
+    path = path.group(1) if path is not None else follows_to(message.body_text)  # an SMS: its short link
     colleague = app.test_client()
     done = submit(colleague, path, {"password": COLLEAGUE_PASSWORD, "confirm": COLLEAGUE_PASSWORD})
     assert done.request.path == "/portal/"

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from intranet.clock import SHANGHAI
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
+from intranet.outbox.segments import sms_segments
 
 from . import factories as f
-from .helpers import soup, submit
+from .helpers import follows_to, soup, submit
 from .notifier_sinks import tick
 
 
@@ -45,7 +46,8 @@ def test_notice_goes_to_policies_in_force_email_in_full_and_sms_as_title_and_lin
     assert html.select_one("script") is None
     assert [r["to"] for r in sms.received] == ["13800000001"]
     text = sms.received[0]["text"]
-    assert "8月国别风险：红海航运" in text and f"http://tongbao.test/portal/notices/{notice.id}" in text
+    assert "8月国别风险：红海航运" in text and follows_to(text) == f"/portal/notices/{notice.id}"
+    assert sms_segments(text) == 1
     assert "航运" not in text.replace("红海航运", "")  # the title and a link, not the body
     assert tick(runner, "2024-08-15T10:00:00+08:00")["jobs"]["notices.monthly"] == 0  # once
 

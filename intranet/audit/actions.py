@@ -75,6 +75,7 @@ ACTION_LABELS: dict[str, Any] = {
     "notice.edit": _l("修改风险通报"),
     "notice.publish": _l("发布风险通报"),
     "notice.archive": _l("归档风险通报"),
+    "notice.send_now": _l("立即发送风险预警"),
     "manager.create": _l("新增客户经理"),
     "manager.edit": _l("修改客户经理"),
     "manager.contact": _l("记录联系企业"),

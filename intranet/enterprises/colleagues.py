@@ -136,6 +136,7 @@ def invite(
         "permissions": permission_text(allowed),
         "activation_url": f"{current_app.config['TONGBAO_BASE_URL']}/activate/{token}",
         "days": auth.ACTIVATION_VALID_FOR.days,
+        "link_expires_at": now + auth.ACTIVATION_VALID_FOR,  # the SMS's short link lives as long as the token
         "login_with": email or mobile,
     }
     channel, recipient = ("email", email) if email else ("sms", mobile)

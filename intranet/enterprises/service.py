@@ -93,6 +93,7 @@ def invite(enterprise: Enterprise, programme: Programme, *, now: datetime) -> in
         "late": shanghai_date(now) > programme.claim_deadline,  # then: cover from issue to cover_end
         "cover_end": programme.cover_end.isoformat(),
         "activation_url": activation_url(token),
+        "link_expires_at": now + auth.ACTIVATION_VALID_FOR,  # the SMS's short link lives as long as the token
         "hotline": programme.hotline_consult,
         "account_managers": manager_line(enterprise.district, programme.year),
     }

@@ -34,3 +34,11 @@ def sms_segments(text: str) -> int:
     # UCS-2 counts UTF-16 code units: characters outside the BMP (emoji) take two
     units = len(text.encode("utf-16-le")) // 2
     return 1 if units <= UCS2_SINGLE else math.ceil(units / UCS2_PART)
+
+
+def overflow(text: str) -> int:
+    """How many characters (GSM-7 septets or UTF-16 units) `text` has beyond one SMS; ≤ 0 fits."""
+    gsm = _gsm7_length(text)
+    if gsm is not None:
+        return gsm - GSM7_SINGLE
+    return len(text.encode("utf-16-le")) // 2 - UCS2_SINGLE

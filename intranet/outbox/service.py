@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from .models import OutboxMessage, OutboxStatus
 from .segments import sms_segments
+from .sms import fit, shorten_links
 
 CHANNELS = ("email", "sms")
 
@@ -48,8 +49,8 @@ def render_message(channel: str, template: str, language: str, context: dict[str
     """Subject and bodies from templates/messages/<language>/<template>.{subject.txt,txt,html,sms.txt}."""
     ctx = {"base_url": current_app.config["TONGBAO_BASE_URL"], "language": language, **context}
     base = f"messages/{language}/{template}"
-    if channel == "sms":
-        return {"subject": "", "body_text": _render(f"{base}.sms.txt", ctx), "body_html": None}
+    if channel == "sms":  # one segment: see outbox/sms.py
+        return {"subject": "", "body_text": fit(lambda c: _render(f"{base}.sms.txt", c), ctx), "body_html": None}
     html: str | None
     try:
         html = _render(f"{base}.html", ctx)
@@ -88,6 +89,8 @@ def build_row(
     """The column values of one message, rendered (for `queue` and `queue_many`)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel}")
+    if channel == "sms":
+        context = shorten_links(context, now=now)
     rendered = render_message(channel, template, language, context)
     return {
         "channel": channel,

@@ -115,31 +115,40 @@ def queue_monthly_notices(actor: Actor, *, now: datetime) -> int:
         return 0
     holders = db.session.execute(holders_query(today)).all()
     langs = languages(h.id for h in holders)
-    specs: list[dict[str, Any]] = []
-    for notice in notices:
-        wanted = [
-            (row, channel, recipient, f"notice:{notice.id}:{row.id}:{channel}")
-            for row in ordered_recipients(notice, holders)
-            for channel, recipient in enterprise_channels(row).items()
-        ]
-        # the job runs all month long (a policy that comes into force gets the month's notices on
-        # its first day): only the messages not queued yet are built
-        known = existing_keys(key for *_rest, key in wanted)
-        body_html = render_markdown(notice.body_md) if len(known) < len(wanted) else ""
-        for row, channel, recipient, key in wanted:
-            if key in known:
-                continue
-            specs.append(
-                {
-                    "channel": channel,
-                    "recipient": recipient,
-                    "job": JOB,
-                    "template": "notice",
-                    "context": _context(notice, row, body_html),
-                    "dedupe_key": key,
-                    "now": now,
-                    "enterprise_id": row.id,
-                    "language": langs.get(row.id, "zh"),
-                }
-            )
+    specs = [spec for notice in notices for spec in notice_specs(notice, holders, langs, now)]
     return queue_specs(specs)
+
+
+def notice_specs(
+    notice: RiskNotice, holders: Sequence[Any], langs: dict[int, str], now: datetime
+) -> list[dict[str, Any]]:
+    """The messages of one notice to `holders` (rows of `holders_query`) not queued yet, in delivery
+    order. The dedupe key is the notice's, the enterprise's and the channel's: a notice sent at once
+    (reminders/urgent.py) is not sent again by the monthly job."""
+    wanted = [
+        (row, channel, recipient, f"notice:{notice.id}:{row.id}:{channel}")
+        for row in ordered_recipients(notice, holders)
+        for channel, recipient in enterprise_channels(row).items()
+    ]
+    # the job runs all month long (a policy that comes into force gets the month's notices on
+    # its first day): only the messages not queued yet are built
+    known = existing_keys(key for *_rest, key in wanted)
+    body_html = render_markdown(notice.body_md) if len(known) < len(wanted) else ""
+    specs: list[dict[str, Any]] = []
+    for row, channel, recipient, key in wanted:
+        if key in known:
+            continue
+        specs.append(
+            {
+                "channel": channel,
+                "recipient": recipient,
+                "job": JOB,
+                "template": "notice",
+                "context": _context(notice, row, body_html),
+                "dedupe_key": key,
+                "now": now,
+                "enterprise_id": row.id,
+                "language": langs.get(row.id, "zh"),
+            }
+        )
+    return specs

@@ -229,6 +229,9 @@ def _queue_reply_now(objection: Objection, entry: RosterEntry, programme: Progra
             "programme_year": programme.year,
             "decision": objection.status,
             "reply": objection.reply or "",
+            "objection_url": (
+                f"{current_app.config['TONGBAO_BASE_URL']}/notices/{programme.year}/objections/{objection.reference}"
+            ),
         },
         dedupe_key=f"objection_reply:{objection.id}",
         now=now,
