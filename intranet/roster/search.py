@@ -146,11 +146,24 @@ _NAME_IDS = {
 # DENSE_PROBE entries (the primary key backwards; the board under notice is the latest roster): when
 # they hold more than COUNT_CAP matches, those answer ("1000+"); otherwise the index does, and its
 # bitmap then holds few entries. Either way the work is capped, whatever the statistics say.
-DENSE_PROBE = 4000
+DENSE_PROBE = 2000
 _DENSE_IDS = (
     "SELECT s.id FROM (SELECT e.id, e.roster_id, e.status, e.eligible, e.search_norm FROM roster_entries e "
     "ORDER BY e.id DESC LIMIT :probe) AS s WHERE {listed} AND strpos(s.search_norm, :norm) > 0 LIMIT :cap"
 )
+# One round trip: how many matches there are (up to COUNT_CAP + 1, counted by the database) and the
+# ids of one page of them. On PostgreSQL the GIN part runs only when the probe found too few
+# (an uncorrelated condition: a one-time filter, the branch is never started otherwise).
+_COUNT_AND_PAGE = (
+    "WITH {ctes} SELECT 0, count(*) FROM m UNION ALL "
+    "SELECT 1, p.id FROM (SELECT id FROM m ORDER BY id LIMIT :limit OFFSET :offset) AS p"
+)
+_MATCHES = {
+    "sqlite": "m AS MATERIALIZED ({ids})",
+    "postgresql": "dense AS MATERIALIZED ({dense}), m AS MATERIALIZED ("
+    "SELECT id FROM dense WHERE (SELECT count(*) FROM dense) > :full UNION ALL "
+    "SELECT g.id FROM ({ids}) AS g WHERE (SELECT count(*) FROM dense) <= :full)",
+}
 # a range, so the plain index on uscc serves it ("Z" sorts after every USCC character)
 _USCC = (
     f"FROM roster_entries e {{district}} WHERE e.uscc >= :lo AND e.uscc < :hi AND {_LISTED_AFTER}",
@@ -160,13 +173,19 @@ _USCC = (
 
 @lru_cache(maxsize=32)
 def _sql(kind: str, part: str, dialect: str = "") -> Any:
-    """The statement of `kind` (uscc: count | page; name: ids | dense | rows)."""
+    """The statement of `kind` (uscc: count | page; name: 2 | 3 (the ids), dense, page2 | page3 (count
+    and one page of ids), rows)."""
     if kind == "name":
         if part == "rows":
             sql = f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.id IN :page_ids ORDER BY e.id"  # noqa: S608
             return text(sql).bindparams(bindparam("page_ids", expanding=True))
         listed = _LISTED_AFTER if dialect == "sqlite" else _LISTED.replace("e.", "s.")
-        sql = (_DENSE_IDS if part == "dense" else _NAME_IDS[(dialect, int(part))]).format(listed=listed)
+        dense = _DENSE_IDS.format(listed=listed)
+        if part.startswith("page"):
+            ids = _NAME_IDS[(dialect, int(part[4:]))].format(listed=listed)
+            sql = _COUNT_AND_PAGE.format(ctes=_MATCHES[dialect].format(ids=ids, dense=dense))
+        else:
+            sql = dense if part == "dense" else _NAME_IDS[(dialect, int(part))].format(listed=listed)
         return text(sql).bindparams(bindparam("ids", expanding=True))
     where, order = _USCC
     if part == "count":
@@ -261,32 +280,36 @@ def _uscc_matches(params: dict[str, Any], page: int, per_page: int) -> BoardPage
     return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by="uscc")
 
 
-def _name_ids(roster_ids: list[int], norm: str) -> list[int]:
-    """The ids of up to COUNT_CAP + 1 listed entries of `roster_ids` whose name holds `norm`, ascending."""
+def _count_and_page(roster_ids: list[int], norm: str, offset: int, limit: int) -> tuple[int, list[int]]:
+    """How many listed entries of `roster_ids` hold `norm` (up to COUNT_CAP + 1) and the ids of
+    `limit` of them from `offset`, in id order."""
     dialect = db.engine.dialect.name
     size = 2 if len(norm) == 2 else 3
-    params: dict[str, Any] = {"ids": roster_ids, "norm": norm, "cap": COUNT_CAP + 1}
+    params: dict[str, Any] = {"ids": roster_ids, "norm": norm, "cap": COUNT_CAP + 1, "offset": offset, "limit": limit}
     if dialect == "sqlite":
         params["match"] = fts_match(norm)
-        return list(_run(_sql("name", str(size), dialect), params).scalars())
-    dense = list(_run(_sql("name", "dense", dialect), {**params, "probe": DENSE_PROBE}).scalars())
-    if len(dense) > COUNT_CAP:  # a common word: COUNT_CAP + 1 of the latest matches
-        return sorted(dense)
-    params["grams"] = sorted({norm[i : i + size] for i in range(len(norm) - size + 1)})
-    return sorted(_run(_sql("name", str(size), dialect), params).scalars())
+    else:
+        params.update(probe=DENSE_PROBE, full=COUNT_CAP)
+        params["grams"] = sorted({norm[i : i + size] for i in range(len(norm) - size + 1)})
+    rows = _run(_sql("name", f"page{size}", dialect), params).all()
+    return next(value for part, value in rows if part == 0), sorted(value for part, value in rows if part == 1)
 
 
 def _name_matches(roster_ids: list[int], norm: str, page: int, per_page: int) -> BoardPage:
+    def window(page: int) -> tuple[int, int]:  # never past the COUNT_CAP-th match
+        offset = (page - 1) * per_page
+        return offset, max(0, min(per_page, COUNT_CAP - offset))
+
     with time_limit():
-        ids = _name_ids(roster_ids, norm)
-        capped = len(ids) > COUNT_CAP
-        ids = ids[:COUNT_CAP]
-        total = len(ids)
-        page = _last_page(page, total, per_page)
-        page_ids = ids[(page - 1) * per_page : page * per_page]
+        found, page_ids = _count_and_page(roster_ids, norm, *window(page))
+        total = min(found, COUNT_CAP)
+        last = _last_page(page, total, per_page)
+        if last != page:  # asked past the end: the last page
+            page = last
+            _found, page_ids = _count_and_page(roster_ids, norm, *window(page))
         rows = _run(_sql("name", "rows"), {"page_ids": page_ids}).all() if page_ids else []
     items = [BoardRow(*row) for row in rows]
-    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by="name")
+    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=found > COUNT_CAP, by="name")
 
 
 def search_board(roster_ids: list[int], query: Query, page: int = 1, per_page: int = PER_PAGE) -> BoardPage:
