@@ -280,6 +280,32 @@ def _uscc_matches(params: dict[str, Any], page: int, per_page: int) -> BoardPage
     return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by="uscc")
 
 
+@lru_cache(maxsize=8)
+def _term_counts(terms: int) -> Any:
+    probes = (
+        f"(SELECT count(*) FROM (SELECT 1 FROM roster_entries_tri WHERE roster_entries_tri MATCH :t{i} LIMIT :cap))"  # noqa: S608 - constants only
+        for i in range(terms)
+    )
+    return text("SELECT " + ", ".join(probes))
+
+
+def _sqlite_match(norm: str) -> str:
+    """The FTS5 query for `norm` on SQLite. FTS5 intersects its terms entry by entry, so a trigram
+    held by every name (贸易有 on the shared-stem board) makes each candidate cost a seek in a list of
+    100,000: when one trigram of the cover is rare (at most COUNT_CAP names, counted up to there),
+    it alone picks the candidates and the substring recheck does the rest."""
+    if len(norm) == 2:
+        return fts_match(norm)
+    terms = [f'"{term}"' for term in trigram_cover(norm)]
+    if len(terms) > 1:
+        params = {f"t{i}": term for i, term in enumerate(terms)} | {"cap": COUNT_CAP + 1}
+        counts = list(_run(_term_counts(len(terms)), params).one())
+        rarest = min(range(len(terms)), key=counts.__getitem__)
+        if counts[rarest] <= COUNT_CAP:
+            return terms[rarest]
+    return " ".join(terms)
+
+
 def _count_and_page(roster_ids: list[int], norm: str, offset: int, limit: int) -> tuple[int, list[int]]:
     """How many listed entries of `roster_ids` hold `norm` (up to COUNT_CAP + 1) and the ids of
     `limit` of them from `offset`, in id order."""
@@ -287,7 +313,7 @@ def _count_and_page(roster_ids: list[int], norm: str, offset: int, limit: int) -
     size = 2 if len(norm) == 2 else 3
     params: dict[str, Any] = {"ids": roster_ids, "norm": norm, "cap": COUNT_CAP + 1, "offset": offset, "limit": limit}
     if dialect == "sqlite":
-        params["match"] = fts_match(norm)
+        params["match"] = _sqlite_match(norm)
     else:
         params.update(probe=DENSE_PROBE, full=COUNT_CAP)
         params["grams"] = sorted({norm[i : i + size] for i in range(len(norm) - size + 1)})
