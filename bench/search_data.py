@@ -69,8 +69,41 @@ def stem_name(n: int) -> str:
     return f"深圳市某某{n:06d}贸易有限公司"
 
 
+def _rows(count: int, seed: int, stems: bool, stamp: str) -> tuple[list[str], list[tuple], list[tuple]]:
+    """Names, enterprise rows and (roster-less) entry rows for `count` synthetic exporters."""
+    rng = random.Random(seed)
+    names: list[str] = []
+    enterprises = []
+    for n in range(1, count + 1):
+        name = stem_name(n) if stems else company_name(rng, n)
+        names.append(name)
+        enterprises.append((n, uscc_for(n), name, f"联系人{n}", f"138{n:08d}", f"e{n}@x.cn", stamp, stamp))
+    entries = []
+    for n, uscc, name, *_rest in enterprises:
+        norm = normalize_for_search(name)
+        amount = rng.randrange(10_000_00, 8_000_000_00)
+        entries.append((n, name, uscc, amount, norm, grams_for(norm), n + 1, stamp, stamp))
+    return names, enterprises, entries
+
+
+ENTERPRISES_SQL = (
+    "INSERT INTO enterprises (id, uscc, name, district_id, contact_name, mobile, email,"
+    " notify_email, notify_sms, monthly_notices, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, TRUE, TRUE, ?, ?)"
+)
+ENTRIES_SQL = (
+    "INSERT INTO roster_entries (roster_id, programme_id, enterprise_id, name, uscc, district_id,"
+    " export_amount_usd, eligible, status, search_norm, search_grams, source_row, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, 'listed', ?, ?, ?, ?, ?)"
+)
+ROSTER_SQL = (
+    "INSERT INTO rosters (programme_id, seq, status, notice_start, notice_end, created_at, published_at)"
+    " VALUES (?, 1, 'notice', ?, ?, ?, ?)"
+)
+
+
 def build(
-    db_path: Path,
+    target: Path | str,
     *,
     count: int,
     year: int,
@@ -79,65 +112,72 @@ def build(
     seed: int = 100_000,
     stems: bool = False,
 ) -> list[str]:
-    """Fill a migrated database with `count` listed entries of `year`'s main roster, under notice:
-    varied realistic names, or (`stems`) names sharing one stem and differing by a number.
+    """Fill a migrated database (an SQLite file, or a PostgreSQL URL `postgresql+psycopg://…`) with
+    `count` listed entries of `year`'s main roster, under notice: varied realistic names, or
+    (`stems`) names sharing one stem and differing by a number.
 
-    Returns the names (for query generation)."""
-    rng = random.Random(seed)
+    The shared-stem board keeps no planner statistics (SQLite: no ANALYZE; PostgreSQL: autovacuum
+    off for the table, no ANALYZE): the planner's worst case, issue 12. Returns the names."""
     stamp = datetime(year, 5, 1, tzinfo=UTC).replace(tzinfo=None).isoformat(sep=" ")
+    names, enterprises, entries = _rows(count, seed, stems, stamp)
+    if isinstance(target, str) and target.startswith("postgresql"):
+        _fill_postgres(target, year, notice_start, notice_end, stamp, enterprises, entries, analyze=not stems)
+    else:
+        _fill_sqlite(Path(target), year, notice_start, notice_end, stamp, enterprises, entries, analyze=not stems)
+    return names
+
+
+def _fill_sqlite(
+    db_path: Path, year: int, start: date, end: date, stamp: str, enterprises: list, entries: list, *, analyze: bool
+) -> None:
     con = sqlite3.connect(db_path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
     programme_id = con.execute("SELECT id FROM programmes WHERE year = ?", (year,)).fetchone()[0]
     districts = [row[0] for row in con.execute("SELECT id FROM districts ORDER BY id")]
-    cur = con.execute(
-        "INSERT INTO rosters (programme_id, seq, status, notice_start, notice_end, created_at, published_at)"
-        " VALUES (?, 1, 'notice', ?, ?, ?, ?)",
-        (programme_id, notice_start.isoformat(), notice_end.isoformat(), stamp, stamp),
-    )
-    roster_id = cur.lastrowid
-    names: list[str] = []
-    enterprises = []
-    for n in range(1, count + 1):
-        name = stem_name(n) if stems else company_name(rng, n)
-        names.append(name)
-        enterprises.append(
-            (
-                n,
-                uscc_for(n),
-                name,
-                districts[n % len(districts)],
-                f"联系人{n}",
-                f"138{n:08d}",
-                f"e{n}@x.cn",
-                stamp,
-                stamp,
-            )
-        )
+    roster_id = con.execute(ROSTER_SQL, (programme_id, start.isoformat(), end.isoformat(), stamp, stamp)).lastrowid
+    con.executemany(ENTERPRISES_SQL, [(*e[:3], districts[e[0] % len(districts)], *e[3:]) for e in enterprises])
     con.executemany(
-        "INSERT INTO enterprises (id, uscc, name, district_id, contact_name, mobile, email,"
-        " notify_email, notify_sms, monthly_notices, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 1, 1, ?, ?)",
-        enterprises,
-    )
-    rows = []
-    for n, uscc, name, district, *_rest in enterprises:
-        norm = normalize_for_search(name)
-        amount = rng.randrange(10_000_00, 8_000_000_00)
-        rows.append(
-            (roster_id, programme_id, n, name, uscc, district, amount, norm, grams_for(norm), n + 1, stamp, stamp)
-        )
-    con.executemany(
-        "INSERT INTO roster_entries (roster_id, programme_id, enterprise_id, name, uscc, district_id,"
-        " export_amount_usd, eligible, status, search_norm, search_grams, source_row, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'listed', ?, ?, ?, ?, ?)",
-        rows,
+        ENTRIES_SQL,
+        [(roster_id, programme_id, r[0], r[1], r[2], districts[r[0] % len(districts)], *r[3:]) for r in entries],
     )
     con.commit()
     con.execute("INSERT INTO roster_entries_fts(roster_entries_fts) VALUES ('optimize')")
-    if not stems:  # the shared-stem board keeps no statistics: the planner's worst case (issue 12)
+    con.execute("INSERT INTO roster_entries_tri(roster_entries_tri) VALUES ('optimize')")
+    if analyze:
         con.execute("ANALYZE")
     con.commit()
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    return names
+
+
+def _fill_postgres(
+    url: str, year: int, start: date, end: date, stamp: str, enterprises: list, entries: list, *, analyze: bool
+) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as con, con.cursor() as cur:
+        programme_id = cur.execute("SELECT id FROM programmes WHERE year = %s", (year,)).fetchone()[0]  # type: ignore[index]
+        districts = [row[0] for row in cur.execute("SELECT id FROM districts ORDER BY id")]
+        if not analyze:  # no statistics, ever: autovacuum would gather them during the run
+            cur.execute("ALTER TABLE roster_entries SET (autovacuum_enabled = false)")
+        roster_id = cur.execute(
+            ROSTER_SQL.replace("?", "%s") + " RETURNING id", (programme_id, start, end, stamp, stamp)
+        ).fetchone()[0]  # type: ignore[index]
+        with cur.copy(
+            "COPY enterprises (id, uscc, name, district_id, contact_name, mobile, email, notify_email, notify_sms,"
+            " monthly_notices, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for e in enterprises:
+                copy.write_row((*e[:3], districts[e[0] % len(districts)], *e[3:6], True, True, True, *e[6:]))
+        cur.execute("SELECT setval(pg_get_serial_sequence('enterprises', 'id'), (SELECT max(id) FROM enterprises))")
+        with cur.copy(
+            "COPY roster_entries (roster_id, programme_id, enterprise_id, name, uscc, district_id, export_amount_usd,"
+            " eligible, status, search_norm, search_grams, source_row, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for r in entries:
+                district = districts[r[0] % len(districts)]
+                copy.write_row((roster_id, programme_id, r[0], r[1], r[2], district, r[3], True, "listed", *r[4:]))
+        con.commit()
+        con.autocommit = True  # VACUUM runs outside a transaction
+        cur.execute("VACUUM ANALYZE" if analyze else "VACUUM roster_entries")  # visibility map either way

@@ -49,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
     init_engine_events(app)
     _init_tasks(app)
     _register_blueprints(app)
+    limits.limit_views(app)  # each app's own limiter, on the views that declare limits
     _register_errors(app)
 
     from .commands import register_commands

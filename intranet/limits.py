@@ -9,6 +9,11 @@
   shared by the workers of this host). A request that finds every slot taken is told to come back in
   a moment instead of waiting, so a login flood leaves the other workers free for other pages.
 - Over a limit: 429 with `Retry-After`, and a page (or the API's JSON error) saying when to retry.
+
+Each app has its own limiter (no module-level client): a view declares its limits with `@limit(…)`,
+which only marks it, and `limit_views(app)`, called by the factory once the blueprints are
+registered, has the app's limiter (its storage, Redis client and key prefix from that app's
+configuration) apply them. Two apps in one process (tests, two workers' configurations) count apart.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,12 +63,61 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=client_address, strategy="moving-window")
-
-
 def configured(name: str) -> Callable[[], str]:
     """A limit read from the app's configuration when the request is checked."""
     return lambda: str(current_app.config[name])
+
+
+@dataclass(frozen=True)
+class RouteLimit:
+    """One request limit of a view: the setting holding it ("N per minute;…") and how it counts."""
+
+    setting: str
+    scope: str
+    methods: tuple[str, ...] | None = None
+    key_func: Callable[[], str] | None = None
+    deduct_when: Callable[[Any], bool] | None = None
+
+
+_MARK = "_tongbao_limits"
+
+
+def limit(
+    setting: str,
+    *,
+    scope: str,
+    methods: list[str] | None = None,
+    key_func: Callable[[], str] | None = None,
+    deduct_when: Callable[[Any], bool] | None = None,
+) -> Callable[[Any], Any]:
+    """Mark a view with a request limit read from the app's configuration `setting`, counted per
+    client address (or `key_func`); `limit_views` has each app's limiter apply it. Stack them like
+    Flask-Limiter's decorators (checked before the view runs, so before any password hash)."""
+    rule = RouteLimit(setting, scope, tuple(methods) if methods else None, key_func, deduct_when)
+
+    def mark(view: Any) -> Any:
+        setattr(view, _MARK, [*getattr(view, _MARK, []), rule])  # wrappers (functools.wraps) copy it outward
+        return view
+
+    return mark
+
+
+def limit_views(app: Flask) -> None:
+    """Apply every marked view's limits with this app's own limiter (after the blueprints are registered)."""
+    limiter: Limiter = app.extensions["tongbao_limiter"]
+    for endpoint, view in list(app.view_functions.items()):
+        rules: list[RouteLimit] = getattr(view, _MARK, [])
+        wrapped: Any = view
+        for rule in rules:  # innermost first, as the decorators were applied
+            wrapped = limiter.limit(
+                configured(rule.setting),
+                methods=list(rule.methods) if rule.methods else None,
+                key_func=rule.key_func,
+                deduct_when=rule.deduct_when,
+                scope=rule.scope,
+            )(wrapped)
+        if rules:
+            app.view_functions[endpoint] = wrapped
 
 
 class PasswordChecksBusy(TooManyRequests):
@@ -79,7 +134,9 @@ def init_app(app: Flask) -> None:
     # Redis unreachable: count in this process meanwhile rather than answer 500
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter = Limiter(key_func=client_address, strategy="moving-window")
     limiter.init_app(app)
+    app.extensions["tongbao_limiter"] = limiter
     local = FileSlots(Path(app.instance_path) / "password-slots", app.config)
     app.extensions["tongbao_password_slots"] = RedisSlots(redis_url, app.config, local) if redis_url else local
     app.register_error_handler(TooManyRequests, too_many_requests)
@@ -88,7 +145,7 @@ def init_app(app: Flask) -> None:
 def _retry_after(exc: TooManyRequests) -> int:
     if isinstance(exc, PasswordChecksBusy):
         return int(current_app.config["PASSWORD_CHECK_BUSY_RETRY_AFTER"])
-    current = limiter.current_limit
+    current = current_app.extensions["tongbao_limiter"].current_limit
     if current is not None and current.breached:
         return max(1, int(current.reset_at - time.time()))
     return 60

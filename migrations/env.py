@@ -68,8 +68,12 @@ def run_migrations_offline():
 
 # Objects made by hand-written migrations that the models do not (and cannot) describe:
 # SQLite's FTS5 search tables and PostgreSQL's expression index for the roster search.
-UNMODELLED_TABLE_PREFIXES = ("roster_entries_fts",)
-UNMODELLED_INDEXES = {"ix_roster_entries_search_bigrams", "ix_roster_entries_board"}
+UNMODELLED_TABLE_PREFIXES = ("roster_entries_fts", "roster_entries_tri")
+UNMODELLED_INDEXES = {
+    "ix_roster_entries_search_bigrams",
+    "ix_roster_entries_search_trigrams",
+    "ix_roster_entries_board",
+}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

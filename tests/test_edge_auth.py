@@ -242,6 +242,27 @@ def test_the_login_page_says_when_sessions_expire(client):
 REDIS_URL = os.environ.get("TONGBAO_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
+def test_each_app_counts_with_its_own_limiter(database_url, backend, tmp_path):
+    """No module-level limiter: two apps in one process (in memory) keep their own counters and limits."""
+    if backend == "postgresql":
+        pytest.skip("the counters do not depend on the database")
+    from intranet import create_app
+
+    from .conftest import make_config
+
+    tight, loose = (
+        create_app(make_config(database_url, tmp_path / name, LIMIT_LOGIN_PER_ADDRESS=limit))
+        for name, limit in (("tight", "2 per minute"), ("loose", "5 per minute"))
+    )
+    assert tight.extensions["tongbao_limiter"] is not loose.extensions["tongbao_limiter"]
+    guess = {"identifier": "nobody@example.org", "password": "nope"}
+    at_tight, at_loose = _client_at(tight, ATTACKER), _client_at(loose, ATTACKER)
+    form_tight, form_loose = _login_form(at_tight), _login_form(at_loose)
+    assert [at_tight.post("/login", data={**form_tight, **guess}).status_code for _ in range(3)] == [200, 200, 429]
+    statuses = [at_loose.post("/login", data={**form_loose, **guess}).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]  # the same address, counted afresh by the other app
+
+
 def _redis_available() -> bool:
     try:
         import redis
@@ -264,8 +285,7 @@ def test_with_redis_two_workers_share_the_counters_and_the_password_check_slots(
     prefix = f"tongbao-test-{uuid.uuid4().hex}"
     extra = {"TONGBAO_REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, "LIMIT_LOGIN_PER_ADDRESS": "4 per minute"}
     workers = [create_app(make_config(database_url, tmp_path / f"worker{i}", **extra)) for i in range(2)]
-    # Flask-Limiter keeps one limiter per process (its key prefix is the first app's): counters in the
-    # shared Redis outlive a run, so this run's address and account are its own
+    # counters in the shared Redis outlive a run, so this run's address and account are its own
     run = uuid.uuid4().int
     attacker, owner = f"127.{run % 200 + 20}.{run // 200 % 250}.9", f"127.{run % 200 + 20}.{run // 200 % 250}.10"
     first, second = (_client_at(worker, attacker) for worker in workers)

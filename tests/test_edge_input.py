@@ -55,6 +55,17 @@ def test_a_nul_in_an_objection_is_refused_and_a_clean_one_still_goes_through(cli
     assert accepted.status_code == 200 and soup(accepted).select_one(".objection-reference")
 
 
+@pytest.mark.parametrize("page", ["/login", "/password/forgot", "/password/reset/code"])
+def test_a_nul_or_control_character_in_any_field_of_a_public_form_is_a_400(client, page):
+    """Every field of every anonymous form, one at a time: refused at the edge, never a 5xx."""
+    fields = form_fields(soup(client.get(page)).select_one("form[method=post]"))
+    for name in [n for n in fields if n != "csrf_token"]:
+        for value in ("\x00", "a\x00b", "x\x07y"):
+            response = submit(client, page, {name: value}, follow_redirects=False)
+            assert response.status_code == 400, (page, name, value, response.status_code)
+            assert "控制字符" in soup(response).get_text(), (page, name)
+
+
 def _error(response) -> dict[str, Any]:
     body = response.get_json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"} and body["error"]["message"]

@@ -27,10 +27,10 @@ def test_single_head_and_search_objects_exist(app, backend):
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
     inspector = inspect(db.engine)
     if backend == "sqlite":
-        assert "roster_entries_fts" in inspector.get_table_names()
+        assert {"roster_entries_fts", "roster_entries_tri"} <= set(inspector.get_table_names())
     else:
         names = {ix["name"] for ix in inspector.get_indexes("roster_entries")}
-        assert "ix_roster_entries_search_bigrams" in names
+        assert {"ix_roster_entries_search_bigrams", "ix_roster_entries_search_trigrams"} <= names
 
 
 def _quoted(sql: str) -> set[str]:

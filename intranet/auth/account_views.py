@@ -15,7 +15,7 @@ from ..actors import current_actor
 from ..clock import now
 from ..errors import ServiceError
 from ..forms_support import attach_error
-from ..limits import configured, limiter, password_check_slot
+from ..limits import limit, password_check_slot
 from ..uscc import normalize_uscc
 from . import contact, recovery, sessions
 from .account_forms import CodeResetForm, ConfirmCodeForm, ContactForm, ForgotForm, NewPasswordForm
@@ -42,8 +42,8 @@ def _minutes() -> int:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(configured("LIMIT_RESET_PER_ADDRESS"), methods=["POST"], scope="reset-address")
-@limiter.limit(configured("LIMIT_RESET_PER_ACCOUNT"), methods=["POST"], key_func=_asked_account, scope="reset-account")
+@limit("LIMIT_RESET_PER_ADDRESS", methods=["POST"], scope="reset-address")
+@limit("LIMIT_RESET_PER_ACCOUNT", methods=["POST"], key_func=_asked_account, scope="reset-account")
 def forgot() -> Any:
     form = ForgotForm()
     if form.validate_on_submit():
@@ -65,7 +65,7 @@ def reset_sent() -> Any:
 
 
 @bp.route("/password/reset/code", methods=["GET", "POST"])
-@limiter.limit(configured("LIMIT_CODE_ENTRY_PER_ADDRESS"), methods=["POST"], scope="code-entry")
+@limit("LIMIT_CODE_ENTRY_PER_ADDRESS", methods=["POST"], scope="code-entry")
 def reset_by_code() -> Any:
     form = CodeResetForm()
     if request.method == "GET" and session.get(RESET_KEY):
@@ -84,7 +84,7 @@ def reset_by_code() -> Any:
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(configured("LIMIT_CODE_ENTRY_PER_ADDRESS"), methods=["POST"], scope="code-entry")
+@limit("LIMIT_CODE_ENTRY_PER_ADDRESS", methods=["POST"], scope="code-entry")
 def reset_by_link(token: str) -> Any:
     if not recovery.link_is_valid(token, now=now()):
         return render_template("auth/reset_invalid.html"), 404
@@ -139,7 +139,7 @@ def contact_page() -> Any:
 
 @bp.post("/account/contact/<name>")
 @login_required
-@limiter.limit(configured("LIMIT_RESET_PER_ADDRESS"), scope="contact-request")
+@limit("LIMIT_RESET_PER_ADDRESS", scope="contact-request")
 def contact_request(name: str) -> Any:
     kind = KINDS.get(name)
     if kind is None:
@@ -158,7 +158,7 @@ def contact_request(name: str) -> Any:
 
 @bp.post("/account/contact/<name>/confirm")
 @login_required
-@limiter.limit(configured("LIMIT_CODE_ENTRY_PER_ADDRESS"), scope="code-entry")
+@limit("LIMIT_CODE_ENTRY_PER_ADDRESS", scope="code-entry")
 def contact_confirm(name: str) -> Any:
     kind = KINDS.get(name)
     if kind is None:

@@ -12,7 +12,7 @@ from ..clock import now
 from ..errors import ServiceError
 from ..extensions import login_manager
 from ..forms_support import attach_error
-from ..limits import configured, limiter, password_check_slot
+from ..limits import limit, password_check_slot
 from ..uscc import normalize_uscc
 from . import service, sessions
 from .forms import ActivateForm, ChangePasswordForm, LoginForm, LogoutForm
@@ -54,9 +54,9 @@ def _login_failed(_response: Any) -> bool:
 # post from one address, and the failed ones for one account from that address (a guesser slows
 # the account down where it guesses, never for its owner elsewhere).
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured("LIMIT_LOGIN_PER_ADDRESS"), methods=["POST"], scope="login-address")
-@limiter.limit(
-    configured("LIMIT_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"),
+@limit("LIMIT_LOGIN_PER_ADDRESS", methods=["POST"], scope="login-address")
+@limit(
+    "LIMIT_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS",
     methods=["POST"],
     key_func=_account_at_address,
     deduct_when=_login_failed,
@@ -97,7 +97,7 @@ def logout() -> Any:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(configured("LIMIT_PASSWORD_CHANGE_PER_ADDRESS"), methods=["POST"], scope="password-change")
+@limit("LIMIT_PASSWORD_CHANGE_PER_ADDRESS", methods=["POST"], scope="password-change")
 def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -115,7 +115,7 @@ def change_password() -> Any:
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
-@limiter.limit(configured("LIMIT_ACTIVATION_PER_ADDRESS"), methods=["POST"], scope="activation")
+@limit("LIMIT_ACTIVATION_PER_ADDRESS", methods=["POST"], scope="activation")
 def activate(token: str) -> Any:
     try:
         service.check_activation_token(token, now=now())

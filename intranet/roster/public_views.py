@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from ..clock import now
 from ..errors import Invalid, Refused
-from ..limits import configured, limiter
+from ..limits import limit
 from ..pagination import page_arg
 from ..programmes import service as programmes
 from . import objections, search
@@ -95,7 +95,7 @@ def board(year: int) -> Any:
 
 
 @bp.post("/notices/<int:year>/objections")
-@limiter.limit(configured("LIMIT_OBJECTION_PER_ADDRESS"), scope="objection")
+@limit("LIMIT_OBJECTION_PER_ADDRESS", scope="objection")
 def file_objection(year: int) -> Any:
     form = ObjectionForm()
     if not form.validate_on_submit():

@@ -1,16 +1,21 @@
-"""Substring search over roster names: normalised text and its character bigrams.
+"""Substring search over roster names: normalised text, its character bigrams and trigrams.
 
-A query of n ≥ 2 characters matches a name exactly when the query's n−1 bigrams occur
-consecutively in the name's bigram sequence (SQLite FTS5 phrase query, PostgreSQL array
-containment plus a recheck). The indexes are built by migration 0003.
+A query of 2 characters is one bigram (the bigram index of migration 0003: SQLite FTS5 over
+search_grams, PostgreSQL GIN over tb_bigrams). A longer one asks the trigram index of 0020 (SQLite
+FTS5 'trigram' over search_norm, PostgreSQL GIN over tb_trigrams) for the names holding its
+trigrams, and the exact substring is rechecked on those few candidates: on names sharing a stem
+(深圳市某某NNNNNN贸易有限公司) every bigram of a fragment is common, its trigrams are not.
 
 The public board reads only name, USCC and district here: export amounts and contacts are
 never selected, so they cannot leak into a page.
 
-Every name search starts from the full-text matches (SQLite: `CROSS JOIN` fixes the join order, so
-the planner can never walk the board and re-run the phrase per entry, whatever its statistics say),
-and runs under a time limit (`SEARCH_TIMEOUT_MS`): PostgreSQL `SET LOCAL statement_timeout`, SQLite
-a progress handler. A search past it fails like an unavailable database: 503 with `Retry-After`.
+Every name search starts from the full-text matches (SQLite: `CROSS JOIN` fixes the join order;
+both: the unary plus keeps the board's own indexes out of the plan), so the planner never walks the
+board computing the search per entry, whatever its statistics say; it fetches at most
+COUNT_CAP + 1 ids (on PostgreSQL a common word is read from the start of the board instead of a
+GIN bitmap of the whole board), then the page's rows by id. Each runs under a time limit
+(`SEARCH_TIMEOUT_MS`): PostgreSQL `SET LOCAL statement_timeout`, SQLite a progress handler. A
+search past it fails like an unavailable database: 503 with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -110,47 +115,92 @@ class BoardPage:
 # than running the indexed query. Only public columns are ever selected.
 _COLUMNS = "e.id, e.roster_id, e.name, e.uscc, d.name_zh, d.name_en"
 _LISTED = "e.roster_id IN :ids AND e.status = 'listed' AND e.eligible = TRUE"
+# the unary plus keeps the planner off the board's own indexes (roster_id first): without statistics
+# they look selective, and the plan then walked the board computing the search per entry (seconds)
+_LISTED_AFTER = _LISTED.replace("e.roster_id IN", "+e.roster_id IN")
 _DISTRICT = "LEFT JOIN districts d ON d.id = e.district_id"
-_NAME = {
-    # a phrase of the query's bigrams over the FTS5 index; FTS5 returns rowids in order. CROSS JOIN:
-    # SQLite keeps this join order (the matches drive, entries are looked up by id); with a plain
-    # JOIN and no statistics it may scan the board and re-run the phrase per entry (seconds)
-    "sqlite": (
-        "FROM roster_entries_fts f CROSS JOIN roster_entries e ON e.id = f.rowid {district} "
-        "WHERE roster_entries_fts MATCH :fts AND {listed}",
-        "ORDER BY f.rowid",
-    ),
-    # every bigram of the query in the name's bigram array (GIN), then the exact substring
-    "postgresql": (
-        "FROM roster_entries e {district} "
-        "WHERE tb_bigrams(e.search_norm) @> CAST(:grams AS text[]) AND strpos(e.search_norm, :norm) > 0 AND {listed}",
-        "ORDER BY e.id",
-    ),
+# Name searches fetch the ids of at most COUNT_CAP + 1 matches in one pass that starts from the
+# full-text index, then the page's rows by id. A query of 2 characters is one bigram; a longer one
+# asks for trigrams (migration 0020), orders of magnitude rarer than bigrams on names sharing a stem,
+# and the exact substring is rechecked on the few candidates.
+_NAME_IDS = {
+    # FTS5 returns rowids in order. CROSS JOIN: SQLite keeps this join order (the matches drive,
+    # entries are looked up by id), whatever its statistics say
+    ("sqlite", 2): "SELECT e.id FROM roster_entries_fts f CROSS JOIN roster_entries e ON e.id = f.rowid "
+    "WHERE roster_entries_fts MATCH :match AND {listed} ORDER BY f.rowid LIMIT :cap",
+    ("sqlite", 3): "SELECT e.id FROM roster_entries_tri f CROSS JOIN roster_entries e ON e.id = f.rowid "
+    "WHERE roster_entries_tri MATCH :match AND instr(e.search_norm, :norm) > 0 AND {listed} "
+    "ORDER BY f.rowid LIMIT :cap",
+    # every gram of the query in the name's gram array (GIN: a bitmap, in storage order), then the
+    # substring. OFFSET 0 keeps the inner query apart: its only conditions are the grams and the
+    # substring, so its one plan is the GIN index (the gram functions are costed as expensive)
+    ("postgresql", 2): "SELECT s.id FROM (SELECT e.id, e.roster_id, e.status, e.eligible, e.district_id "
+    "FROM roster_entries e "
+    "WHERE tb_bigrams(e.search_norm) @> CAST(:grams AS text[]) AND strpos(e.search_norm, :norm) > 0 OFFSET 0) AS s "
+    "WHERE {listed} LIMIT :cap",
+    ("postgresql", 3): "SELECT s.id FROM (SELECT e.id, e.roster_id, e.status, e.eligible, e.district_id "
+    "FROM roster_entries e "
+    "WHERE tb_trigrams(e.search_norm) @> CAST(:grams AS text[]) AND strpos(e.search_norm, :norm) > 0 OFFSET 0) AS s "
+    "WHERE {listed} LIMIT :cap",
 }
-# a range, so the plain index on uscc serves it ("Z" sorts after every USCC character); the unary
-# plus keeps SQLite off the board index (without statistics it scanned the whole board: 60 ms)
+# PostgreSQL's GIN index answers with a bitmap of *every* entry holding the grams: for a common word
+# (深圳, in nine names of ten) that is the whole board. So a word is first looked for in the latest
+# DENSE_PROBE entries (the primary key backwards; the board under notice is the latest roster): when
+# they hold more than COUNT_CAP matches, those answer ("1000+"); otherwise the index does, and its
+# bitmap then holds few entries. Either way the work is capped, whatever the statistics say.
+DENSE_PROBE = 2000
+_DENSE_IDS = (
+    "SELECT s.id FROM (SELECT e.id, e.roster_id, e.status, e.eligible, e.district_id, e.search_norm "
+    "FROM roster_entries e "
+    "ORDER BY e.id DESC LIMIT :probe) AS s WHERE {listed} AND strpos(s.search_norm, :norm) > 0 LIMIT :cap"
+)
+# One round trip: how many matches there are (up to COUNT_CAP + 1, counted by the database) and the
+# ids of one page of them. On PostgreSQL the GIN part runs only when the probe found too few
+# (an uncorrelated condition: a one-time filter, the branch is never started otherwise).
+_COUNT_AND_PAGE = (
+    "WITH {ctes} SELECT 0, count(*) FROM m UNION ALL "
+    "SELECT 1, p.id FROM (SELECT id FROM m ORDER BY id LIMIT :limit OFFSET :offset) AS p"
+)
+_MATCHES = {
+    "sqlite": "m AS MATERIALIZED ({ids})",
+    "postgresql": "dense AS MATERIALIZED ({dense}), m AS MATERIALIZED ("
+    "SELECT id FROM dense WHERE (SELECT count(*) FROM dense) > :full UNION ALL "
+    "SELECT g.id FROM ({ids}) AS g WHERE (SELECT count(*) FROM dense) <= :full)",
+}
+# a range, so the plain index on uscc serves it ("Z" sorts after every USCC character)
 _USCC = (
-    "FROM roster_entries e {district} WHERE e.uscc >= :lo AND e.uscc < :hi AND {listed}".replace(
-        "{listed}", _LISTED.replace("e.roster_id IN", "+e.roster_id IN")
-    ),
+    f"FROM roster_entries e {{district}} WHERE e.uscc >= :lo AND e.uscc < :hi AND {_LISTED_AFTER}",
     "ORDER BY e.uscc, e.id",
 )
 
 
+# the board filtered by one district: one more condition after the listed entries
 _IN_DISTRICT = " AND e.district_id = :district"
 
 
 @lru_cache(maxsize=64)
-def _sql(kind: str, part: str, dialect: str, by_district: bool = False) -> Any:
-    where, order = _USCC if kind == "uscc" else _NAME[dialect]
-    # every WHERE ends with the listed-entries condition: a district filter is one more
-    where += _IN_DISTRICT if by_district else ""
+def _sql(kind: str, part: str, dialect: str = "", by_district: bool = False) -> Any:
+    """The statement of `kind` (uscc: count | page; name: 2 | 3 (the ids), dense, page2 | page3 (count
+    and one page of ids), rows), in one district when `by_district`."""
+    in_district = _IN_DISTRICT if by_district else ""
+    if kind == "name":
+        if part == "rows":
+            sql = f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.id IN :page_ids ORDER BY e.id"  # noqa: S608
+            return text(sql).bindparams(bindparam("page_ids", expanding=True))
+        listed = _LISTED_AFTER + in_district if dialect == "sqlite" else (_LISTED + in_district).replace("e.", "s.")
+        dense = _DENSE_IDS.format(listed=listed)
+        if part.startswith("page"):
+            ids = _NAME_IDS[(dialect, int(part[4:]))].format(listed=listed)
+            sql = _COUNT_AND_PAGE.format(ctes=_MATCHES[dialect].format(ids=ids, dense=dense))
+        else:
+            sql = dense if part == "dense" else _NAME_IDS[(dialect, int(part))].format(listed=listed)
+        return text(sql).bindparams(bindparam("ids", expanding=True))
+    where, order = _USCC
+    where += in_district
     if part == "count":
-        body = where.format(district="", listed=_LISTED)
-        sql = f"SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) AS matches"  # noqa: S608 - constants only
+        sql = f"SELECT count(*) FROM (SELECT 1 {where.format(district='')} LIMIT :cap) AS matches"  # noqa: S608
     else:
-        body = where.format(district=_DISTRICT, listed=_LISTED)
-        sql = f"SELECT {_COLUMNS} {body} {order} LIMIT :limit OFFSET :offset"  # noqa: S608 - constants only
+        sql = f"SELECT {_COLUMNS} {where.format(district=_DISTRICT)} {order} LIMIT :limit OFFSET :offset"  # noqa: S608
     return text(sql).bindparams(bindparam("ids", expanding=True))
 
 
@@ -185,19 +235,40 @@ def _last_page(page: int, total: int, per_page: int) -> int:
     return max(1, min(page, -(-total // per_page)))
 
 
+def _in(district: int | None) -> dict[str, Any]:
+    """The district parameter, when the board is filtered by one."""
+    return {} if district is None else {"district": district}
+
+
 def _browse(roster_ids: list[int], page: int, per_page: int, district: int | None = None) -> BoardPage:
-    by_district = district is not None
-    where: dict[str, Any] = {"ids": roster_ids, **({"district": district} if by_district else {})}
-    total = _run(_browse_sql("count", by_district), where).scalar() or 0
+    where: dict[str, Any] = {"ids": roster_ids, **_in(district)}
+    total = _run(_browse_sql("count", district is not None), where).scalar() or 0
     page = _last_page(page, total, per_page)
     params = {**where, "limit": per_page, "offset": (page - 1) * per_page}
-    rows = _run(_browse_sql("page", by_district), params).all()
+    rows = _run(_browse_sql("page", district is not None), params).all()
     return BoardPage(items=[BoardRow(*row) for row in rows], page=page, per_page=per_page, total=total, by="all")
 
 
-def fts_phrase(norm: str) -> str:
-    """The FTS5 query for a normalised text: the phrase of its bigrams (alphanumerics only)."""
-    return '"' + " ".join(bigrams(norm)) + '"'
+def trigram_cover(norm: str) -> list[str]:
+    """Trigrams of `norm` that cover every character (every third one, and the last): together with
+    the substring recheck they find exactly the names holding `norm`, with few terms to intersect."""
+    starts = list(range(0, len(norm) - 2, 3))
+    if starts[-1] != len(norm) - 3:
+        starts.append(len(norm) - 3)
+    return [norm[i : i + 3] for i in starts]
+
+
+def fts_match(norm: str) -> str:
+    """The SQLite FTS5 query for a normalised text (alphanumerics only, so nothing needs escaping):
+    its one bigram (2 characters, the bigram index), or its trigram cover (the trigram index)."""
+    terms = [norm] if len(norm) == 2 else trigram_cover(norm)
+    return " ".join(f'"{term}"' for term in terms)
+
+
+_PG_LIMIT = text(
+    "SELECT current_setting('statement_timeout'), current_setting('max_parallel_workers_per_gather'), "
+    "set_config('statement_timeout', :timeout, true), set_config('max_parallel_workers_per_gather', :workers, true)"
+)
 
 
 @contextmanager
@@ -207,9 +278,10 @@ def time_limit(ms: int | None = None) -> Iterator[None]:
     limit = SEARCH_TIMEOUT_MS if ms is None else ms
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(limit))}")
-        yield  # after an error the transaction is rolled back, and the setting with it
-        connection.exec_driver_sql("SET LOCAL statement_timeout = DEFAULT")
+        # serial plans too: a parallel worker's start-up costs more than a capped search
+        before = connection.execute(_PG_LIMIT, {"timeout": str(max(1, int(limit))), "workers": "0"}).one()
+        yield  # after an error the transaction is rolled back, and the settings with it
+        connection.execute(_PG_LIMIT, {"timeout": before[0], "workers": before[1]})
         return
     raw: Any = connection.connection.driver_connection
     deadline = time.monotonic() + limit / 1000
@@ -220,24 +292,78 @@ def time_limit(ms: int | None = None) -> Iterator[None]:
         raw.set_progress_handler(None, 0)
 
 
-def _matches(kind: str, params: dict[str, Any], page: int, per_page: int) -> BoardPage:
+def _uscc_matches(params: dict[str, Any], page: int, per_page: int) -> BoardPage:
+    by_district = "district" in params
     with time_limit():
-        return _matches_now(kind, params, page, per_page)
-
-
-def _matches_now(kind: str, params: dict[str, Any], page: int, per_page: int) -> BoardPage:
-    dialect = db.engine.dialect.name
-    by_district = params.get("district") is not None
-    if not by_district:
-        params = {k: v for k, v in params.items() if k != "district"}
-    total = _run(_sql(kind, "count", dialect, by_district), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
-    capped = total > COUNT_CAP
-    total = min(total, COUNT_CAP)
-    page = _last_page(page, total, per_page)
-    window = {**params, "limit": per_page, "offset": (page - 1) * per_page}
-    rows = _run(_sql(kind, "page", dialect, by_district), window).all()
+        total = _run(_sql("uscc", "count", "", by_district), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
+        page = _last_page(page, total, per_page)
+        window = {**params, "limit": per_page, "offset": (page - 1) * per_page}
+        rows = _run(_sql("uscc", "page", "", by_district), window).all()
     items = [BoardRow(*row) for row in rows]
-    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by=kind)
+    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by="uscc")
+
+
+@lru_cache(maxsize=8)
+def _term_counts(terms: int) -> Any:
+    probes = (
+        f"(SELECT count(*) FROM (SELECT 1 FROM roster_entries_tri WHERE roster_entries_tri MATCH :t{i} LIMIT :cap))"  # noqa: S608 - constants only
+        for i in range(terms)
+    )
+    return text("SELECT " + ", ".join(probes))
+
+
+def _sqlite_match(norm: str) -> str:
+    """The FTS5 query for `norm` on SQLite. FTS5 intersects its terms entry by entry, so a trigram
+    held by every name (贸易有 on the shared-stem board) makes each candidate cost a seek in a list of
+    100,000: when one trigram of the cover is rare (at most COUNT_CAP names, counted up to there),
+    it alone picks the candidates and the substring recheck does the rest."""
+    if len(norm) == 2:
+        return fts_match(norm)
+    terms = [f'"{term}"' for term in trigram_cover(norm)]
+    if len(terms) > 1:
+        params = {f"t{i}": term for i, term in enumerate(terms)} | {"cap": COUNT_CAP + 1}
+        counts = list(_run(_term_counts(len(terms)), params).one())
+        rarest = min(range(len(terms)), key=counts.__getitem__)
+        if counts[rarest] <= COUNT_CAP:
+            return terms[rarest]
+    return " ".join(terms)
+
+
+def _count_and_page(
+    roster_ids: list[int], norm: str, offset: int, limit: int, district: int | None = None
+) -> tuple[int, list[int]]:
+    """How many listed entries of `roster_ids` (in `district` when given) hold `norm` (up to
+    COUNT_CAP + 1) and the ids of `limit` of them from `offset`, in id order."""
+    dialect = db.engine.dialect.name
+    size = 2 if len(norm) == 2 else 3
+    params: dict[str, Any] = {"ids": roster_ids, "norm": norm, "cap": COUNT_CAP + 1, "offset": offset, "limit": limit}
+    params.update(_in(district))
+    if dialect == "sqlite":
+        params["match"] = _sqlite_match(norm)
+    else:
+        params.update(probe=DENSE_PROBE, full=COUNT_CAP)
+        params["grams"] = sorted({norm[i : i + size] for i in range(len(norm) - size + 1)})
+    rows = _run(_sql("name", f"page{size}", dialect, district is not None), params).all()
+    return next(value for part, value in rows if part == 0), sorted(value for part, value in rows if part == 1)
+
+
+def _name_matches(roster_ids: list[int], norm: str, page: int, per_page: int, district: int | None) -> BoardPage:
+    def window(page: int) -> tuple[int, int]:  # never past the COUNT_CAP-th match
+        offset = (page - 1) * per_page
+        return offset, max(0, min(per_page, COUNT_CAP - offset))
+
+    with time_limit():
+        found, page_ids = _count_and_page(roster_ids, norm, *window(page), district)
+        total = min(found, COUNT_CAP)
+        last = _last_page(page, total, per_page)
+        if last != page:  # asked past the end: the last page
+            page = last
+            _found, page_ids = _count_and_page(roster_ids, norm, *window(page), district)
+        rows = _run(_sql("name", "rows"), {"page_ids": page_ids}).all() if page_ids else []
+    items = [BoardRow(*row) for row in rows]
+    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=found > COUNT_CAP, by="name")
 
 
 def search_board(
@@ -253,17 +379,10 @@ def search_board(
         return _browse(roster_ids, page, per_page, district)
     if query.uscc_prefix:
         prefix = query.uscc_prefix
-        uscc = {"ids": roster_ids, "lo": prefix, "hi": prefix + "Z", "district": district}
-        found = _matches("uscc", uscc, page, per_page)
+        found = _uscc_matches({"ids": roster_ids, "lo": prefix, "hi": prefix + "Z", **_in(district)}, page, per_page)
         if found.total or len(query.norm) < MIN_QUERY_LENGTH:
             return found
-    params: dict[str, Any] = {"ids": roster_ids, "district": district}
-    if db.engine.dialect.name == "sqlite":
-        params["fts"] = fts_phrase(query.norm)
-    else:
-        params["grams"] = sorted(set(bigrams(query.norm)))
-        params["norm"] = query.norm
-    return _matches("name", params, page, per_page)
+    return _name_matches(roster_ids, query.norm, page, per_page, district)
 
 
 @dataclass(frozen=True)
