@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_ACTIVATION_PER_ADDRESS": "10 per minute;50 per hour",
     "LIMIT_PASSWORD_CHANGE_PER_ADDRESS": "10 per minute;50 per hour",
     "LIMIT_OBJECTION_PER_ADDRESS": "10 per minute;60 per hour",
+    # short links (/s/<code>): a person follows one a few times; a guesser walking the codes is turned away
+    "LIMIT_SHORT_LINK_PER_ADDRESS": "60 per minute;600 per hour",
     # password-reset requests from one address, and for one account from anywhere (no message bombing)
     "LIMIT_RESET_PER_ADDRESS": "5 per minute;30 per hour",
     "LIMIT_RESET_PER_ACCOUNT": "3 per 15 minutes;10 per day",

@@ -349,7 +349,7 @@ def _count_and_page(
     return next(value for part, value in rows if part == 0), sorted(value for part, value in rows if part == 1)
 
 
-def _name_matches(roster_ids: list[int], norm: str, page: int, per_page: int, district: int | None) -> BoardPage:
+def _name_matches(roster_ids: list[int], norm: str, page: int, per_page: int, district: int | None = None) -> BoardPage:
     def window(page: int) -> tuple[int, int]:  # never past the COUNT_CAP-th match
         offset = (page - 1) * per_page
         return offset, max(0, min(per_page, COUNT_CAP - offset))

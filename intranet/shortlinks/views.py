@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template
+from flask import Blueprint, redirect, render_template
 from flask_babel import gettext as _
 
 from ..clock import now
-from ..limits import limiter
+from ..limits import limit
 from . import service
 
 bp = Blueprint("shortlinks", __name__)
 
-# a person follows a link a few times; a guesser walking the code space is turned away early
-LIMIT = "60 per minute;600 per hour"
-
-
-def _limit() -> str:
-    return str(current_app.config.get("LIMIT_SHORT_LINK_PER_ADDRESS", LIMIT))
-
-
 @bp.get(f"{service.PREFIX}<code>")
-@limiter.limit(_limit, scope="short-link")
+@limit("LIMIT_SHORT_LINK_PER_ADDRESS", scope="short-link")
 def follow(code: str) -> Any:
     target = service.resolve(code, now())
     if target is None:
