@@ -210,13 +210,14 @@ def test_rule_5_a_claim_unissued_when_cover_ends_lapses_and_the_enterprise_is_to
     assert (lapsed["sent"], lapsed["deferred"]) == ({"email": 1, "sms": 0}, 1)  # no SMS at night
     db.session.expire_all()
     assert db.session.get(Policy, policy.id).status == "lapsed"
-    [mail] = smtp.to("late@exporter.test")
+    received, mail = smtp.to("late@exporter.test")  # the claim's receipt (issue 14), then the lapse
+    assert received.subject == "【统保】已收到贵司2024年度保单领取申请"
     assert mail.subject == "【统保】2024 年度保单在保险期限结束前未获签发，已失效"
     told = mail.message().get_body(preferencelist=("plain",)).get_content()
     assert "于 2025-06-27 领取" in told and "到保险期限结束（2025-06-30）时仍未获签发，已失效" in told
     again = tick(runner, "2025-07-01T08:00:00+08:00")
     assert again["jobs"]["policies.lapse"] == 0 and again["sent"] == {"email": 0, "sms": 1}
-    [text] = [m["text"] for m in sms.to("13900000001")]
+    [text] = [m["text"] for m in sms.to("13900000001") if "失效" in m["text"]]
     assert text == "【统保】贵司2024年度统保保单在保险期限结束（2025-06-30）前未获签发，已失效。咨询83165355"
     assert len(text) <= 70  # one SMS
     assert tick(runner, "2025-07-01T09:30:00+08:00")["sent"] == {"email": 0, "sms": 0}

@@ -291,17 +291,21 @@ def test_rule_8_monthly_notices_through_the_single_window_and_from_the_first_day
     freeze(fire)
     job.func()
     db.session.commit()
-    to_late = select(OutboxMessage).where(OutboxMessage.enterprise_id == late.id)
+    to_late = select(OutboxMessage).where(OutboxMessage.enterprise_id == late.id, OutboxMessage.job == "notice")
     assert [m.dedupe_key for m in db.session.scalars(to_late)] == [f"notice:{july_id}:{late.id}:email"]
     tick(runner, fire)
-    (message,) = smtp.to("late@exporter.test")
+
+    def notices_to(address: str) -> list:  # type: ignore[type-arg]  # the policy's own mails (issue 14) aside
+        return [m for m in smtp.to(address) if "国别风险" in m.subject]
+
+    (message,) = notices_to("late@exporter.test")
     assert "7月国别风险：红海航运" in message.subject
     # once: later runs that month send it to nobody again
     for moment in ("2024-07-01T23:45:00+08:00", "2024-07-15T10:00:00+08:00"):
         freeze(moment)
         job.func()
         tick(runner, moment)
-    assert len(smtp.to("late@exporter.test")) == 1 and len(smtp.to("early@exporter.test")) == 1
+    assert len(notices_to("late@exporter.test")) == 1 and len(notices_to("early@exporter.test")) == 1
 
 
 def _at(shanghai_time: str) -> datetime:
