@@ -14,8 +14,8 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..clock import shanghai
 from ..districts.models import AccountManager
+from ..enterprises import messages as enterprise_messages
 from ..extensions import db
-from ..losses import notify as loss_notify
 from ..outbox import service as outbox
 from .labels import topic_label
 from .models import Consultation, ConsultationMessage
@@ -78,7 +78,7 @@ def managers(row: Consultation, message: ConsultationMessage, now: datetime) -> 
         recipients = [(str(u.email), u.display_name or str(u.email), f"user:{u.id}", u.id) for u in insurer_staff()]
     queued = 0
     for address, name, who, user_id in recipients:
-        with loss_notify.rendering():
+        with enterprise_messages.rendering():
             sent = outbox.queue(
                 channel="email",
                 recipient=address,
@@ -102,10 +102,10 @@ def managers(row: Consultation, message: ConsultationMessage, now: datetime) -> 
 def enterprise(row: Consultation, message: ConsultationMessage, now: datetime) -> int:
     """ "Consultation answered", on the enterprise's channels, in its language."""
     company = row.enterprise
-    language = loss_notify.language_for(company)
+    language = enterprise_messages.language_for(company)
     queued = 0
-    for channel, recipient in loss_notify.channels_for(company).items():
-        with loss_notify.rendering():
+    for channel, recipient in enterprise_messages.channels_for(company).items():
+        with enterprise_messages.rendering():
             sent = outbox.queue(
                 channel=channel,
                 recipient=recipient,
@@ -125,7 +125,7 @@ def enterprise(row: Consultation, message: ConsultationMessage, now: datetime) -
 def overdue(row: Consultation, staff: list[User], now: datetime) -> int:
     """The insurer's staff: this question has waited 2 working days (once per question)."""
     specs = []
-    with loss_notify.rendering():
+    with enterprise_messages.rendering():
         for user in staff:
             language = "en" if user.locale == "en" else "zh"
             context = {

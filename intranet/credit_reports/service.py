@@ -17,10 +17,10 @@ from ..audit import service as audit
 from ..clock import shanghai_date
 from ..countries import get_country, normalize_code
 from ..db_tx import transactional
+from ..enterprises import messages as enterprise_messages
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
 from ..losses import attachments as files
-from ..losses import notify as loss_notify
 from ..losses import parties, rules
 from ..losses.models import LossParty
 from ..outbox import service as outbox
@@ -292,10 +292,10 @@ def _notify(row: CreditReportRequest, now: datetime) -> int:
         "url": f"{current_app.config['TONGBAO_BASE_URL']}/portal/credit-reports",
         "hotline": programme.hotline_claims if programme else "",
     }
-    language = loss_notify.language_for(enterprise)
+    language = enterprise_messages.language_for(enterprise)
     queued = 0
-    for channel, recipient in loss_notify.channels_for(enterprise).items():
-        with loss_notify.rendering():
+    for channel, recipient in enterprise_messages.channels_for(enterprise).items():
+        with enterprise_messages.rendering():
             message = outbox.queue(
                 channel=channel,
                 recipient=recipient,

@@ -3,16 +3,14 @@ through the outbox, in the same transaction, on the channels it chose."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import LazyString, force_locale, lazy_pgettext
 
 from ..enterprises import service as enterprises
-from ..enterprises.models import Enterprise
+from ..enterprises.messages import channels_for, language_for, rendering
 from ..outbox import service as outbox
 from . import rules
 from .models import LossEvent, LossReport
@@ -29,35 +27,6 @@ def worded(text: LazyString, language: str) -> str:
     """A lazy text in a message's language (the recipient's, not the request's)."""
     with force_locale(language):
         return str(text)
-
-
-def channels_for(enterprise: Enterprise) -> dict[str, str]:
-    """The enterprise's chosen channels; service messages always go out on at least one."""
-    chosen = {}
-    if enterprise.notify_email and enterprise.email:
-        chosen["email"] = enterprise.email
-    if enterprise.notify_sms and enterprise.mobile:
-        chosen["sms"] = enterprise.mobile
-    if not chosen:
-        if enterprise.email:
-            chosen["email"] = enterprise.email
-        elif enterprise.mobile:
-            chosen["sms"] = enterprise.mobile
-    return chosen
-
-
-def language_for(enterprise: Enterprise) -> str:
-    account = enterprises.account_for(enterprise)
-    return "en" if account is not None and account.locale == "en" else "zh"
-
-
-@contextmanager
-def rendering() -> Iterator[None]:
-    """Message templates render through Flask's context processors, some of which expect a request
-    (e.g. the logout form); the CLI and the notifier have none, so lend them one."""
-    ctx = nullcontext() if has_request_context() else current_app.test_request_context("/")
-    with ctx:
-        yield
 
 
 def _send(report: LossReport, event: LossEvent, template: str, context: dict[str, Any], now: datetime) -> int:
