@@ -12,6 +12,9 @@ or forged asks again too. "Cancel" changes nothing. A view stays thin:
     if step.page is not None:
         return step.page
     flash(...)  # step.result is what the action returned
+
+or, when the view only flashes and goes back, `return confirmed_redirect(make_plan, act, back=url,
+done=lambda result: message)`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .clock import now as clock_now
 from .coltypes import UTCDateTime
 from .db_tx import transactional
+from .errors import ServiceError
 from .extensions import db
 
 R = TypeVar("R")
@@ -219,3 +223,19 @@ def confirm(make_plan: Callable[[], Plan], act: Callable[[], R], *, back: str) -
     if problem is not None:
         return Step(page=ask(plan, back=back, problem=problem, payload=payload))
     return Step(result=result)
+
+
+def confirmed_redirect(
+    make_plan: Callable[[], Plan], act: Callable[[], R], *, back: str, done: Callable[[R], str]
+) -> Any:
+    """The usual view body around `confirm`: the confirmation page while one is due; once done,
+    flash `done(result)` and go `back`; a service's refusal is flashed and goes back too."""
+    try:
+        step = confirm(make_plan, act, back=back)
+    except ServiceError as exc:
+        flash(str(exc.message), "error")
+        return redirect(back)
+    if step.page is not None:
+        return step.page
+    flash(done(step.result), "success")  # type: ignore[arg-type]  # no page: the action ran
+    return redirect(back)

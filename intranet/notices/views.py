@@ -101,18 +101,12 @@ def publish(notice_id: int) -> Any:
     notice = service.get_notice(notice_id)
     back = url_for("notices.staff_show", notice_id=notice.id)
     if ActionForm().validate_on_submit():
-        try:
-            step = confirmations.confirm(
-                lambda: service.publish_plan(notice, now=now()),
-                lambda: service.publish(current_user, notice, now=now()),
-                back=back,
-            )
-        except ServiceError as exc:
-            flash(str(exc.message), "error")
-        else:
-            if step.page is not None:
-                return step.page
-            flash(_("通报已发布，将于每月1日推送给有效保单企业"), "success")
+        return confirmations.confirmed_redirect(
+            lambda: service.publish_plan(notice, now=now()),
+            lambda: service.publish(current_user, notice, now=now()),
+            back=back,
+            done=lambda _published: _("通报已发布，将于每月1日推送给有效保单企业"),
+        )
     return redirect(back)
 
 

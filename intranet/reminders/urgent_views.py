@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import confirmations
 from ..clock import now
-from ..errors import ServiceError
 from ..notices import service as notices
 from ..notices.forms import ActionForm
 from ..security import roles_required
@@ -25,16 +24,10 @@ def send_now(notice_id: int) -> Any:
     notice = notices.get_notice(notice_id)
     back = url_for("notices.staff_show", notice_id=notice.id)
     if ActionForm().validate_on_submit():
-        try:
-            step = confirmations.confirm(
-                lambda: urgent.send_now_plan(notice, now=now()),
-                lambda: urgent.send_now(current_user, notice, now=now()),
-                back=back,
-            )
-        except ServiceError as exc:
-            flash(str(exc.message), "error")
-        else:
-            if step.page is not None:
-                return step.page
-            flash(_("预警已进入发送队列：%(n)s 条消息，通知程序将立即发出", n=step.result or 0), "success")
+        return confirmations.confirmed_redirect(
+            lambda: urgent.send_now_plan(notice, now=now()),
+            lambda: urgent.send_now(current_user, notice, now=now()),
+            back=back,
+            done=lambda n: _("预警已进入发送队列：%(n)s 条消息，通知程序将立即发出", n=n or 0),
+        )
     return redirect(back)
