@@ -223,8 +223,11 @@ def pending(roster: Roster, now: datetime) -> Pending:
             )
         )
         rows.extend(
-            db.session.execute(select(Enterprise.id, Enterprise.name, Enterprise.email, Enterprise.mobile)
-                               .where(Enterprise.id.in_(chunk)))  # fmt: skip
+            db.session.execute(
+                select(Enterprise.id, Enterprise.name, Enterprise.email, Enterprise.mobile).where(
+                    Enterprise.id.in_(chunk)
+                )
+            )  # fmt: skip
         )
     order = {enterprise_id: i for i, enterprise_id in enumerate(ids)}
     wanted = {
@@ -246,27 +249,35 @@ def confirm_plan(programme: Any, *, now: datetime, roster_id: int | None = None)
     reasons = notice_service.confirm_blockers(roster, now)
     if reasons:
         raise Refused(_l("%(reasons)s", reasons=listing(reasons, "；")), code="cannot_confirm")
-    waiting = pending(roster, now)
-    return Plan(
+    return _invitations_plan(
+        roster,
+        now,
         action="roster.confirm",
-        object_id=roster.id,
         title=_l("确认%(roster)s并发送账号激活邀请", roster=roster_label(roster)),
-        counts={"enterprises": waiting.enterprises, "messages": waiting.messages},
-        who=waiting.names,
-        who_total=waiting.enterprises,
         warning=_l("确认后名单不可再修改（更正须通过补充名单），邀请发出后不能撤回。"),
     )
 
 
 def resume_plan(roster: Roster, *, now: datetime) -> Plan:
     """What "继续发送邀请" sends: the invitations not yet sent."""
+    return _invitations_plan(
+        roster,
+        now,
+        action="roster.invite",
+        title=_l("继续发送%(roster)s的账号激活邀请", roster=roster_label(roster)),
+        warning=_l("邀请发出后不能撤回。"),
+    )
+
+
+def _invitations_plan(roster: Roster, now: datetime, *, action: str, title: Any, warning: Any) -> Plan:
+    """The confirmation of an action that invites the roster's members not yet invited."""
     waiting = pending(roster, now)
     return Plan(
-        action="roster.invite",
+        action=action,
         object_id=roster.id,
-        title=_l("继续发送%(roster)s的账号激活邀请", roster=roster_label(roster)),
+        title=title,
         counts={"enterprises": waiting.enterprises, "messages": waiting.messages},
         who=waiting.names,
         who_total=waiting.enterprises,
-        warning=_l("邀请发出后不能撤回。"),
+        warning=warning,
     )
