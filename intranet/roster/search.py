@@ -14,17 +14,14 @@ both: the unary plus keeps the board's own indexes out of the plan), so the plan
 board computing the search per entry, whatever its statistics say; it fetches at most
 COUNT_CAP + 1 ids (on PostgreSQL a common word is read from the start of the board instead of a
 GIN bitmap of the whole board), then the page's rows by id. Each runs under a time limit
-(`SEARCH_TIMEOUT_MS`): PostgreSQL `SET LOCAL statement_timeout`, SQLite a progress handler. A
+(`search_limit.SEARCH_TIMEOUT_MS`): PostgreSQL `SET LOCAL statement_timeout`, SQLite a progress handler. A
 search past it fails like an unavailable database: 503 with `Retry-After`.
 """
 
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -33,12 +30,12 @@ from sqlalchemy import bindparam, text
 
 from ..extensions import db
 from ..uscc import ALPHABET, normalize_uscc
+from .search_limit import time_limit
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 60
 COUNT_CAP = 1000  # counts stop here ("1000+") so a very common query stays fast
 PER_PAGE = 20
-SEARCH_TIMEOUT_MS = 2000  # a last guard: an indexed search takes milliseconds
 _USCC_LIKE = re.compile(f"^[{ALPHABET}]{{2,18}}$")
 
 
@@ -263,33 +260,6 @@ def fts_match(norm: str) -> str:
     its one bigram (2 characters, the bigram index), or its trigram cover (the trigram index)."""
     terms = [norm] if len(norm) == 2 else trigram_cover(norm)
     return " ".join(f'"{term}"' for term in terms)
-
-
-_PG_LIMIT = text(
-    "SELECT current_setting('statement_timeout'), current_setting('max_parallel_workers_per_gather'), "
-    "set_config('statement_timeout', :timeout, true), set_config('max_parallel_workers_per_gather', :workers, true)"
-)
-
-
-@contextmanager
-def time_limit(ms: int | None = None) -> Iterator[None]:
-    """Statements inside run at most about `ms` (default SEARCH_TIMEOUT_MS) milliseconds, then fail
-    with OperationalError (the request answers 503)."""
-    limit = SEARCH_TIMEOUT_MS if ms is None else ms
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        # serial plans too: a parallel worker's start-up costs more than a capped search
-        before = connection.execute(_PG_LIMIT, {"timeout": str(max(1, int(limit))), "workers": "0"}).one()
-        yield  # after an error the transaction is rolled back, and the settings with it
-        connection.execute(_PG_LIMIT, {"timeout": before[0], "workers": before[1]})
-        return
-    raw: Any = connection.connection.driver_connection
-    deadline = time.monotonic() + limit / 1000
-    raw.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)  # nonzero: interrupt
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, 0)
 
 
 def _uscc_matches(params: dict[str, Any], page: int, per_page: int) -> BoardPage:
