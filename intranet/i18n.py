@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale, gettext
+from flask import Flask, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, get_translations, gettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
@@ -166,3 +166,26 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         localized=localized, current_language=current_language, thaw_text=thaw_text, stored_text=stored_text
     )
+    # the templates' `_()`: Flask-Babel's own callables look the catalogue up again on every call
+    # (about 50 calls a page); these look it up once per request and locale
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n adds it
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
+def page_translations() -> Any:
+    """The current locale's catalogue, kept on `g` for the rest of the request: the same object
+    Flask-Babel would find, found again only when the locale changes (`force_locale`)."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    kept = g.get("_tongbao_translations")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._tongbao_translations = (locale, translations)
+    return translations
