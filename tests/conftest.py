@@ -83,13 +83,6 @@ def migrate(url: str, instance: Path) -> None:
         db.engine.dispose()
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `slow` (real worker processes rendering a thousand certificates, a crashed
-    notifier waiting for a lease) start first: the two test processes then share the machine with
-    them and fill their waits, instead of waiting for them at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(scope="session")
 def worker_tag(request: pytest.FixtureRequest) -> str:
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
