@@ -34,7 +34,10 @@ from .search_limit import time_limit
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 60
-COUNT_CAP = 1000  # counts stop here ("1000+") so a very common query stays fast
+# counts stop here ("200+": narrow it down): a fragment in hundreds of names finds nobody in particular,
+# and counting them all is most of such a search's work (the plain board still pages through everything)
+COUNT_CAP = 200
+RARE_TERM = 1000  # SQLite: a trigram held by at most this many names picks the candidates alone
 PER_PAGE = 20
 _USCC_LIKE = re.compile(f"^[{ALPHABET}]{{2,18}}$")
 
@@ -143,7 +146,7 @@ _NAME_IDS = {
 # PostgreSQL's GIN index answers with a bitmap of *every* entry holding the grams: for a common word
 # (深圳, in nine names of ten) that is the whole board. So a word is first looked for in the latest
 # DENSE_PROBE entries (the primary key backwards; the board under notice is the latest roster): when
-# they hold more than COUNT_CAP matches, those answer ("1000+"); otherwise the index does, and its
+# they hold more than COUNT_CAP matches, those answer ("200+"); otherwise the index does, and its
 # bitmap then holds few entries. Either way the work is capped, whatever the statistics say.
 DENSE_PROBE = 2000
 _DENSE_IDS = (
@@ -287,16 +290,16 @@ def _term_counts(terms: int) -> Any:
 def _sqlite_match(norm: str) -> str:
     """The FTS5 query for `norm` on SQLite. FTS5 intersects its terms entry by entry, so a trigram
     held by every name (贸易有 on the shared-stem board) makes each candidate cost a seek in a list of
-    100,000: when one trigram of the cover is rare (at most COUNT_CAP names, counted up to there),
+    100,000: when one trigram of the cover is rare (at most RARE_TERM names, counted up to there),
     it alone picks the candidates and the substring recheck does the rest."""
     if len(norm) == 2:
         return fts_match(norm)
     terms = [f'"{term}"' for term in trigram_cover(norm)]
     if len(terms) > 1:
-        params = {f"t{i}": term for i, term in enumerate(terms)} | {"cap": COUNT_CAP + 1}
+        params = {f"t{i}": term for i, term in enumerate(terms)} | {"cap": RARE_TERM + 1}
         counts = list(_run(_term_counts(len(terms)), params).one())
         rarest = min(range(len(terms)), key=counts.__getitem__)
-        if counts[rarest] <= COUNT_CAP:
+        if counts[rarest] <= RARE_TERM:
             return terms[rarest]
     return " ".join(terms)
 
