@@ -85,6 +85,8 @@ class RosterEntry(db.Model):  # type: ignore[name-defined,misc]
             "roster_id",
             "enterprise_id",
         ),
+        # USCC lookups and prefix searches, paged in (uscc, id) order straight from the index (0021)
+        Index("ix_roster_entries_uscc", "uscc", "id"),
         one_of("status", EntryStatus),
     )
 
@@ -94,7 +96,7 @@ class RosterEntry(db.Model):  # type: ignore[name-defined,misc]
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
     name: Mapped[str] = mapped_column(String(200))  # as listed on this roster
-    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    uscc: Mapped[str] = mapped_column(String(18))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     export_amount_usd: Mapped[Decimal] = mapped_column(Money())
     eligible: Mapped[bool] = mapped_column(Boolean)
