@@ -268,7 +268,7 @@ def fts_match(norm: str) -> str:
 
 def _uscc_matches(params: dict[str, Any], page: int, per_page: int) -> BoardPage:
     by_district = "district" in params
-    with time_limit():
+    with time_limit(ordered=True):
         total = _run(_sql("uscc", "count", "", by_district), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
