@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-import xlsxwriter
 from sqlalchemy import select
 
 from intranet.auth.models import User
@@ -364,86 +360,3 @@ def make_credit_request(enterprise: Enterprise, country: str, *, year: int = 202
     db.session.add(row)
     db.session.flush()
     return row
-
-
-# --- roster spreadsheets, as a bureau officer uploads them ------------------------------------
-
-ZH = ["序号", "统一社会信用代码", "企业名称", "所属区", "出口额（美元）", "联系人", "手机", "邮箱"]
-
-
-def row(n: int, amount: object = "1,000,000.00", *, code: str | None = None, district: str = "南山区", **extra: object):
-    """Row n of a valid roster sheet (the ZH columns)."""
-    name = f"深圳市测试{n}号科技有限公司"
-    return [n, code or make_uscc(n), name, district, amount, "张三", "13800000000", f"e{n}@x.cn"]
-
-
-def xlsx_bytes(rows: list[list[object]], headers: list[str] = ZH, *, title: str | None = None) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
-    sheet = book.add_worksheet()
-    offset = 0
-    if title:
-        sheet.write_string(0, 0, title)
-        offset = 1
-    sheet.write_row(offset, 0, headers)
-    for i, values in enumerate(rows, start=offset + 1):
-        for j, value in enumerate(values):
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                sheet.write_number(i, j, value)
-            elif value is not None:
-                sheet.write_string(i, j, str(value))
-    book.close()
-    return buffer.getvalue()
-
-
-def csv_bytes(rows: list[list[object]], headers: list[str] = ZH, *, encoding: str = "utf-8") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-# --- the public notice board under notice -------------------------------------------------------
-
-OPEN = "2024-05-22T10:00:00+08:00"  # inside the 2024 notice period (20–26 May)
-AMOUNTS = ["7654321.99", "6543210.87", "1234567.89"]
-SECRET_MOBILE = "13912345678"
-SECRET_EMAIL = "finance-secret@huawei.example.cn"
-
-
-@dataclass
-class Seeded:
-    roster: object
-    huawei: object
-    bright: object
-    removed: object
-    ineligible: object
-    listed: list[object] = field(default_factory=list)
-
-
-def seed_board(start: date = date(2024, 5, 20), end: date = date(2024, 5, 26), extra: int = 26) -> Seeded:
-    """The 2024 main roster under notice: Huawei, a Latin name, `extra` others, one removed, one ineligible."""
-    prog = programme(2024)
-    roster = make_roster(prog, status="notice", notice_start=start, notice_end=end)
-    huawei = make_enterprise(1, name="深圳市华为技术有限公司", email=SECRET_EMAIL, mobile=SECRET_MOBILE)
-    bright = make_enterprise(2, name="Shenzhen BRIGHT Lighting Co., Ltd.", district_name="宝安区")
-    seeded = Seeded(
-        roster=roster,
-        huawei=huawei,
-        bright=bright,
-        removed=make_enterprise(3, name="深圳市已移除电子有限公司"),
-        ineligible=make_enterprise(4, name="深圳市超额贸易有限公司"),
-    )
-    seeded.listed.append(add_entry(roster, huawei, AMOUNTS[0]))
-    seeded.listed.append(add_entry(roster, bright, AMOUNTS[1]))
-    add_entry(roster, seeded.removed, AMOUNTS[2], status="removed")
-    add_entry(roster, seeded.ineligible, "8000000.01", eligible=False)
-    for n in range(10, 10 + extra):
-        seeded.listed.append(add_entry(roster, make_enterprise(n), AMOUNTS[n % 3]))
-    db.session.commit()
-    return seeded
-
-
-def objection_data(uscc: str, contact: str = "whistle@example.org") -> dict[str, str]:
-    return {"uscc": uscc, "reason": "该企业2023年出口额超过800万美元。", "contact_name": "王五", "contact": contact}

@@ -17,7 +17,7 @@ from intranet.policies.models import Policy
 from intranet.roster.models import Objection, Roster
 
 from . import factories as f
-from .factories import objection_data, seed_board
+from .board_seed import objection_data, seed_board
 from .helpers import confirm_page, form_fields, soup, submit, text_of
 
 OPEN = "2024-05-22T10:00:00+08:00"

@@ -15,7 +15,7 @@ from intranet.policies.models import Policy
 from intranet.roster.models import Objection, Roster, RosterEntry
 
 from . import factories as f
-from .factories import objection_data, seed_board
+from .board_seed import objection_data, seed_board
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,9 @@ from intranet.edge import API_MAX_BODY, API_MAX_DEPTH
 from intranet.extensions import db
 
 from . import factories as f
-from .factories import OPEN, objection_data, seed_board, xlsx_bytes
+from .board_seed import OPEN, objection_data, seed_board
 from .helpers import form_fields, soup, submit
+from .sheets import row, xlsx_bytes
 
 
 @pytest.fixture
@@ -102,7 +103,8 @@ def test_deeply_nested_json_is_a_400_and_a_huge_body_a_413(client, bearer):
 
 
 def test_absurd_amounts_and_invisible_characters_are_row_errors_with_row_and_column(runner, tmp_path):
-    rows = [f.row(1), f.row(2, 1e30), f.row(3, "1000000000000.01"), f.row(4, 10**40), f.row(5), f.row(6)]
+    amounts = ["1,000,000.00", 1e30, "1000000000000.01", 10**40, "1,000,000.00", "1,000,000.00"]
+    rows = [row(n, amount) for n, amount in enumerate(amounts, start=1)]
     rows[4][2] = "深圳市\u202e司公限有\u202c贸易有限公司"  # right-to-left override
     rows[5][2] = "深圳市零\u200b宽科技有限公司"  # zero-width space
     path = tmp_path / "roster.xlsx"

@@ -24,9 +24,9 @@ from intranet.policies.models import Policy
 from intranet.roster.models import RosterEntry
 
 from . import factories as f
-from .factories import ZH, row
 from .helpers import login, soup, submit, text_of
 from .notifier_sinks import tick
+from .sheets import ZH, row
 from .test_roster_import_web import upload
 
 AMOUNT_COLUMN = "E"  # ZH: 序号, 统一社会信用代码, 企业名称, 所属区, 出口额（美元）, ...

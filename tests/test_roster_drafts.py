@@ -18,8 +18,8 @@ from intranet.roster.importing import jobs
 from intranet.roster.models import Roster, RosterEntry
 
 from . import factories as f
-from .factories import row, xlsx_bytes
 from .helpers import confirm_page, soup, submit, text_of
+from .sheets import row, xlsx_bytes
 
 NEW = "/staff/roster/import/"
 

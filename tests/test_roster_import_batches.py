@@ -21,7 +21,7 @@ from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
 from intranet.uscc import ALPHABET, check_digit
 
-from .factories import csv_bytes, row, xlsx_bytes
+from .sheets import csv_bytes, row, xlsx_bytes
 from .test_roster_import_rules import SEARCH_NAMES, entries, run_import, uscc, wrong_digit
 
 

@@ -12,7 +12,7 @@ import xlsxwriter
 from intranet.roster.importing.headers import find_header
 from intranet.roster.importing.reader import FileRefused, Limits, open_table
 
-from .factories import ZH, csv_bytes, row, xlsx_bytes
+from .sheets import ZH, csv_bytes, row, xlsx_bytes
 from .test_roster_import_rules import uscc
 
 

@@ -18,7 +18,7 @@ from intranet.roster.search import grams_for, normalize_for_search
 from intranet.uscc import ALPHABET, check_digit
 
 from . import factories as f
-from .factories import csv_bytes, row, xlsx_bytes
+from .sheets import csv_bytes, row, xlsx_bytes
 
 
 def uscc(n: int) -> str:

@@ -19,8 +19,8 @@ from intranet.roster.models import ImportJob, RosterEntry
 from intranet.tasks.models import Task
 
 from . import factories as f
-from .factories import row, xlsx_bytes
 from .helpers import login, soup, submit
+from .sheets import row, xlsx_bytes
 from .test_roster_import_rules import uscc, wrong_digit
 
 NEW = "/staff/roster/import/"

@@ -16,7 +16,7 @@ from intranet.roster import invitations, notice_service, objections
 from intranet.roster.models import Objection, Roster, RosterEntry
 
 from . import factories as f
-from .factories import OPEN, objection_data, seed_board
+from .board_seed import OPEN, objection_data, seed_board
 from .helpers import login, soup, submit, submit_confirmed, text_of
 
 ENDED = "2024-05-27T09:00:00+08:00"

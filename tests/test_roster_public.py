@@ -15,7 +15,7 @@ from intranet.roster.models import Objection, ObjectionStatus, RosterEntry
 from intranet.roster.objections import client_hash
 
 from . import factories as f
-from .factories import AMOUNTS, OPEN, SECRET_EMAIL, SECRET_MOBILE, objection_data, seed_board
+from .board_seed import AMOUNTS, OPEN, SECRET_EMAIL, SECRET_MOBILE, objection_data, seed_board
 from .helpers import form_fields, soup, submit, text_of
 
 

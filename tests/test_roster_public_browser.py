@@ -14,7 +14,7 @@ from intranet.outbox.models import OutboxMessage
 from intranet.roster.models import Objection, Roster
 
 from . import factories as f
-from .factories import OPEN, seed_board
+from .board_seed import OPEN, seed_board
 
 
 @pytest.mark.browser

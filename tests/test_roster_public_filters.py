@@ -12,7 +12,7 @@ import pytest
 from intranet.extensions import db
 
 from . import factories as f
-from .factories import OPEN, seed_board
+from .board_seed import OPEN, seed_board
 from .helpers import form_fields, soup
 from .test_roster_public import assert_nothing_private
 

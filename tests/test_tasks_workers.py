@@ -30,6 +30,7 @@ from intranet.policies.models import Policy
 from intranet.tasks import service as tasks
 
 from . import factories as f
+from . import sheets
 from .conftest import make_config
 
 BIN = Path(sys.executable).parent
@@ -169,7 +170,7 @@ def test_a_worker_killed_mid_import_leaves_a_roster_imported_once(queued_app, tm
 
     officer = f.make_user("bureau", "officer@bureau.test")
     db.session.commit()
-    upload = FileStorage(io.BytesIO(f.csv_bytes([f.row(n) for n in range(1, IMPORT_ROWS + 1)])), "roster.csv")
+    upload = FileStorage(io.BytesIO(sheets.csv_bytes([sheets.row(n) for n in range(1, IMPORT_ROWS + 1)])), "roster.csv")
     moment = datetime.now(SHANGHAI)
     log = tmp_path / "workers.log"
     first = start_worker(queued_app, 1, log)
@@ -251,7 +252,7 @@ def test_an_import_started_through_one_web_worker_shows_its_progress_through_ano
             "csrf_token": form.select_one("form[enctype] input[name=csrf_token]")["value"],
             "programme": form.select_one("select[name=programme] option[value]")["value"],
         }
-        content = f.csv_bytes([f.row(n) for n in range(1, IMPORT_ROWS + 1)])
+        content = sheets.csv_bytes([sheets.row(n) for n in range(1, IMPORT_ROWS + 1)])
         sent = browser.post(
             f"{one}/staff/roster/import/",
             data=data,
