@@ -16,7 +16,8 @@ from intranet.audit.models import AuditLog
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
 from intranet.roster.importing import service, validate, writer
-from intranet.roster.importing.validate import fast_uscc, search_columns, search_fields
+from intranet.roster.importing.search_columns import search_columns, search_fields
+from intranet.roster.importing.validate import fast_uscc
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import parse_query, search_board
 from intranet.uscc import ALPHABET, check_digit

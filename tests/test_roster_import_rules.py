@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from intranet.audit.models import AuditLog
 from intranet.enterprises.models import Enterprise
 from intranet.extensions import db
-from intranet.roster.importing.validate import MAX_NAME, search_fields
+from intranet.roster.importing.search_columns import search_fields
+from intranet.roster.importing.validate import MAX_NAME
 from intranet.roster.models import Roster, RosterEntry
 from intranet.roster.search import grams_for, normalize_for_search
 from intranet.uscc import ALPHABET, check_digit

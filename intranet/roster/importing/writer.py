@@ -32,7 +32,8 @@ from ...coltypes import UTCDateTime
 from ...extensions import db
 from ..models import EntryStatus
 from .reader import FileRefused
-from .validate import Entry, search_columns
+from .search_columns import search_columns
+from .validate import Entry
 
 CHUNK = 10_000  # rows per batch: checked, staged and upserted before the next batch is read
 T = TypeVar("T")
