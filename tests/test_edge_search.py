@@ -101,13 +101,15 @@ def test_the_sqlite_uscc_prefix_search_uses_the_uscc_index(app, backend):
         pytest.skip("the SQLite plan")
     db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
     sql = search._sql("uscc", "page", "sqlite").text.replace("IN :ids", "IN (1)")
-    params = {"lo": "12345", "hi": "12345Z", "limit": 20, "offset": 0}
-    plan = [row[3] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql), params)]
-    assert "ix_roster_entries_uscc" in plan[0], plan
+    params = {"lo": "12345", "hi": "12345Z", "limit": 20, "offset": 0, "cap": 201}
+    steps = [row[3] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql), params)]
+    scans = [step for step in steps if step.startswith(("SCAN", "SEARCH")) and " e " in f"{step} "]
+    assert "ix_roster_entries_uscc" in scans[0], steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps  # the index's order: nothing sorted
 
 
 def test_a_uscc_prefix_held_by_the_whole_board_pages_from_the_index_on_postgresql(app, backend):
-    """"91" starts every USCC. Without statistics the planner took the prefix for one row, made a
+    """ "91" starts every USCC. Without statistics the planner took the prefix for one row, made a
     bitmap of the whole board and sorted it (200 ms on 100,000 entries); the ordered search walks the
     (uscc, id) index (migration 0021) and stops at the page."""
     if backend != "postgresql":
@@ -131,10 +133,27 @@ def test_a_uscc_prefix_held_by_the_whole_board_pages_from_the_index_on_postgresq
         {"roster": roster.id, "programme": roster.programme_id},
     )
     params = {"lo": "91", "hi": "91Z", "limit": 20, "offset": 0, "cap": 201}
-    for part in ("page", "count"):
-        sql = search._sql("uscc", part, "postgresql").text.replace("IN :ids", f"IN ({roster.id})")
-        with search.time_limit(ordered=True):
-            plan = "\n".join(row[0] for row in db.session.execute(text("EXPLAIN " + sql), params))
-        assert "Index Scan using ix_roster_entries_uscc" in plan, plan
-        assert "Sort" not in plan and "Bitmap" not in plan, plan
+    sql = search._sql("uscc", "page", "postgresql").text.replace("IN :ids", f"IN ({roster.id})")
+    with search.time_limit(ordered=True):
+        plan = "\n".join(row[0] for row in db.session.execute(text("EXPLAIN " + sql), params))
+    assert "Index Scan using ix_roster_entries_uscc" in plan, plan
+    assert "Sort" not in plan and "Bitmap" not in plan, plan
     assert db.session.execute(text("SHOW enable_sort")).scalar() == "on"  # for that block only
+
+
+def test_a_digit_fragment_that_is_no_code_searches_names_with_bitmaps_again(app, backend):
+    """ "12" might start a USCC: the code is looked for first, in index order; when no code starts
+    with it, the names holding it are found through the GIN index (a bitmap) within the same limit."""
+    f.confirmed_enterprise(1, name="深圳市某某001234贸易有限公司")
+    f.confirmed_enterprise(2, name="深圳市华为电子有限公司")
+    db.session.flush()
+    roster_ids = list(db.session.scalars(text("SELECT DISTINCT roster_id FROM roster_entries")))
+    settings = text("SELECT current_setting('enable_bitmapscan'), current_setting('jit')")
+    before = db.session.execute(settings).one() if backend == "postgresql" else None
+    found = search.search_board(roster_ids, search.parse_query("1234"))
+    assert [row.name for row in found.items] == ["深圳市某某001234贸易有限公司"]
+    assert found.by == "name"
+    code = search.search_board(roster_ids, search.parse_query(f.make_uscc(2)))
+    assert code.by == "uscc" and [row.name for row in code.items] == ["深圳市华为电子有限公司"]
+    if backend == "postgresql":
+        assert db.session.execute(settings).one() == before  # restored after the search

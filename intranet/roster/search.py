@@ -13,9 +13,9 @@ Every name search starts from the full-text matches (SQLite: `CROSS JOIN` fixes 
 both: the unary plus keeps the board's own indexes out of the plan), so the planner never walks the
 board computing the search per entry, whatever its statistics say; it fetches at most
 COUNT_CAP + 1 ids (on PostgreSQL a common word is read from the start of the board instead of a
-GIN bitmap of the whole board), then the page's rows by id. Each runs under a time limit
-(`search_limit.SEARCH_TIMEOUT_MS`): PostgreSQL `SET LOCAL statement_timeout`, SQLite a progress handler. A
-search past it fails like an unavailable database: 503 with `Retry-After`.
+GIN bitmap of the whole board) and, in the same statement, the page's rows. Each search runs under
+a time limit (`search_limit.SEARCH_TIMEOUT_MS`): PostgreSQL `SET LOCAL statement_timeout`, SQLite a
+progress handler. A search past it fails like an unavailable database: 503 with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -120,9 +120,9 @@ _LISTED = "e.roster_id IN :ids AND e.status = 'listed' AND e.eligible = TRUE"
 _LISTED_AFTER = _LISTED.replace("e.roster_id IN", "+e.roster_id IN")
 _DISTRICT = "LEFT JOIN districts d ON d.id = e.district_id"
 # Name searches fetch the ids of at most COUNT_CAP + 1 matches in one pass that starts from the
-# full-text index, then the page's rows by id. A query of 2 characters is one bigram; a longer one
-# asks for trigrams (migration 0020), orders of magnitude rarer than bigrams on names sharing a stem,
-# and the exact substring is rechecked on the few candidates.
+# full-text index, and the page's rows by id in the same statement. A query of 2 characters is one
+# bigram; a longer one asks for trigrams (migration 0020), orders of magnitude rarer than bigrams on
+# names sharing a stem, and the exact substring is rechecked on the few candidates.
 _NAME_IDS = {
     # FTS5 returns rowids in order. CROSS JOIN: SQLite keeps this join order (the matches drive,
     # entries are looked up by id), whatever its statistics say
@@ -156,23 +156,28 @@ _DENSE_IDS = (
     "ORDER BY e.id DESC LIMIT :probe) AS s WHERE {listed} AND strpos(s.search_norm, :norm) > 0 LIMIT :cap"
 )
 # One round trip: how many matches there are (up to COUNT_CAP + 1, counted by the database) and the
-# ids of one page of them. On PostgreSQL the GIN part runs only when the probe found too few
-# (an uncorrelated condition: a one-time filter, the branch is never started otherwise).
-_COUNT_AND_PAGE = (
-    "WITH {ctes} SELECT 0, count(*) FROM m UNION ALL "
-    "SELECT 1, p.id FROM (SELECT id FROM m ORDER BY id LIMIT :limit OFFSET :offset) AS p"
+# public columns of one page of them (part 0: the count; part 1: the rows). On PostgreSQL the GIN
+# part runs only when the probe found too few (an uncorrelated condition: a one-time filter, the
+# branch is never started otherwise).
+_COUNTED_PAGE = (
+    "WITH {ctes} SELECT 0, count(*), NULL, NULL, NULL, NULL, NULL FROM m UNION ALL "  # noqa: S608 - constants only
+    f"SELECT 1, {_COLUMNS} FROM ({{page}}) AS p JOIN roster_entries e ON e.id = p.id {_DISTRICT}"
 )
+_NAME_PAGE = "SELECT id FROM m ORDER BY id LIMIT :limit OFFSET :offset"
 _MATCHES = {
     "sqlite": "m AS MATERIALIZED ({ids})",
     "postgresql": "dense AS MATERIALIZED ({dense}), m AS MATERIALIZED ("
     "SELECT id FROM dense WHERE (SELECT count(*) FROM dense) > :full UNION ALL "
     "SELECT g.id FROM ({ids}) AS g WHERE (SELECT count(*) FROM dense) <= :full)",
 }
-# a range, so the plain index on uscc serves it ("Z" sorts after every USCC character)
-_USCC = (
-    f"FROM roster_entries e {{district}} WHERE e.uscc >= :lo AND e.uscc < :hi AND {_LISTED_AFTER}",
-    "ORDER BY e.uscc, e.id",
+# A USCC prefix: a range, so the (uscc, id) index serves it ("Z" sorts after every USCC character),
+# in order and up to the cap (migration 0021; the search runs `ordered`, see `search_limit`); the
+# page is picked by position in that order, so nothing is sorted
+_USCC_MATCHES = (
+    "m AS MATERIALIZED (SELECT e.id, row_number() OVER (ORDER BY e.uscc, e.id) AS n FROM roster_entries e "
+    "WHERE e.uscc >= :lo AND e.uscc < :hi AND {listed} ORDER BY e.uscc, e.id LIMIT :cap)"
 )
+_USCC_PAGE = "SELECT id FROM m WHERE n > :offset AND n <= :offset + :limit"
 
 
 # the board filtered by one district: one more condition after the listed entries
@@ -181,27 +186,20 @@ _IN_DISTRICT = " AND e.district_id = :district"
 
 @lru_cache(maxsize=64)
 def _sql(kind: str, part: str, dialect: str = "", by_district: bool = False) -> Any:
-    """The statement of `kind` (uscc: count | page; name: 2 | 3 (the ids), dense, page2 | page3 (count
-    and one page of ids), rows), in one district when `by_district`."""
+    """The statement of `kind` (uscc: page; name: 2 | 3 (the ids alone), dense, page2 | page3), in one
+    district when `by_district`. Each `page` statement is a counted page (`_COUNTED_PAGE`)."""
     in_district = _IN_DISTRICT if by_district else ""
-    if kind == "name":
-        if part == "rows":
-            sql = f"SELECT {_COLUMNS} FROM roster_entries e {_DISTRICT} WHERE e.id IN :page_ids ORDER BY e.id"  # noqa: S608
-            return text(sql).bindparams(bindparam("page_ids", expanding=True))
-        listed = _LISTED_AFTER + in_district if dialect == "sqlite" else (_LISTED + in_district).replace("e.", "s.")
-        dense = _DENSE_IDS.format(listed=listed)
-        if part.startswith("page"):
-            ids = _NAME_IDS[(dialect, int(part[4:]))].format(listed=listed)
-            sql = _COUNT_AND_PAGE.format(ctes=_MATCHES[dialect].format(ids=ids, dense=dense))
-        else:
-            sql = dense if part == "dense" else _NAME_IDS[(dialect, int(part))].format(listed=listed)
+    if kind == "uscc":
+        ctes = _USCC_MATCHES.format(listed=_LISTED_AFTER + in_district)
+        sql = _COUNTED_PAGE.format(ctes=ctes, page=_USCC_PAGE)
         return text(sql).bindparams(bindparam("ids", expanding=True))
-    where, order = _USCC
-    where += in_district
-    if part == "count":
-        sql = f"SELECT count(*) FROM (SELECT 1 {where.format(district='')} LIMIT :cap) AS matches"  # noqa: S608
+    listed = _LISTED_AFTER + in_district if dialect == "sqlite" else (_LISTED + in_district).replace("e.", "s.")
+    dense = _DENSE_IDS.format(listed=listed)
+    if part.startswith("page"):
+        ids = _NAME_IDS[(dialect, int(part[4:]))].format(listed=listed)
+        sql = _COUNTED_PAGE.format(ctes=_MATCHES[dialect].format(ids=ids, dense=dense), page=_NAME_PAGE)
     else:
-        sql = f"SELECT {_COLUMNS} {where.format(district=_DISTRICT)} {order} LIMIT :limit OFFSET :offset"  # noqa: S608
+        sql = dense if part == "dense" else _NAME_IDS[(dialect, int(part))].format(listed=listed)
     return text(sql).bindparams(bindparam("ids", expanding=True))
 
 
@@ -266,19 +264,6 @@ def fts_match(norm: str) -> str:
     return " ".join(f'"{term}"' for term in terms)
 
 
-def _uscc_matches(params: dict[str, Any], page: int, per_page: int) -> BoardPage:
-    by_district = "district" in params
-    with time_limit(ordered=True):
-        total = _run(_sql("uscc", "count", "", by_district), {**params, "cap": COUNT_CAP + 1}).scalar() or 0
-        capped = total > COUNT_CAP
-        total = min(total, COUNT_CAP)
-        page = _last_page(page, total, per_page)
-        window = {**params, "limit": per_page, "offset": (page - 1) * per_page}
-        rows = _run(_sql("uscc", "page", "", by_district), window).all()
-    items = [BoardRow(*row) for row in rows]
-    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=capped, by="uscc")
-
-
 @lru_cache(maxsize=8)
 def _term_counts(terms: int) -> Any:
     probes = (
@@ -305,58 +290,65 @@ def _sqlite_match(norm: str) -> str:
     return " ".join(terms)
 
 
-def _count_and_page(
-    roster_ids: list[int], norm: str, offset: int, limit: int, district: int | None = None
-) -> tuple[int, list[int]]:
-    """How many listed entries of `roster_ids` (in `district` when given) hold `norm` (up to
-    COUNT_CAP + 1) and the ids of `limit` of them from `offset`, in id order."""
+def _counted_page(statement: Any, params: dict[str, Any], page: int, per_page: int, by: str) -> BoardPage:
+    """One page of a counted search (`_COUNTED_PAGE`): the matches' count stops at COUNT_CAP + 1,
+    and no page goes past the COUNT_CAP-th match; asked past the end, the last page."""
+
+    def run(page: int) -> tuple[int, list[BoardRow]]:
+        offset = (page - 1) * per_page
+        window = {**params, "cap": COUNT_CAP + 1, "offset": offset, "limit": max(0, min(per_page, COUNT_CAP - offset))}
+        rows = _run(statement, window).all()
+        found = next(row[1] for row in rows if row[0] == 0)
+        items = [BoardRow(*row[1:]) for row in rows if row[0] == 1]
+        items.sort(key=(lambda r: (r.uscc, r.id)) if by == "uscc" else (lambda r: r.id))
+        return found, items
+
+    found, items = run(page)
+    total = min(found, COUNT_CAP)
+    last = _last_page(page, total, per_page)
+    if last != page:
+        page = last
+        found, items = run(page)
+    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=found > COUNT_CAP, by=by)
+
+
+def _name_matches(roster_ids: list[int], norm: str, page: int, per_page: int, district: int | None = None) -> BoardPage:
+    """Listed entries of `roster_ids` (in `district` when given) whose name holds `norm`, in id order."""
     dialect = db.engine.dialect.name
     size = 2 if len(norm) == 2 else 3
-    params: dict[str, Any] = {"ids": roster_ids, "norm": norm, "cap": COUNT_CAP + 1, "offset": offset, "limit": limit}
-    params.update(_in(district))
+    params: dict[str, Any] = {"ids": roster_ids, "norm": norm, **_in(district)}
     if dialect == "sqlite":
         params["match"] = _sqlite_match(norm)
     else:
         params.update(probe=DENSE_PROBE, full=COUNT_CAP)
         params["grams"] = sorted({norm[i : i + size] for i in range(len(norm) - size + 1)})
-    rows = _run(_sql("name", f"page{size}", dialect, district is not None), params).all()
-    return next(value for part, value in rows if part == 0), sorted(value for part, value in rows if part == 1)
+    return _counted_page(_sql("name", f"page{size}", dialect, district is not None), params, page, per_page, "name")
 
 
-def _name_matches(roster_ids: list[int], norm: str, page: int, per_page: int, district: int | None = None) -> BoardPage:
-    def window(page: int) -> tuple[int, int]:  # never past the COUNT_CAP-th match
-        offset = (page - 1) * per_page
-        return offset, max(0, min(per_page, COUNT_CAP - offset))
-
-    with time_limit():
-        found, page_ids = _count_and_page(roster_ids, norm, *window(page), district)
-        total = min(found, COUNT_CAP)
-        last = _last_page(page, total, per_page)
-        if last != page:  # asked past the end: the last page
-            page = last
-            _found, page_ids = _count_and_page(roster_ids, norm, *window(page), district)
-        rows = _run(_sql("name", "rows"), {"page_ids": page_ids}).all() if page_ids else []
-    items = [BoardRow(*row) for row in rows]
-    return BoardPage(items=items, page=page, per_page=per_page, total=total, capped=found > COUNT_CAP, by="name")
+def _uscc_matches(roster_ids: list[int], prefix: str, page: int, per_page: int, district: int | None) -> BoardPage:
+    """Listed entries of `roster_ids` (in `district` when given) whose USCC starts with `prefix`."""
+    params = {"ids": roster_ids, "lo": prefix, "hi": prefix + "Z", **_in(district)}
+    return _counted_page(_sql("uscc", "page", "", district is not None), params, page, per_page, "uscc")
 
 
 def search_board(
     roster_ids: list[int], query: Query, page: int = 1, per_page: int = PER_PAGE, *, district: int | None = None
 ) -> BoardPage:
     """One page of the listed, eligible entries of `roster_ids` (in `district` when given) matching
-    `query`, in a stable order.
+    `query`, in a stable order; every search runs under the time limit.
 
     Name matches are ordered by entry id, USCC matches by USCC; counts stop at COUNT_CAP."""
     if not roster_ids or query.too_short:
         return BoardPage(items=[], page=1, per_page=per_page, total=0, by="none")
     if query.is_empty:
         return _browse(roster_ids, page, per_page, district)
-    if query.uscc_prefix:
-        prefix = query.uscc_prefix
-        found = _uscc_matches({"ids": roster_ids, "lo": prefix, "hi": prefix + "Z", **_in(district)}, page, per_page)
-        if found.total or len(query.norm) < MIN_QUERY_LENGTH:
-            return found
-    return _name_matches(roster_ids, query.norm, page, per_page, district)
+    with time_limit(ordered=query.uscc_prefix is not None) as limit:
+        if query.uscc_prefix:
+            found = _uscc_matches(roster_ids, query.uscc_prefix, page, per_page, district)
+            if found.total or len(query.norm) < MIN_QUERY_LENGTH:
+                return found
+            limit.unordered()  # no such code: a name holding these characters (a GIN bitmap)
+        return _name_matches(roster_ids, query.norm, page, per_page, district)
 
 
 @dataclass(frozen=True)
