@@ -64,9 +64,7 @@ class Table:
 def kind_of(filename: str) -> str:
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
-        raise FileRefused(
-            _l("只接受 .xlsx 或 .csv 文件，收到“%(name)s”", name=filename)
-        )
+        raise FileRefused(_l("只接受 .xlsx 或 .csv 文件，收到“%(name)s”", name=filename))
     return suffix[1:]
 
 
@@ -116,9 +114,7 @@ def check_zip(path: Path, limits: Limits) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileRefused(
-            _l("Excel 文件已损坏，无法打开（%(detail)s）", detail=str(exc))
-        ) from exc
+        raise FileRefused(_l("Excel 文件已损坏，无法打开（%(detail)s）", detail=str(exc))) from exc
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names:
         raise FileRefused(_l("压缩文件中没有 Excel 工作簿"))
