@@ -148,7 +148,7 @@ def test_a_digit_fragment_that_is_no_code_searches_names_with_bitmaps_again(app,
     f.confirmed_enterprise(2, name="深圳市华为电子有限公司")
     db.session.flush()
     roster_ids = list(db.session.scalars(text("SELECT DISTINCT roster_id FROM roster_entries")))
-    settings = text("SELECT current_setting('enable_bitmapscan'), current_setting('jit')")
+    settings = text("SELECT current_setting('enable_sort'), current_setting('jit')")
     before = db.session.execute(settings).one() if backend == "postgresql" else None
     found = search.search_board(roster_ids, search.parse_query("1234"))
     assert [row.name for row in found.items] == ["深圳市某某001234贸易有限公司"]

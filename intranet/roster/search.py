@@ -171,8 +171,8 @@ _MATCHES = {
     "SELECT g.id FROM ({ids}) AS g WHERE (SELECT count(*) FROM dense) <= :full)",
 }
 # A USCC prefix: a range, so the (uscc, id) index serves it ("Z" sorts after every USCC character),
-# in order and up to the cap (migration 0021; the search runs `ordered`, see `search_limit`); the
-# page is picked by position in that order, so nothing is sorted
+# in order and up to the cap (migration 0021; searches run `ordered`: no plan sorts what an index
+# reads in order, see `search_limit`); the page is picked by position in that order
 _USCC_MATCHES = (
     "m AS MATERIALIZED (SELECT e.id, row_number() OVER (ORDER BY e.uscc, e.id) AS n FROM roster_entries e "
     "WHERE e.uscc >= :lo AND e.uscc < :hi AND {listed} ORDER BY e.uscc, e.id LIMIT :cap)"
@@ -342,12 +342,11 @@ def search_board(
         return BoardPage(items=[], page=1, per_page=per_page, total=0, by="none")
     if query.is_empty:
         return _browse(roster_ids, page, per_page, district)
-    with time_limit(ordered=query.uscc_prefix is not None) as limit:
+    with time_limit(ordered=True):
         if query.uscc_prefix:
             found = _uscc_matches(roster_ids, query.uscc_prefix, page, per_page, district)
             if found.total or len(query.norm) < MIN_QUERY_LENGTH:
                 return found
-            limit.unordered()  # no such code: a name holding these characters (a GIN bitmap)
         return _name_matches(roster_ids, query.norm, page, per_page, district)
 
 
