@@ -10,6 +10,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..clock import now
+from ..db_tx import read_only
 from ..errors import Invalid, Refused
 from ..limits import limit
 from ..pagination import page_arg
@@ -22,6 +23,7 @@ bp = Blueprint("notices_public", __name__)
 
 
 @bp.get("/notices")
+@read_only
 def index() -> Any:
     return render_template("roster/public/index.html", boards=public_boards(now()))
 
@@ -90,6 +92,7 @@ def roster_name(roster: Any) -> str:
 
 
 @bp.get("/notices/<int:year>")
+@read_only
 def board(year: int) -> Any:
     return _render_board(year, None)
 
