@@ -21,11 +21,13 @@ progress handler. A search past it fails like an unavailable database: 503 with 
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import bindparam, text
 
 from ..extensions import db
@@ -357,9 +359,20 @@ class DistrictOption:
     name_en: str
 
 
+# the board asks on every request; districts are reference data, seeded and never edited on a page
+DISTRICTS_KEPT_SECONDS = 300
+
+
 def district_options() -> list[DistrictOption]:
-    """The districts a board can be filtered by (the reference table: a dozen rows)."""
-    return [DistrictOption(*row) for row in _run(_DISTRICTS, {}).all()]
+    """The districts a board can be filtered by (the reference table: a dozen rows), kept by each
+    worker for DISTRICTS_KEPT_SECONDS."""
+    kept = current_app.extensions.get("tongbao.district_options")
+    moment = time.monotonic()
+    if kept is not None and moment < kept[0]:
+        return list(kept[1])
+    options = [DistrictOption(*row) for row in _run(_DISTRICTS, {}).all()]
+    current_app.extensions["tongbao.district_options"] = (moment + DISTRICTS_KEPT_SECONDS, tuple(options))
+    return options
 
 
 def find_public_entry(roster_ids: list[int], uscc: str) -> BoardRow | None:
