@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from .roster.public_views import bp as roster_public_bp
     from .roster.views import bp as roster_bp
     from .shortlinks.views import bp as shortlinks_bp
+    from .workdays.views import bp as workdays_bp
 
     for blueprint in (
         main_bp,
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         roster_import_bp,
         programmes_bp,
         districts_bp,
+        workdays_bp,
         portal_bp,
         policies_bp,
         certificates_bp,

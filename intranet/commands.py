@@ -47,6 +47,7 @@ def register_commands(app: Flask) -> None:
     from .programmes.cli import programme_cli
     from .roster.cli import roster_cli
     from .tasks.cli import worker_command
+    from .workdays.cli import calendar_cli
 
     for command in (
         demo_command,
@@ -58,6 +59,7 @@ def register_commands(app: Flask) -> None:
         certificate_cli,
         loss_cli,
         notice_cli,
+        calendar_cli,
         worker_command,
     ):
         app.cli.add_command(command)

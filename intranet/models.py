@@ -27,8 +27,10 @@ from .roster.models import (
 from .shortlinks.models import ShortLink
 from .storage.models import StoredFile
 from .tasks.models import Task
+from .workdays.models import CalendarDay
 
 __all__ = [
+    "CalendarDay",
     "ShortLink",
     "UsedConfirmation",
     "Consultation",

@@ -314,6 +314,7 @@ def make_programme(year: int, *, like: int = 2024) -> Programme:
         hotline_consult=base.hotline_consult,
         hotline_claims=base.hotline_claims,
         notice_days=base.notice_days,
+        consultation_reply_days=base.consultation_reply_days,
         reminder_email_days=list(base.reminder_email_days),
         reminder_sms_days=list(base.reminder_sms_days),
         reminder_time=base.reminder_time,

@@ -16,12 +16,13 @@ from intranet.audit.models import AuditLog
 from intranet.clock import SHANGHAI
 from intranet.consultations import service
 from intranet.consultations.models import Consultation
-from intranet.consultations.overdue import alert_overdue, working_deadline
+from intranet.consultations.overdue import alert_overdue
 from intranet.errors import Forbidden
 from intranet.extensions import db
 from intranet.outbox.models import OutboxMessage
 from intranet.storage import service as storage
 from intranet.storage.models import StoredFile
+from intranet.workdays.service import WorkCalendar
 
 from . import factories as f
 from .helpers import follows_to, login, soup, submit, text_of
@@ -243,11 +244,13 @@ def test_an_answered_question_is_never_alerted_and_the_calendar_rule(app, client
     def at(*args: int) -> datetime:
         return datetime(*args, tzinfo=SHANGHAI)
 
-    assert working_deadline(at(2024, 9, 6, 10)) == at(2024, 9, 10, 10)  # Friday → Tuesday
-    assert working_deadline(at(2024, 9, 7, 11)) == at(2024, 9, 11, 0)  # Saturday → Wednesday 00:00
-    assert working_deadline(at(2024, 9, 9, 8, 30)) == at(2024, 9, 11, 8, 30)  # Monday → Wednesday
-    assert working_deadline(at(2024, 9, 12, 23, 59)) == at(2024, 9, 16, 23, 59)  # Thursday → Monday
-    assert working_deadline(at(2024, 9, 9, 8), holidays={datetime(2024, 9, 10).date()}) == at(2024, 9, 12, 8)
+    plain = WorkCalendar()
+    assert plain.deadline(at(2024, 9, 6, 10), 2) == at(2024, 9, 10, 10)  # Friday → Tuesday
+    assert plain.deadline(at(2024, 9, 7, 11), 2) == at(2024, 9, 11, 0)  # Saturday → Wednesday 00:00
+    assert plain.deadline(at(2024, 9, 9, 8, 30), 2) == at(2024, 9, 11, 8, 30)  # Monday → Wednesday
+    assert plain.deadline(at(2024, 9, 12, 23, 59), 2) == at(2024, 9, 16, 23, 59)  # Thursday → Monday
+    holiday = WorkCalendar({datetime(2024, 9, 10).date(): False})
+    assert holiday.deadline(at(2024, 9, 9, 8), 2) == at(2024, 9, 12, 8)
 
 
 def test_the_bureau_sees_counts_per_district_but_never_the_text(app, client, freeze):

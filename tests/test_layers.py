@@ -66,7 +66,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "intranet.shortlinks",
         ),
     ),
-    ("reference data", ("intranet.programmes", "intranet.districts")),
+    ("reference data", ("intranet.programmes", "intranet.districts", "intranet.workdays")),
     ("parties", ("intranet.auth", "intranet.enterprises")),
     ("roster", ("intranet.roster",)),
     ("policies and certificates", ("intranet.policies", "intranet.certificates")),

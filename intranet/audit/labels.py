@@ -81,6 +81,7 @@ FIELD_LABELS: dict[str, Any] = {
     "hotline_consult": _l("咨询电话"),
     "hotline_claims": _l("理赔服务电话"),
     "notice_days": _l("公示天数"),
+    "consultation_reply_days": _l("咨询答复时限（工作日）"),
     "reminder_email_days": _l("邮件提醒（提前天数）"),
     "reminder_sms_days": _l("短信提醒（提前天数）"),
     "reminder_time": _l("提醒时间"),

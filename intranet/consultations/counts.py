@@ -13,7 +13,7 @@ from ..districts.models import District
 from ..extensions import db
 from ..security import ensure_role
 from .models import Consultation, ConsultationStatus
-from .overdue import working_deadline
+from .overdue import reply_time
 
 READERS = ("bureau", "insurer")
 
@@ -30,7 +30,8 @@ class DistrictCounts:
 
 
 def by_district(actor: Actor, *, now: datetime) -> tuple[list[DistrictCounts], DistrictCounts]:
-    """Every district (those without a question too), in the districts' order, and the total."""
+    """Every district (those without a question too), in the districts' order, and the total
+    (overdue: waiting past the reply time, `overdue.reply_time`)."""
     ensure_role(actor, *READERS)
     rows: dict[int | None, DistrictCounts] = {
         d.id: DistrictCounts(d.id, d.name_zh, d.name_en)
@@ -53,8 +54,9 @@ def by_district(actor: Actor, *, now: datetime) -> tuple[list[DistrictCounts], D
             Consultation.status == ConsultationStatus.OPEN
         )
     )
+    reply = reply_time(now)
     for district_id, since in waiting:
-        if working_deadline(since) <= now:
+        if reply.passed(since, now):
             rows.setdefault(district_id, DistrictCounts(district_id, "—", "—")).overdue += 1
     found = list(rows.values())
     total = DistrictCounts(None, "", "")

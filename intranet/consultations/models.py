@@ -32,7 +32,7 @@ class Consultation(db.Model):  # type: ignore[name-defined,misc]
     # since when the enterprise waits (the question, or a follow-up after an answer)
     waiting_since: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # the insurer's staff were alerted that it waited 2 working days (once per question)
+    # the insurer's staff were alerted that it waited past its reply time (once per question)
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     enterprise = relationship("Enterprise")

@@ -1,6 +1,6 @@
 """Who is told about a consultation, through the outbox, in the transaction of its cause: the
 district's account managers (a question or a follow-up), the enterprise (an answer), the insurer's
-staff (a question waiting 2 working days). Messages carry the number, topic and a link, never the
+staff (a question waiting past its reply time). Messages carry the number, topic and a link, never the
 thread's text (the outbox pages are open to bureau staff)."""
 
 from __future__ import annotations
@@ -122,8 +122,8 @@ def enterprise(row: Consultation, message: ConsultationMessage, now: datetime) -
     return queued
 
 
-def overdue(row: Consultation, staff: list[User], now: datetime) -> int:
-    """The insurer's staff: this question has waited 2 working days (once per question)."""
+def overdue(row: Consultation, staff: list[User], now: datetime, reply_days: int) -> int:
+    """The insurer's staff: this question has waited its `reply_days` working days (once per question)."""
     specs = []
     with enterprise_messages.rendering():
         for user in staff:
@@ -132,6 +132,7 @@ def overdue(row: Consultation, staff: list[User], now: datetime) -> int:
                 **_context(row, language),
                 "staff_name": user.display_name or user.email,
                 "waiting_since": shanghai(row.waiting_since).strftime("%Y-%m-%d %H:%M"),
+                "reply_days": reply_days,
                 "url": staff_url(row),
             }
             specs.append(

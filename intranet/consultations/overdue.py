@@ -1,77 +1,79 @@
-"""A question unanswered for 2 working days alerts the insurer's staff, once per question.
+"""A question unanswered for its reply time alerts the insurer's staff, once per question.
 
-Working days are Monday to Friday in Asia/Shanghai (the codebase keeps no holiday calendar yet;
-`HOLIDAYS` is where one would go). Waiting time counts only on working days: a question asked on
-Friday at 10:00 is overdue on Tuesday at 10:00; one asked on Saturday, from Wednesday 00:00."""
+The reply time is the current programme's `consultation_reply_days` working days (2 in the notice
+year's parameters), counted on the working calendar (`workdays`: Monday to Friday, less the public
+holidays, plus the weekend days worked in their place). Waiting time counts only on working days: a
+question asked on Friday at 10:00 is overdue on Tuesday at 10:00; one asked on Saturday, from
+Wednesday 00:00; one asked before the National Day holiday waits through it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from ..actors import Actor
-from ..clock import SHANGHAI, shanghai, start_of_day
 from ..db_tx import transactional
 from ..extensions import db
+from ..programmes.service import current_programme
 from ..security import ensure_role
+from ..workdays.service import WorkCalendar, work_calendar
 from . import notify
 from .models import Consultation, ConsultationStatus
 
-WORKING_DAYS = 2
-HOLIDAYS: frozenset[date] = frozenset()  # no official calendar in the codebase yet
+
+@dataclass(frozen=True)
+class ReplyTime:
+    """How long a question may wait: `days` working days of `calendar` (None: no programme is
+    published, so no reply time is set and nothing is overdue)."""
+
+    calendar: WorkCalendar
+    days: int | None
+
+    def deadline(self, since: datetime) -> datetime | None:
+        return None if self.days is None else self.calendar.deadline(since, self.days)
+
+    def passed(self, since: datetime, now: datetime) -> bool:
+        due = self.deadline(since)
+        return due is not None and due <= now
+
+    def is_overdue(self, row: Consultation, now: datetime) -> bool:
+        return row.status == ConsultationStatus.OPEN and self.passed(row.waiting_since, now)
 
 
-def is_working_day(day: date, holidays: Iterable[date] = HOLIDAYS) -> bool:
-    return day.weekday() < 5 and day not in set(holidays)
-
-
-def working_deadline(since: datetime, days: int = WORKING_DAYS, holidays: Iterable[date] = HOLIDAYS) -> datetime:
-    """The instant `days` working days after `since` (Shanghai calendar): the same time of day on the
-    `days`-th following working day; from a day off, counting starts at the next working day's 00:00."""
-    off = set(holidays)
-    local = shanghai(since)
-    if not is_working_day(local.date(), off):
-        day = local.date()
-        while not is_working_day(day, off):
-            day += timedelta(days=1)
-        local = start_of_day(day)
-    day, left = local.date(), days
-    while left:
-        day += timedelta(days=1)
-        if is_working_day(day, off):
-            left -= 1
-    return datetime.combine(day, local.time(), tzinfo=SHANGHAI)
-
-
-def is_overdue(row: Consultation, now: datetime) -> bool:
-    return row.status == ConsultationStatus.OPEN and working_deadline(row.waiting_since) <= now
+def reply_time(now: datetime) -> ReplyTime:
+    """The reply time in force at `now` (read once per page or run: the calendar is one query)."""
+    programme = current_programme(now)
+    return ReplyTime(work_calendar(), programme.consultation_reply_days if programme else None)
 
 
 @transactional
 def alert_overdue(actor: Actor, *, now: datetime) -> int:
-    """Mark each question that has waited 2 working days and queue its alert to every active
+    """Mark each question that has waited its reply time and queue its alert to every active
     insurer user, in one transaction; rows another notifier holds are skipped (never alerted twice).
     The outbox delivers after the commit. Returns the messages queued."""
     ensure_role(actor, "insurer")
-    # no question is overdue before 2 calendar days: the database narrows, the calendar decides
+    reply = reply_time(now)
+    if reply.days is None:
+        return 0
+    # no question is overdue before as many calendar days: the database narrows, the calendar decides
     stmt = (
         select(Consultation)
         .where(
             Consultation.status == ConsultationStatus.OPEN,
             Consultation.alerted_at.is_(None),
-            Consultation.waiting_since <= now - timedelta(days=WORKING_DAYS),
+            Consultation.waiting_since <= now - timedelta(days=reply.days),
         )
         .order_by(Consultation.waiting_since, Consultation.id)
         .with_for_update(skip_locked=True)
     )
-    due = [row for row in db.session.scalars(stmt) if is_overdue(row, now)]
+    due = [row for row in db.session.scalars(stmt) if reply.is_overdue(row, now)]
     if not due:
         return 0
     staff = notify.insurer_staff()
     queued = 0
     for row in due:
         row.alerted_at = now
-        queued += notify.overdue(row, staff, now)
+        queued += notify.overdue(row, staff, now, reply.days)
     return queued

@@ -1,7 +1,7 @@
 """线上咨询 (online consultation): an enterprise's user asks (topic, text, optional attachment); the
 question goes to the account managers of the enterprise's district (their worklist and an e-mail);
 insurer staff answer in a thread; the enterprise is told. The bureau sees counts only
-(`counts.py`); a question waiting 2 working days alerts the insurer (`overdue.py`).
+(`counts.py`); a question waiting past its reply time (working days) alerts the insurer (`overdue.py`).
 
 The text of a thread is for the enterprise and the insurer only: audit rows and messages name the
 question's number and topic, never its text (bureau staff read the audit log and the outbox)."""

@@ -20,7 +20,7 @@ from . import counts, service
 from .blueprint import bp
 from .forms import ReplyForm
 from .labels import STATUS_LABELS
-from .overdue import is_overdue, working_deadline
+from .overdue import reply_time
 from .views import upload_of
 
 
@@ -37,6 +37,7 @@ def staff_queue() -> Any:
     stmt = service.queue_query(current_actor(), status, district_id)
     page = paginate(stmt, page_arg(request.args.get("page", 1)))
     moment = now()
+    reply = reply_time(moment)
     return render_template(
         "consultations/staff_queue.html",
         page=page,
@@ -44,7 +45,7 @@ def staff_queue() -> Any:
         statuses=list(STATUS_LABELS),
         district_id=district_id,
         districts=districts(),
-        overdue={row.id for row in page.items if is_overdue(row, moment)},
+        overdue={row.id for row in page.items if reply.is_overdue(row, moment)},
     )
 
 
@@ -62,14 +63,17 @@ def staff_thread(consultation_id: int) -> Any:
         else:
             flash(_("已答复咨询 #%(id)s，已通知企业", id=row.id), "success")
             return redirect(url_for("consultations.staff_queue"))
+    moment = now()
+    reply = reply_time(moment)
     return render_template(
         "consultations/thread.html",
         row=row,
         form=form,
         file_endpoint="consultations.staff_file",
         staff=True,
-        overdue=is_overdue(row, now()),
-        deadline=working_deadline(row.waiting_since),
+        overdue=reply.is_overdue(row, moment),
+        deadline=reply.deadline(row.waiting_since),
+        reply_days=reply.days,
     ), (422 if form.errors else 200)
 
 
@@ -83,5 +87,6 @@ def staff_file(consultation_id: int, message_id: int) -> Any:
 @bp.get("/staff/consultations/counts")
 @roles_required(*counts.READERS)
 def counts_page() -> Any:
-    rows, total = counts.by_district(current_actor(), now=now())
-    return render_template("consultations/counts.html", rows=rows, total=total)
+    moment = now()
+    rows, total = counts.by_district(current_actor(), now=moment)
+    return render_template("consultations/counts.html", rows=rows, total=total, reply_days=reply_time(moment).days)

@@ -15,7 +15,7 @@ from ..actors import Actor
 from ..audit import service as audit
 from ..consultations import service as consultations
 from ..consultations.models import Consultation
-from ..consultations.overdue import is_overdue
+from ..consultations.overdue import reply_time
 from ..db_tx import transactional
 from ..enterprises.models import Enterprise
 from ..errors import Invalid, NotFound
@@ -148,6 +148,7 @@ def get_enterprise(enterprise_id: int) -> Enterprise:
 
 def waiting_questions(manager: AccountManager, now: datetime) -> list[tuple[Consultation, bool]]:
     """The online questions of the manager's districts that wait for an answer, oldest first, each
-    with whether it has waited 2 working days."""
+    with whether it has waited past its reply time."""
     rows = consultations.waiting_in([d.id for d in manager.districts])
-    return [(row, is_overdue(row, now)) for row in rows]
+    reply = reply_time(now)
+    return [(row, reply.is_overdue(row, now)) for row in rows]

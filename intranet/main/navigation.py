@@ -46,10 +46,11 @@ CARDS: list[tuple[str, Any, Any, frozenset[str]]] = [
     (
         "consultations.staff_queue",
         _l("线上咨询"),
-        _l("答复企业的线上咨询，超过 2 个工作日的标出"),
+        _l("答复企业的线上咨询，超过答复时限的标出"),
         frozenset({"insurer"}),
     ),
     ("consultations.counts_page", _l("线上咨询统计"), _l("各区提问、答复、超时数量"), frozenset({"bureau", "insurer"})),
+    ("workdays.index", _l("工作日历"), _l("节假日与调休日，答复时限按此计算"), frozenset({"bureau", "insurer"})),
     ("policies.queue", _l("签发队列"), _l("签发企业领取的保单，超过签发时限的标出"), frozenset({"insurer"})),
     ("policies.index", _l("保单"), _l("查询保单、撤销保单"), frozenset({"bureau", "insurer"})),
     (

@@ -31,6 +31,8 @@ class Programme(db.Model):  # type: ignore[name-defined,misc]
     hotline_consult: Mapped[str] = mapped_column(String(32))
     hotline_claims: Mapped[str] = mapped_column(String(32))
     notice_days: Mapped[int] = mapped_column(Integer, default=7)
+    # working days a consultation may wait for an answer before the insurer's staff are alerted (0022)
+    consultation_reply_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     reminder_email_days: Mapped[list[int]] = mapped_column(JSON, default=list)
     reminder_sms_days: Mapped[list[int]] = mapped_column(JSON, default=list)
     reminder_time: Mapped[str] = mapped_column(String(5), default="09:30")

@@ -45,6 +45,7 @@ PARAMETER_FIELDS = (
     "hotline_consult",
     "hotline_claims",
     "notice_days",
+    "consultation_reply_days",
     "reminder_email_days",
     "reminder_sms_days",
     "reminder_time",
@@ -213,7 +214,12 @@ def validate_parameters(programme: Programme, values: dict[str, Any]) -> dict[st
     merged["indemnity_ratio"] = Decimal(str(merged["indemnity_ratio"]))
     if not Decimal(0) < merged["indemnity_ratio"] <= Decimal(1):
         raise _bad("indemnity_ratio", _l("赔偿比例应在 0 到 1 之间（如 0.80）"))
-    for name, low in (("issuance_lag_days", 0), ("free_credit_reports", 0), ("notice_days", 1)):
+    for name, low in (
+        ("issuance_lag_days", 0),
+        ("free_credit_reports", 0),
+        ("notice_days", 1),
+        ("consultation_reply_days", 1),
+    ):
         if int(merged[name]) < low:
             raise _bad(name, _l("不能小于 %(low)s", low=low))
         merged[name] = int(merged[name])
