@@ -65,6 +65,8 @@ def test_insurer_staff_enter_the_holidays_and_everyone_on_staff_reads_them(app, 
     outsider = app.test_client()
     login(outsider, user.email, f.PASSWORD)
     assert outsider.get("/staff/calendar").status_code == 403
+    audit = text_of(insurer.get("/staff/audit/"))
+    assert "导入节假日安排" in audit and "删除节假日或调休日" in audit
 
 
 def test_an_import_with_one_wrong_line_imports_nothing_and_names_the_line(app, freeze):

@@ -28,6 +28,7 @@ ACTION_GROUPS: dict[str, Any] = {
     "export.": _l("导出"),
     "outbox.": _l("消息发送"),
     "consultation.": _l("线上咨询"),
+    "calendar.": _l("工作日历"),
 }
 
 ACTION_LABELS: dict[str, Any] = {
@@ -76,6 +77,9 @@ ACTION_LABELS: dict[str, Any] = {
     "notice.publish": _l("发布风险通报"),
     "notice.archive": _l("归档风险通报"),
     "notice.send_now": _l("立即发送风险预警"),
+    "calendar.day": _l("录入节假日或调休日"),
+    "calendar.remove": _l("删除节假日或调休日"),
+    "calendar.import": _l("导入节假日安排"),
     "manager.create": _l("新增客户经理"),
     "manager.edit": _l("修改客户经理"),
     "manager.contact": _l("记录联系企业"),
