@@ -32,6 +32,7 @@ from ..roster.models import Roster, RosterEntry
 from ..roster.notice_demo import demo_step as roster_objections_step
 from ..roster.search import grams_for, normalize_for_search
 from ..uscc import ALPHABET, check_digit
+from ..workdays.demo import demo_step as calendar_step
 from .context import DemoContext
 
 DEMO_PASSWORD = "tongbao-demo-2024"  # noqa: S105 - the published demo password
@@ -82,6 +83,7 @@ DEMO_STEPS: list[Callable[[DemoContext], None]] = [
     losses_step,
     notices_step,
     manager_contacts_step,
+    calendar_step,
     consultations_step,
     roster_objections_step,
     outbox_step,
