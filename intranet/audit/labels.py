@@ -52,6 +52,8 @@ FIELD_LABELS: dict[str, Any] = {
     "name": _l("名称"),
     "name_zh": _l("中文名称"),
     "name_en": _l("英文名称"),
+    "working": _l("调休上班"),
+    "days": _l("天数"),
     "phone": _l("电话"),
     "email": _l("邮箱"),
     "mobile": _l("手机"),
