@@ -92,15 +92,20 @@ def test_an_import_with_one_wrong_line_imports_nothing_and_names_the_line(app, f
     assert insurer.post("/staff/calendar/import", data={"lines": "2024-10-01,休,国庆节"}).status_code == 400  # CSRF
 
 
-def test_a_question_waits_through_the_national_day_holiday(app, client, freeze):
+def asked_with_the_holidays_entered(app, client, freeze, moment: str):  # type: ignore[no-untyped-def]
+    """The insurer's client, after the 2024 National Day holiday was entered, and a question asked at `moment`."""
     freeze("2024-09-20T10:00:00+08:00")
     insurer, _bureau = staff_logins(app)
     import_national_day(insurer)
     _enterprise, user = setup_people(2)
     login(client, user.email, f.PASSWORD)
-    freeze("2024-09-30T10:00:00+08:00")  # the Monday before the holiday
+    freeze(moment)
     ask(client)
-    row = db.session.scalar(select(Consultation))
+    return insurer, db.session.scalar(select(Consultation))
+
+
+def test_a_question_waits_through_the_national_day_holiday(app, client, freeze):
+    insurer, row = asked_with_the_holidays_entered(app, client, freeze, "2024-09-30T10:00:00+08:00")  # a Monday
     # 1–7 October are off: the two working days are Tuesday 8 and Wednesday 9 October
     thread = soup(insurer.get(f"/staff/consultations/{row.id}"))
     assert thread.select_one(".consultation-deadline").get_text(strip=True).startswith("2024-10-09 10:00")
@@ -111,14 +116,8 @@ def test_a_question_waits_through_the_national_day_holiday(app, client, freeze):
 
 
 def test_a_make_up_sunday_counts_and_the_reply_time_is_a_programme_parameter(app, client, freeze):
-    freeze("2024-09-20T10:00:00+08:00")
-    insurer, _bureau = staff_logins(app)
-    import_national_day(insurer)
-    _enterprise, user = setup_people(3)
-    login(client, user.email, f.PASSWORD)
-    freeze("2024-09-27T10:00:00+08:00")  # a Friday: Sunday 29 September is worked
-    ask(client)
-    row = db.session.scalar(select(Consultation))
+    # a Friday: Sunday 29 September is worked
+    insurer, row = asked_with_the_holidays_entered(app, client, freeze, "2024-09-27T10:00:00+08:00")
     deadline = soup(insurer.get(f"/staff/consultations/{row.id}")).select_one(".consultation-deadline")
     assert deadline.get_text(strip=True).startswith("2024-09-30 10:00")  # Sunday, then Monday
 
