@@ -3,7 +3,7 @@
 1. 30,000 queued emails delivered by the dispatcher (claim + commit, build the message, send on one
    reused connection, one committed result per message) to aiosmtpd, against plain smtplib sending
    the same 30,000 messages on one connection in the same run; both sides build each message with
-   the standard `email` package (`notifier.channels.email.build_email`: EmailMessage, SMTP policy)
+   the standard `email` package (`notifier.channels.email.build_email`: its MIME classes)
    and send it with `send_message`. Goal: ≥ 50 % of its rate.
 2. A reminder run for 30,000 unclaimed enterprises on a confirmed roster: `notifier tick` at 09:30
    14 days before the deadline (email) and 7 days before (email and SMS), queueing and delivering.
@@ -335,7 +335,7 @@ def main() -> None:
             "(claim a batch and commit, send on one reused connection, commit each result) against plain",
             "`smtplib` sending the same messages on one connection in the same run, in alternating slices",
             f"of {SLICE:,} so the shared machine's changing load hits both sides alike. Both sides build each",
-            "message with the standard `email` package (`build_email`: `EmailMessage`, `email.policy.SMTP`)",
+            "message with the standard `email` package (`build_email`: `MIMEText`, `MIMEMultipart`)",
             "and send it with `send_message`. Goal: ≥ 50 % of the plain rate, outbox bookkeeping included.",
             "",
             "| database | plain smtplib | dispatcher | ratio | queueing (bulk insert) |",

@@ -1,6 +1,6 @@
-"""Each email is built with the standard `email` package (EmailMessage, the SMTP policy): on the wire
-it is 7-bit clean with CRLF line ends, and a mail client reads back the subject, addresses and
-bodies that were queued."""
+"""Each email is built with the standard `email` package (its MIME classes): on the wire it is 7-bit
+clean with CRLF line ends, and a mail client reads back the subject, addresses and bodies that were
+queued."""
 
 from __future__ import annotations
 
