@@ -11,7 +11,7 @@ BENCHES = {
     "import_roster": "100,000-row .xlsx import through the CLI: ≤ 10 s, ≤ 300 MB",
     "search": "public roster search under gunicorn (2 workers) vs a bare template page, SQLite and PostgreSQL",
     "certificate": "first certificate render vs bare WeasyPrint; downloads vs the bare page",
-    "notifier": "30,000 emails to aiosmtpd vs plain smtplib (same EmailMessages); a 30,000-enterprise reminder run",
+    "notifier": "30,000 emails to aiosmtpd vs plain smtplib (the same messages); a 30,000-enterprise reminder run",
     "dashboards": "bureau and insurer dashboards with 100k entries / 30k policies / 5k losses",
     "confirm_roster": "confirming a 30,000-entry roster with its invitation tasks queued, end to end",
     "bulk_issue": "3,000 policies issued with certificates by 1 vs 2 task-worker processes vs bare renders",
