@@ -187,22 +187,17 @@ _IN_DISTRICT = " AND e.district_id = :district"
 
 
 @lru_cache(maxsize=64)
-def _sql(kind: str, part: str, dialect: str = "", by_district: bool = False) -> Any:
-    """The statement of `kind` (uscc: page; name: 2 | 3 (the ids alone), dense, page2 | page3), in one
-    district when `by_district`. Each `page` statement is a counted page (`_COUNTED_PAGE`)."""
+def _sql(kind: str, dialect: str = "", size: int = 3, by_district: bool = False) -> Any:
+    """The counted page (`_COUNTED_PAGE`) of `kind`: uscc (a prefix), or name (by bigrams when `size`
+    is 2, trigrams when 3) on `dialect`, in one district when `by_district`."""
     in_district = _IN_DISTRICT if by_district else ""
     if kind == "uscc":
         ctes = _USCC_MATCHES.format(listed=_LISTED_AFTER + in_district)
-        sql = _COUNTED_PAGE.format(ctes=ctes, page=_USCC_PAGE)
-        return text(sql).bindparams(bindparam("ids", expanding=True))
+        return text(_COUNTED_PAGE.format(ctes=ctes, page=_USCC_PAGE)).bindparams(bindparam("ids", expanding=True))
     listed = _LISTED_AFTER + in_district if dialect == "sqlite" else (_LISTED + in_district).replace("e.", "s.")
-    dense = _DENSE_IDS.format(listed=listed)
-    if part.startswith("page"):
-        ids = _NAME_IDS[(dialect, int(part[4:]))].format(listed=listed)
-        sql = _COUNTED_PAGE.format(ctes=_MATCHES[dialect].format(ids=ids, dense=dense), page=_NAME_PAGE)
-    else:
-        sql = dense if part == "dense" else _NAME_IDS[(dialect, int(part))].format(listed=listed)
-    return text(sql).bindparams(bindparam("ids", expanding=True))
+    ids = _NAME_IDS[(dialect, size)].format(listed=listed)
+    ctes = _MATCHES[dialect].format(ids=ids, dense=_DENSE_IDS.format(listed=listed))
+    return text(_COUNTED_PAGE.format(ctes=ctes, page=_NAME_PAGE)).bindparams(bindparam("ids", expanding=True))
 
 
 @lru_cache(maxsize=4)
@@ -324,13 +319,13 @@ def _name_matches(roster_ids: list[int], norm: str, page: int, per_page: int, di
     else:
         params.update(probe=DENSE_PROBE, full=COUNT_CAP)
         params["grams"] = sorted({norm[i : i + size] for i in range(len(norm) - size + 1)})
-    return _counted_page(_sql("name", f"page{size}", dialect, district is not None), params, page, per_page, "name")
+    return _counted_page(_sql("name", dialect, size, district is not None), params, page, per_page, "name")
 
 
 def _uscc_matches(roster_ids: list[int], prefix: str, page: int, per_page: int, district: int | None) -> BoardPage:
     """Listed entries of `roster_ids` (in `district` when given) whose USCC starts with `prefix`."""
     params = {"ids": roster_ids, "lo": prefix, "hi": prefix + "Z", **_in(district)}
-    return _counted_page(_sql("uscc", "page", "", district is not None), params, page, per_page, "uscc")
+    return _counted_page(_sql("uscc", by_district=district is not None), params, page, per_page, "uscc")
 
 
 def search_board(
