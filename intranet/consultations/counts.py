@@ -13,7 +13,7 @@ from ..districts.models import District
 from ..extensions import db
 from ..security import ensure_role
 from .models import Consultation, ConsultationStatus
-from .overdue import reply_time
+from .overdue import ReplyTime
 
 READERS = ("bureau", "insurer")
 
@@ -29,9 +29,9 @@ class DistrictCounts:
     overdue: int = 0
 
 
-def by_district(actor: Actor, *, now: datetime) -> tuple[list[DistrictCounts], DistrictCounts]:
+def by_district(actor: Actor, *, now: datetime, reply: ReplyTime) -> tuple[list[DistrictCounts], DistrictCounts]:
     """Every district (those without a question too), in the districts' order, and the total
-    (overdue: waiting past the reply time, `overdue.reply_time`)."""
+    (overdue: waiting past `reply`, the reply time in force at `now`)."""
     ensure_role(actor, *READERS)
     rows: dict[int | None, DistrictCounts] = {
         d.id: DistrictCounts(d.id, d.name_zh, d.name_en)
@@ -54,7 +54,6 @@ def by_district(actor: Actor, *, now: datetime) -> tuple[list[DistrictCounts], D
             Consultation.status == ConsultationStatus.OPEN
         )
     )
-    reply = reply_time(now)
     for district_id, since in waiting:
         if reply.passed(since, now):
             rows.setdefault(district_id, DistrictCounts(district_id, "—", "—")).overdue += 1

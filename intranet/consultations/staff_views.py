@@ -88,5 +88,6 @@ def staff_file(consultation_id: int, message_id: int) -> Any:
 @roles_required(*counts.READERS)
 def counts_page() -> Any:
     moment = now()
-    rows, total = counts.by_district(current_actor(), now=moment)
-    return render_template("consultations/counts.html", rows=rows, total=total, reply_days=reply_time(moment).days)
+    reply = reply_time(moment)
+    rows, total = counts.by_district(current_actor(), now=moment, reply=reply)
+    return render_template("consultations/counts.html", rows=rows, total=total, reply_days=reply.days)
