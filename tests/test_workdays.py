@@ -60,7 +60,9 @@ def test_insurer_staff_enter_the_holidays_and_everyone_on_staff_reads_them(app, 
     removed = submit(insurer, "/staff/calendar?year=2024", form="tr[data-day='2024-10-07'] form")
     assert "当天按周一至周五计算" in text_of(removed)
     assert db.session.get(CalendarDay, date(2024, 10, 7)) is None
-    assert bureau.post("/staff/calendar/days/2024-10-01/delete").status_code in {400, 403}
+    token = soup(bureau.get("/staff/calendar?year=2024")).select_one("input[name=csrf_token]")["value"]
+    assert bureau.post("/staff/calendar/days/2024-10-01/delete", data={"csrf_token": token}).status_code == 403
+    assert db.session.get(CalendarDay, date(2024, 10, 1)) is not None
     enterprise, user = setup_people(1)
     outsider = app.test_client()
     login(outsider, user.email, f.PASSWORD)
