@@ -50,7 +50,7 @@ class ProgrammeForm(FlaskForm):
     hotline_claims = StringField(_l("理赔服务电话"), validators=[DataRequired(), Length(max=32)])
     notice_days = IntegerField(_l("公示天数"), validators=[InputRequired(), NumberRange(min=1)])
     consultation_reply_days = IntegerField(
-        _l("咨询答复时限（工作日）"), validators=[InputRequired(), NumberRange(min=1, max=30)]
+        _l("咨询答复时限（工作日）"), validators=[InputRequired(), NumberRange(min=1)]
     )
     reminder_email_days = DayListField(_l("邮件提醒（截止前天数）"))
     reminder_sms_days = DayListField(_l("短信提醒（截止前天数）"))
